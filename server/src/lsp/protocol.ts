@@ -1,0 +1,76 @@
+// Custom protocol messages between the language server and the VS Code client, declared once and imported by both
+// sides (the way vscode-eslint shares customMessages.ts). Only plain JSON types and method names live here.
+
+/** A backup job the client machine runs: one `borgbackup-job-<destination>` systemd unit per destination. */
+export interface BackupJob {
+  /** Destination key: a server machine name (internal) or a `settings.destinations` key (external). */
+  destination: string;
+  /** systemd unit, `borgbackup-job-<destination>`. */
+  unit: string;
+  kind: 'server' | 'external';
+  /** Repository location, when it is a literal (`borg@<address>:.` for servers). */
+  repo?: string;
+  /** The effective `startAt` (default `*-*-* 01:00:00`), undefined when it is not a literal. */
+  startAt?: string;
+  /** Next elapse of `startAt` as an ISO 8601 string, when computable. */
+  nextRun?: string;
+  /** Instance the job comes from. */
+  instance: string;
+}
+
+export interface StateSummary {
+  name: string;
+  /** Literal folders; `foldersOpaque` is set when some are computed. */
+  folders: string[];
+  foldersOpaque: boolean;
+  /** Which of the four hooks are set: preBackupScript, postBackupScript, preRestoreScript, postRestoreScript. */
+  hooks: string[];
+  uri: string;
+  range: LspRange;
+}
+
+export interface LspRange {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+export interface MachineSummary {
+  name: string;
+  tags: string[];
+  machineClass: 'nixos' | 'darwin';
+  /** Where the machine is declared (first declaration). */
+  uri: string;
+  range: LspRange;
+  /** Roles the machine holds, as `<instance>/<role>`. */
+  roles: string[];
+  jobs: BackupJob[];
+  states: StateSummary[];
+  errors: number;
+  warnings: number;
+}
+
+export interface JobsModel {
+  /** The clan directory (a file system path) the model was built from; `--flake` for the clan CLI. */
+  clanDir: string;
+  machines: MachineSummary[];
+}
+
+export interface JobsParams {
+  /** Any document of the clan (clan.nix or a machine file); the server finds its clan directory. */
+  uri?: string;
+}
+
+/** Request: the backup jobs model of the clan that holds `uri` (or of the first workspace clan). */
+export const JobsRequestMethod = 'clanBackups/jobs';
+/** Notification, server → client: the jobs model of a clan changed; the client asks for it again. */
+export const JobsChangedNotificationMethod = 'clanBackups/jobsChanged';
+export interface JobsChangedParams {
+  clanDir: string;
+}
+
+/** Notification, server → client: overall health, shown in the status bar (as rust-analyzer's serverStatus). */
+export const StatusNotificationMethod = 'clanBackups/status';
+export interface StatusParams {
+  health: 'ok' | 'warning' | 'error';
+  message?: string;
+}

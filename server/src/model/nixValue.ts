@@ -1,0 +1,393 @@
+// Reads Nix syntax trees into plain values without evaluating anything. Literals become values with their source
+// ranges; anything whose value depends on evaluation (variables, calls, `//`, `++`, interpolations) becomes `opaque`,
+// and rules must treat opaque as "unknown", never as "absent" or "wrong".
+import type { Node } from '../parsing/parser';
+import { Range, rangeOfNode } from './range';
+
+export type Priority = 'force' | 'default' | 'override';
+
+interface Base {
+  /** File the value was read from (a URI). */
+  uri: string;
+  range: Range;
+  /** Set when the value was wrapped in `lib.mkForce`, `lib.mkDefault` or `lib.mkOverride N`. */
+  priority?: Priority;
+}
+
+/** One piece of a string: literal text (with the document offset of each character) or an interpolation. */
+export type StringPiece =
+  | { kind: 'text'; text: string; offsets: number[] }
+  | { kind: 'interpolation'; range: Range; start: number; end: number; source: string };
+
+export interface StringValue extends Base {
+  kind: 'string';
+  /** The decoded value; undefined when the string contains an interpolation (then it is not a literal). */
+  value: string | undefined;
+  pieces: StringPiece[];
+  indented: boolean;
+}
+export interface NumberValue extends Base { kind: 'int' | 'float'; value: number }
+export interface BoolValue extends Base { kind: 'bool'; value: boolean }
+export interface NullValue extends Base { kind: 'null' }
+export interface PathValue extends Base { kind: 'path'; text: string }
+export interface ListValue extends Base { kind: 'list'; items: NixValue[] }
+export interface AttrEntry {
+  name: string;
+  /** Range of the key where it is (first) written; for dotted paths, the segment of this attribute. */
+  keyRange: Range;
+  value: NixValue;
+}
+export interface AttrsValue extends Base {
+  kind: 'attrs';
+  entries: Map<string, AttrEntry>;
+  /** True when some keys cannot be known statically (`${name} = …`, `inherit`ed names are known but opaque). */
+  dynamicKeys: boolean;
+  /** True for attribute sets created by a dotted path (`a.b = 1;` creates `a`), which have no braces of their own. */
+  implicit: boolean;
+}
+export interface FunctionValue extends Base {
+  kind: 'function';
+  /** What the function returns, read statically (a NixOS module `{ config, ... }: { ... }` yields its attrset). */
+  body: NixValue;
+}
+export interface OpaqueValue extends Base {
+  kind: 'opaque';
+  /** Why the value cannot be read: 'variable', 'interpolation', 'call', 'operator', 'select', 'conditional', 'error'. */
+  reason: string;
+  text: string;
+}
+
+export type NixValue =
+  | StringValue | NumberValue | BoolValue | NullValue | PathValue | ListValue | AttrsValue | FunctionValue | OpaqueValue;
+
+const PRIORITY_WRAPPERS: Record<string, Priority> = {
+  mkForce: 'force', 'lib.mkForce': 'force', mkDefault: 'default', 'lib.mkDefault': 'default',
+  mkOverride: 'override', 'lib.mkOverride': 'override', mkOptionDefault: 'default', 'lib.mkOptionDefault': 'default',
+};
+
+/** Reads any expression node. `text` is the whole document (UTF-16 indices match tree-sitter's). */
+export function readValue(node: Node, uri: string, text: string): NixValue {
+  const range = rangeOfNode(node);
+  switch (node.type) {
+    case 'parenthesized_expression': {
+      const inner = node.namedChildren.find((c) => c && c.type !== 'comment');
+      return inner ? readValue(inner, uri, text) : opaque(node, uri, text, 'error');
+    }
+    case 'string_expression':
+    case 'indented_string_expression':
+      return readString(node, uri, text);
+    case 'integer_expression':
+      return { kind: 'int', value: Number(node.text), uri, range };
+    case 'float_expression':
+      return { kind: 'float', value: Number(node.text), uri, range };
+    case 'variable_expression': {
+      const name = node.text;
+      if (name === 'true' || name === 'false') return { kind: 'bool', value: name === 'true', uri, range };
+      if (name === 'null') return { kind: 'null', uri, range };
+      return opaque(node, uri, text, 'variable');
+    }
+    case 'path_expression':
+    case 'hpath_expression':
+    case 'spath_expression':
+      if (node.namedChildren.some((c) => c?.type === 'interpolation')) return opaque(node, uri, text, 'interpolation');
+      return { kind: 'path', text: node.text, uri, range };
+    case 'list_expression':
+      return {
+        kind: 'list', uri, range,
+        items: node.childrenForFieldName('element').filter(isNode).map((c) => readValue(c, uri, text)),
+      };
+    case 'attrset_expression':
+    case 'rec_attrset_expression':
+      return readAttrs(node, uri, text);
+    case 'function_expression': {
+      const body = node.childForFieldName('body');
+      return { kind: 'function', uri, range, body: body ? readValue(body, uri, text) : opaque(node, uri, text, 'error') };
+    }
+    case 'let_expression':
+    case 'with_expression':
+    case 'assert_expression': {
+      // Bindings introduced here are not resolved: the body is read as it is, and variables in it stay opaque.
+      const body = node.childForFieldName('body');
+      return body ? readValue(body, uri, text) : opaque(node, uri, text, 'error');
+    }
+    case 'apply_expression':
+      return readApply(node, uri, text);
+    case 'if_expression':
+      return opaque(node, uri, text, 'conditional');
+    case 'binary_expression':
+    case 'unary_expression':
+      return opaque(node, uri, text, 'operator');
+    case 'select_expression':
+    case 'has_attr_expression':
+      return opaque(node, uri, text, 'select');
+    default:
+      return opaque(node, uri, text, node.type === 'ERROR' ? 'error' : node.type);
+  }
+}
+
+function isNode(n: Node | null): n is Node {
+  return n !== null;
+}
+
+function opaque(node: Node, uri: string, _text: string, reason: string): OpaqueValue {
+  return { kind: 'opaque', reason, text: node.text, uri, range: rangeOfNode(node) };
+}
+
+/** `lib.mkForce x` and friends keep x's value and remember the priority; every other call is opaque. */
+function readApply(node: Node, uri: string, text: string): NixValue {
+  const fn = node.childForFieldName('function');
+  const arg = node.childForFieldName('argument');
+  if (fn && arg) {
+    const name = fn.text.replace(/\s+/g, '');
+    const priority = PRIORITY_WRAPPERS[name];
+    if (priority) return { ...readValue(arg, uri, text), priority, range: rangeOfNode(node) };
+    // `lib.mkOverride 50 x`: the function is itself an application of mkOverride to the number.
+    if (fn.type === 'apply_expression') {
+      const inner = fn.childForFieldName('function')?.text.replace(/\s+/g, '');
+      if (inner === 'mkOverride' || inner === 'lib.mkOverride') {
+        return { ...readValue(arg, uri, text), priority: 'override', range: rangeOfNode(node) };
+      }
+    }
+  }
+  return opaque(node, uri, text, 'call');
+}
+
+function readAttrs(node: Node, uri: string, text: string): AttrsValue {
+  const attrs: AttrsValue = {
+    kind: 'attrs', uri, range: rangeOfNode(node), entries: new Map(), dynamicKeys: false, implicit: false,
+  };
+  const bindings = node.namedChildren.find((c) => c?.type === 'binding_set');
+  if (!bindings) return attrs;
+  for (const b of bindings.namedChildren) {
+    if (!b) continue;
+    if (b.type === 'binding') addBinding(attrs, b, uri, text);
+    else if (b.type === 'inherit' || b.type === 'inherit_from') addInherit(attrs, b, uri, text);
+  }
+  return attrs;
+}
+
+/** The literal name of an attribute path segment, or undefined for `${…}` and interpolated strings. */
+export function attrName(attr: Node): string | undefined {
+  if (attr.type === 'identifier') return attr.text;
+  if (attr.type === 'string_expression') {
+    const parts = attr.namedChildren.filter(isNode);
+    if (parts.some((p) => p.type === 'interpolation')) return undefined;
+    return decodePlainString(parts);
+  }
+  return undefined;
+}
+
+function addBinding(target: AttrsValue, binding: Node, uri: string, text: string): void {
+  const path = binding.childForFieldName('attrpath');
+  const expr = binding.childForFieldName('expression');
+  if (!path) return;
+  const segments = path.childrenForFieldName('attr').filter(isNode);
+  let current = target;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const name = attrName(seg);
+    if (name === undefined) {
+      current.dynamicKeys = true;
+      return;
+    }
+    const last = i === segments.length - 1;
+    const existing = current.entries.get(name);
+    if (last) {
+      const value = expr ? readValue(expr, uri, text) : opaque(binding, uri, text, 'error');
+      if (existing && existing.value.kind === 'attrs' && value.kind === 'attrs') {
+        mergeInto(existing.value, value);
+      } else if (!existing) {
+        current.entries.set(name, { name, keyRange: rangeOfNode(seg), value });
+      }
+      // A second, non-mergeable definition is a Nix error ("attribute already defined"); keep the first.
+      return;
+    }
+    if (existing) {
+      if (existing.value.kind !== 'attrs') return;
+      current = existing.value;
+    } else {
+      const implicit: AttrsValue = {
+        kind: 'attrs', uri, range: rangeOfNode(binding), entries: new Map(), dynamicKeys: false, implicit: true,
+      };
+      current.entries.set(name, { name, keyRange: rangeOfNode(seg), value: implicit });
+      current = implicit;
+    }
+  }
+}
+
+function mergeInto(target: AttrsValue, source: AttrsValue): void {
+  target.dynamicKeys ||= source.dynamicKeys;
+  for (const [k, e] of source.entries) {
+    const existing = target.entries.get(k);
+    if (!existing) target.entries.set(k, e);
+    else if (existing.value.kind === 'attrs' && e.value.kind === 'attrs') mergeInto(existing.value, e.value);
+  }
+}
+
+function addInherit(target: AttrsValue, node: Node, uri: string, text: string): void {
+  const attrs = node.childForFieldName('attrs');
+  if (!attrs) return;
+  for (const a of attrs.childrenForFieldName('attr').filter(isNode)) {
+    const name = attrName(a);
+    if (name === undefined) {
+      target.dynamicKeys = true;
+      continue;
+    }
+    if (!target.entries.has(name)) {
+      target.entries.set(name, { name, keyRange: rangeOfNode(a), value: opaque(a, uri, text, 'variable') });
+    }
+  }
+}
+
+// ---- strings ----
+
+function decodePlainString(parts: Node[]): string {
+  let out = '';
+  for (const p of parts) {
+    if (p.type === 'string_fragment') out += p.text;
+    else if (p.type === 'escape_sequence') out += decodeEscape(p.text, false);
+  }
+  return out;
+}
+
+function decodeEscape(raw: string, indented: boolean): string {
+  if (indented) {
+    // `'''` is two quotes, `''\n` a newline, `''\x` the character x (after the usual \-escape decoding).
+    if (raw === "'''") return "''";
+    if (raw.startsWith("''\\")) return decodeBackslash(raw.slice(3));
+    return raw;
+  }
+  return raw.startsWith('\\') ? decodeBackslash(raw.slice(1)) : raw;
+}
+
+function decodeBackslash(c: string): string {
+  if (c === 'n') return '\n';
+  if (c === 'r') return '\r';
+  if (c === 't') return '\t';
+  return c;
+}
+
+interface Char { ch: string; offset: number; literal: boolean }
+type Item = { kind: 'char'; c: Char } | { kind: 'interp'; node: Node };
+
+/** Decodes a string node: escapes resolved, indented strings stripped of their common indentation as Nix does. */
+function readString(node: Node, uri: string, text: string): StringValue {
+  const indented = node.type === 'indented_string_expression';
+  const items: Item[] = [];
+  for (const part of node.namedChildren.filter(isNode)) {
+    if (part.type === 'string_fragment') {
+      const s = part.text;
+      for (let i = 0; i < s.length; i++) items.push({ kind: 'char', c: { ch: s[i]!, offset: part.startIndex + i, literal: true } });
+    } else if (part.type === 'escape_sequence') {
+      const decoded = decodeEscape(part.text, indented);
+      for (const ch of decoded) items.push({ kind: 'char', c: { ch, offset: part.startIndex, literal: false } });
+    } else if (part.type === 'interpolation') {
+      items.push({ kind: 'interp', node: part });
+    }
+    // dollar_escape (`''` before `$`, or `\` before `${`) contributes nothing: the `$` is the next fragment.
+  }
+  const kept = indented ? stripIndentation(items) : items;
+  const pieces: StringPiece[] = [];
+  for (const it of kept) {
+    if (it.kind === 'interp') {
+      pieces.push({
+        kind: 'interpolation', range: rangeOfNode(it.node), start: it.node.startIndex, end: it.node.endIndex,
+        source: text.slice(it.node.startIndex, it.node.endIndex),
+      });
+      continue;
+    }
+    const last = pieces[pieces.length - 1];
+    if (last && last.kind === 'text') {
+      last.text += it.c.ch;
+      last.offsets.push(it.c.offset);
+    } else {
+      pieces.push({ kind: 'text', text: it.c.ch, offsets: [it.c.offset] });
+    }
+  }
+  const literal = pieces.every((p) => p.kind === 'text');
+  return {
+    kind: 'string', uri, range: rangeOfNode(node), indented, pieces,
+    value: literal ? pieces.map((p) => (p.kind === 'text' ? p.text : '')).join('') : undefined,
+  };
+}
+
+/**
+ * Nix's rule for `''…''`: drop the first line when it holds only spaces, then remove the smallest indentation
+ * (in spaces) of the lines that have content; lines of only spaces do not count towards that minimum.
+ */
+function stripIndentation(items: Item[]): Item[] {
+  const lines: Item[][] = [[]];
+  for (const it of items) {
+    lines[lines.length - 1]!.push(it);
+    if (it.kind === 'char' && it.c.literal && it.c.ch === '\n') lines.push([]);
+  }
+  const isSpace = (it: Item) => it.kind === 'char' && it.c.literal && it.c.ch === ' ';
+  const isNewline = (it: Item) => it.kind === 'char' && it.c.literal && it.c.ch === '\n';
+  let min = Infinity;
+  for (const line of lines) {
+    const content = line.filter((it) => !isNewline(it));
+    let n = 0;
+    while (n < content.length && isSpace(content[n]!)) n++;
+    if (n < content.length) min = Math.min(min, n);
+  }
+  if (min === Infinity) min = 0;
+  const out: Item[] = [];
+  lines.forEach((line, idx) => {
+    if (idx === 0 && line.every((it) => isSpace(it) || isNewline(it)) && line.some(isNewline)) return;
+    let skip = 0;
+    for (const it of line) {
+      if (skip < min && isSpace(it)) {
+        skip++;
+        continue;
+      }
+      skip = min;
+      out.push(it);
+    }
+  });
+  // A last line of only spaces is removed entirely (it is the indentation before the closing '').
+  return out;
+}
+
+// ---- navigation helpers used by the model ----
+
+/** Looks up a dotted path in attrsets, stopping (undefined) at anything that is not a literal attrset. */
+export function getPath(value: NixValue | undefined, path: string[]): AttrEntry | undefined {
+  let current = value;
+  let entry: AttrEntry | undefined;
+  for (const key of path) {
+    const attrs = asAttrs(current);
+    if (!attrs) return undefined;
+    entry = attrs.entries.get(key);
+    if (!entry) return undefined;
+    current = entry.value;
+  }
+  return entry;
+}
+
+/** The attrset a value denotes statically: itself, or the body of a module function. */
+export function asAttrs(value: NixValue | undefined): AttrsValue | undefined {
+  if (!value) return undefined;
+  if (value.kind === 'attrs') return value;
+  if (value.kind === 'function') return asAttrs(value.body);
+  return undefined;
+}
+
+export function stringValue(v: NixValue | undefined): string | undefined {
+  return v && v.kind === 'string' ? v.value : undefined;
+}
+
+/** Human-readable type name for messages ("a list", "a string"). */
+export function describeKind(v: NixValue): string {
+  switch (v.kind) {
+    case 'string': return 'a string';
+    case 'int': return 'an integer';
+    case 'float': return 'a float';
+    case 'bool': return 'a boolean';
+    case 'null': return 'null';
+    case 'path': return 'a path';
+    case 'list': return 'a list';
+    case 'attrs': return 'an attribute set';
+    case 'function': return 'a function';
+    case 'opaque': return 'an expression';
+  }
+}

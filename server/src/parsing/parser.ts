@@ -1,0 +1,91 @@
+// The one owner of web-tree-sitter: loads the runtime and both grammars from bytes once, then parses
+// synchronously. Everything else in the server works on the trees this module returns.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Edit, Language, Parser, Point, Tree } from 'web-tree-sitter';
+
+export type { Node, Tree, Point } from 'web-tree-sitter';
+
+interface Grammars {
+  nix: Parser;
+  bash: Parser;
+}
+
+let grammars: Grammars | undefined;
+let loading: Promise<void> | undefined;
+
+const WASM_FILES = ['web-tree-sitter.wasm', 'tree-sitter-nix.wasm', 'tree-sitter-bash.wasm'];
+
+/** The bundles sit next to the wasm files in dist/; compiled tests run from out/, two or three levels below. */
+export function findWasmDir(): string {
+  const candidates = [__dirname, resolve(__dirname, '..'), resolve(__dirname, '../../dist'),
+    resolve(__dirname, '../../../dist'), resolve(__dirname, '../../../../dist')];
+  for (const dir of candidates) {
+    if (WASM_FILES.every((f) => existsSync(join(dir, f)))) return dir;
+  }
+  throw new Error(`tree-sitter wasm files not found (looked in ${candidates.join(', ')}); run \`npm run build\``);
+}
+
+/** Idempotent; concurrent callers share one load. */
+export function initParsing(wasmDir?: string): Promise<void> {
+  if (grammars) return Promise.resolve();
+  loading ??= (async () => {
+    const dir = wasmDir ?? findWasmDir();
+    await Parser.init({ wasmBinary: readFileSync(join(dir, 'web-tree-sitter.wasm')) });
+    const nixLang = await Language.load(readFileSync(join(dir, 'tree-sitter-nix.wasm')));
+    const bashLang = await Language.load(readFileSync(join(dir, 'tree-sitter-bash.wasm')));
+    const nix = new Parser();
+    nix.setLanguage(nixLang);
+    const bash = new Parser();
+    bash.setLanguage(bashLang);
+    grammars = { nix, bash };
+  })();
+  return loading;
+}
+
+function ready(): Grammars {
+  if (!grammars) throw new Error('initParsing() must complete before parsing');
+  return grammars;
+}
+
+/** Parses Nix. With `old` (already edited through `editTree`), tree-sitter reuses unchanged subtrees. */
+export function parseNix(text: string, old?: Tree): Tree {
+  const tree = ready().nix.parse(text, old ?? null);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}
+
+export function parseBash(text: string): Tree {
+  const tree = ready().bash.parse(text);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}
+
+/** Point (row, UTF-16 column) of an offset into `text`; tree-sitter edits need both forms. */
+export function pointAt(text: string, offset: number): Point {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
+}
+
+/**
+ * Applies a text replacement to `tree` in place (before re-parsing incrementally) and returns the new text.
+ * Offsets are UTF-16 indices into `oldText`, which is also what web-tree-sitter's indices are.
+ */
+export function editTree(tree: Tree, oldText: string, start: number, end: number, insert: string): string {
+  const newText = oldText.slice(0, start) + insert + oldText.slice(end);
+  const newEnd = start + insert.length;
+  tree.edit(new Edit({
+    startIndex: start,
+    oldEndIndex: end,
+    newEndIndex: newEnd,
+    startPosition: pointAt(oldText, start),
+    oldEndPosition: pointAt(oldText, end),
+    newEndPosition: pointAt(newText, newEnd),
+  }));
+  return newText;
+}
