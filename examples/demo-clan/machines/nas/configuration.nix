@@ -1,0 +1,4 @@
+{ ... }:
+{
+  fileSystems."/srv/borgbackup".device = "/dev/disk/by-label/backup";
+}

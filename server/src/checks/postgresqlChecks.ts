@@ -1,0 +1,98 @@
+// clan.core.postgresql (clan-core-reference.md §4).
+import { finding, Finding } from '../findings';
+import type { ClanModel, Machine, PostgresConfig } from '../model/clanModel';
+import { indentUnit, lineIndent } from '../model/nixEdits';
+import { AttrsValue, asAttrs } from '../model/nixValue';
+import type { SourceFile } from '../model/sourceFile';
+import { borgClients, otherBackupPossible } from './stateChecks';
+
+const NAME = /^[a-zA-Z0-9_-]+$/;
+
+export function checkPostgresql(model: ClanModel): Finding[] {
+  const out: Finding[] = [];
+  const { clients, complete } = borgClients(model);
+  for (const m of model.machines.values()) {
+    for (const pg of m.postgresql) checkDatabases(model, pg, out);
+    checkEnabled(m, out);
+    const enabled = m.postgresql.find((p) => p.enable?.kind === 'bool' && p.enable.value === true);
+    if (enabled && complete && !clients.has(m.name) && !otherBackupPossible(model)) {
+      const at = enabled.enable!;
+      out.push(finding('postgresql-not-backed-up', at.uri, at.range,
+        `\`${m.name}\` dumps its PostgreSQL databases before each backup, but is a client of no borgbackup instance: the dumps are never backed up.`));
+    }
+  }
+  return out;
+}
+
+/** Databases without `enable = true` in the same configuration: only judged where the whole config is visible. */
+function checkEnabled(m: Machine, out: Finding[]): void {
+  if (!m.configComplete) return;
+  const withDbs = m.postgresql.find((p) => {
+    const dbs = asAttrs(p.databases?.value);
+    return dbs && dbs.entries.size > 0;
+  });
+  if (!withDbs) return;
+  const enables = m.postgresql.map((p) => p.enable).filter((e) => e !== undefined);
+  if (enables.some((e) => e!.kind !== 'bool' || e!.value === true)) return;
+  const at = withDbs.databases!;
+  out.push(finding('postgresql-not-enabled', at.value.uri, at.keyRange,
+    `Databases are declared but \`clan.core.postgresql.enable\` is not \`true\`: no dump is made and nothing reaches the backup.`));
+}
+
+function checkDatabases(model: ClanModel, pg: PostgresConfig, out: Finding[]): void {
+  const dbs = asAttrs(pg.databases?.value);
+  if (!dbs) return;
+  for (const [name, e] of dbs.entries) {
+    if (!NAME.test(name)) {
+      out.push(finding('postgresql-invalid-name', e.value.uri, e.keyRange,
+        `Database key \`${name}\` becomes a \`clan.core.state\` name (unless \`service\` is set) and must match \`^[a-zA-Z0-9_-]+$\`.`));
+    }
+    const db = asAttrs(e.value);
+    const service = db?.entries.get('service')?.value;
+    if (service?.kind === 'string' && service.value !== undefined && !NAME.test(service.value)) {
+      out.push(finding('postgresql-invalid-name', service.uri, service.range,
+        `\`service = "${service.value}"\` becomes a \`clan.core.state\` name and must match \`^[a-zA-Z0-9_-]+$\`.`));
+    }
+    const create = db?.entries.get('create');
+    const createAttrs = create ? asAttrs(create.value) : undefined;
+    if (!create || !createAttrs) continue;
+    const stray = [...createAttrs.entries.values()].filter((x) => x.name !== 'enable' && x.name !== 'options');
+    if (stray.length === 0) continue;
+    const file = model.files.find((f) => f.uri === createAttrs.uri);
+    const fix = file ? moveToOptions(file, createAttrs, stray.map((s) => s.name)) : undefined;
+    out.push(finding('postgresql-create-options', stray[0]!.value.uri, stray[0]!.keyRange,
+      `\`create\` only has \`enable\` and \`options\`: ${stray.map((s) => `\`${s.name}\``).join(', ')} must go under \`create.options\` (evaluation fails with "The option … create.${stray[0]!.name}' does not exist").`,
+      fix ? [{ title: 'Move under create.options', isPreferred: true, edits: [fix] }] : undefined));
+  }
+}
+
+/** Rewrites `create = { TEMPLATE = …; enable = …; }` as `create = { enable = …; options = { TEMPLATE = …; }; }`. */
+function moveToOptions(file: SourceFile, create: AttrsValue, stray: string[]) {
+  if (create.implicit) return undefined;
+  const start = file.lines.offsetAt(create.range.start);
+  const end = file.lines.offsetAt(create.range.end);
+  const unit = indentUnit(file.text);
+  const base = lineIndent(file.text, start);
+  const inner = base + unit;
+  const bindingText = (name: string) => {
+    const e = create.entries.get(name)!;
+    // The whole binding: from the key to the `;` that ends its value.
+    const from = file.lines.offsetAt(e.keyRange.start);
+    let to = file.lines.offsetAt(e.value.range.end);
+    while (to < file.text.length && /\s/.test(file.text[to]!)) to++;
+    if (file.text[to] === ';') to++;
+    return file.text.slice(from, to).trim();
+  };
+  const keep = [...create.entries.keys()].filter((k) => !stray.includes(k) && k !== 'options');
+  const existingOptions = asAttrs(create.entries.get('options')?.value);
+  if (existingOptions) return undefined;
+  const lines = [
+    '{',
+    ...keep.map((k) => `${inner}${bindingText(k)}`),
+    `${inner}options = {`,
+    ...stray.map((k) => `${inner}${unit}${bindingText(k)}`),
+    `${inner}};`,
+    `${base}}`,
+  ];
+  return { uri: file.uri, range: file.lines.rangeOf(start, end), newText: lines.join('\n') };
+}

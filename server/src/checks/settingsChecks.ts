@@ -1,0 +1,225 @@
+// Settings of the borgbackup roles: schema (unknown keys, types, required repo), conflicts between layers, clients
+// with nowhere to back up to, server directory, destination names (rules.md "Settings" and "Destinations").
+import { finding, Finding } from '../findings';
+import { ClanModel, findRole, Instance, roleMembers } from '../model/clanModel';
+import { AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';
+import { layersForMember, literalJson, SettingsLayer, settingsLayers, valueAt } from '../model/settingsLayers';
+import { nearest } from '../util/nearest';
+import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS } from './settingsSchemas';
+
+const DESTINATION_NAME = /^[a-zA-Z0-9._-]+$/;
+
+export function checkSettings(model: ClanModel): Finding[] {
+  const out: Finding[] = [];
+  for (const inst of model.instances) {
+    if (!inst.isBorgbackup) continue;
+    const layers = settingsLayers(inst);
+    for (const layer of layers) validateLayer(layer, out);
+    checkConflicts(model, inst, out);
+    checkClientDestinations(model, inst, out);
+    for (const layer of layers) checkLayerValues(model, layer, out);
+  }
+  return out;
+}
+
+function roleKind(name: string): 'client' | 'server' | undefined {
+  return name === 'client' || name === 'server' ? name : undefined;
+}
+
+/** zod over the literal projection; each issue is mapped back to the Nix value it is about. */
+function validateLayer(layer: SettingsLayer, out: Finding[]): void {
+  const kind = roleKind(layer.role.name);
+  const settings = layer.value;
+  if (!kind || !asAttrs(settings)) return;
+  const result = ROLE_SCHEMAS[kind].safeParse(literalJson(settings));
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    const path = issue.path as PropertyKey[];
+    const at = valueAt(settings, path);
+    if (issue.code === 'unrecognized_keys') {
+      const parent = asAttrs(at);
+      for (const key of issue.keys) {
+        const entry = parent?.entries.get(key);
+        if (!entry) continue;
+        out.push(unknownKey(kind, path, key, entry.keyRange, entry.value.uri));
+      }
+    } else if (issue.code === 'invalid_type') {
+      if (at === undefined) {
+        // A required key is missing: only `repo` of a destination is required.
+        const parent = asAttrs(valueAt(settings, path.slice(0, -1)));
+        if (!parent || parent.dynamicKeys || path[path.length - 1] !== 'repo') continue;
+        const destKey = String(path[path.length - 2]);
+        const dests = asAttrs(valueAt(settings, path.slice(0, -2)));
+        const entry = dests?.entries.get(destKey);
+        if (!entry) continue;
+        out.push(finding('destination-missing-repo', entry.value.uri, entry.keyRange,
+          `Destination \`${destKey}\` has no \`repo\`: evaluation fails with "repo was accessed but has no value defined". Set \`repo = "user@host:/./borgbackup";\`.`));
+      } else {
+        out.push(finding('setting-type', at.uri, at.range,
+          `\`${path.map(String).join('.')}\` must be ${expectedText(issue.expected)}, not ${describeKind(at)}.`));
+      }
+    }
+  }
+}
+
+function expectedText(expected: string): string {
+  switch (expected) {
+    case 'string': return 'a string';
+    case 'array': return 'a list of strings';
+    case 'object':
+    case 'record': return 'an attribute set';
+    default: return expected;
+  }
+}
+
+function unknownKey(kind: 'client' | 'server', path: PropertyKey[], key: string, range: Finding['range'], uri: string): Finding {
+  if (path.length === 2 && path[0] === 'destinations') {
+    const guess = nearest(key, DESTINATION_FIELDS);
+    return finding('unknown-setting', uri, range,
+      `Destinations have the fields \`name\`, \`repo\` and \`rsh\`; \`${key}\` does not exist${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
+      guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
+  }
+  const other = kind === 'client' ? 'server' : 'client';
+  if (ROLE_SETTINGS[other].includes(key)) {
+    return finding('unknown-setting', uri, range,
+      `\`${key}\` is a setting of the ${other} role, not of the ${kind} role: "The option … settings.${key}' does not exist".`);
+  }
+  const guess = nearest(key, ROLE_SETTINGS[kind]);
+  const known = ROLE_SETTINGS[kind].map((k) => `\`${k}\``).join(', ');
+  return finding('unknown-setting', uri, range,
+    `The ${kind} role has no setting \`${key}\` (its settings: ${known})${guess ? `; did you mean \`${guess}\`?` : '.'}`,
+    guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
+}
+
+const SCALARS: Record<'client' | 'server', string[]> = { client: ['startAt'], server: ['address', 'directory'] };
+const PRIORITY = { force: 50, none: 100, default: 1000 } as const;
+
+/** Scalars defined at two layers with different values and the same (highest) priority fail evaluation. */
+function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void {
+  const reported = new Set<string>();
+  for (const role of inst.roles) {
+    const kind = roleKind(role.name);
+    if (!kind) continue;
+    for (const member of roleMembers(model, role).members.keys()) {
+      const layers = layersForMember(model, inst, role, member);
+      for (const key of SCALARS[kind]) {
+        const defs = layers
+          .map((l) => ({ layer: l, value: asAttrs(l.value)?.entries.get(key)?.value }))
+          .filter((d): d is { layer: SettingsLayer; value: NixValue } => d.value !== undefined);
+        if (defs.length < 2 || defs.some((d) => d.value.priority === 'override')) continue;
+        const prio = (v: NixValue) => PRIORITY[v.priority === 'force' ? 'force' : v.priority === 'default' ? 'default' : 'none'];
+        const top = Math.min(...defs.map((d) => prio(d.value)));
+        const winners = defs.filter((d) => prio(d.value) === top);
+        if (winners.length < 2 || winners.some((d) => !isComparable(d.value))) continue;
+        const first = winners[0]!;
+        for (const d of winners.slice(1)) {
+          if (sameLiteral(first.value, d.value)) continue;
+          const id = `${d.value.uri}:${d.value.range.start.line}:${d.value.range.start.character}`;
+          if (reported.has(id)) continue;
+          reported.add(id);
+          out.push(finding('conflicting-setting', d.value.uri, d.value.range,
+            `\`${key}\` of \`${member}\` is set at the ${describeLayer(first.layer)} (${show(first.value)}) and here at the ${describeLayer(d.layer)} (${show(d.value)}): Nix fails with "conflicting definition values". Set it at one layer, or wrap the override in \`lib.mkForce\`.`,
+            [{ title: 'Wrap in lib.mkForce', edits: [{ uri: d.value.uri, range: d.value.range, newText: `lib.mkForce ${sourceText(model, d.value)}` }] }]));
+        }
+      }
+    }
+  }
+}
+
+function sourceText(model: ClanModel, v: NixValue): string {
+  const f = model.files.find((x) => x.uri === v.uri);
+  if (!f) return show(v);
+  return f.text.slice(f.lines.offsetAt(v.range.start), f.lines.offsetAt(v.range.end));
+}
+
+function describeLayer(l: SettingsLayer): string {
+  if (l.layer === 'role') return `role level (\`roles.${l.role.name}.settings\`)`;
+  if (l.layer === 'tag') return `tag level (\`roles.${l.role.name}.tags.${l.owner}.settings\`)`;
+  return `machine level (\`roles.${l.role.name}.machines.${l.owner}.settings\`)`;
+}
+
+function isComparable(v: NixValue): boolean {
+  return (v.kind === 'string' && v.value !== undefined) || v.kind === 'int' || v.kind === 'float' || v.kind === 'bool' || v.kind === 'null';
+}
+
+function sameLiteral(a: NixValue, b: NixValue): boolean {
+  return a.kind === b.kind && JSON.stringify(literalJson(a)) === JSON.stringify(literalJson(b));
+}
+
+function show(v: NixValue): string {
+  return v.kind === 'string' ? `"${v.value}"` : JSON.stringify(literalJson(v));
+}
+
+/** Whether the layers give the client at least one destination: true / false / undefined (cannot tell). */
+function hasDestinations(layers: SettingsLayer[]): boolean | undefined {
+  let unknown = false;
+  for (const l of layers) {
+    const attrs = asAttrs(l.value);
+    if (!attrs || attrs.dynamicKeys) {
+      unknown = true;
+      continue;
+    }
+    const d = attrs.entries.get('destinations');
+    if (!d) continue;
+    const dests = asAttrs(d.value);
+    if (!dests || dests.dynamicKeys) unknown = true;
+    else if (dests.entries.size > 0) return true;
+  }
+  return unknown ? undefined : false;
+}
+
+function checkClientDestinations(model: ClanModel, inst: Instance, out: Finding[]): void {
+  const client = findRole(inst, 'client');
+  if (!client) return;
+  const servers = roleMembers(model, findRole(inst, 'server'));
+  if (!servers.complete || servers.members.size > 0 || inst.rolesOpaque) return;
+  for (const [machine, vias] of roleMembers(model, client).members) {
+    if (hasDestinations(layersForMember(model, inst, client, machine)) !== false) continue;
+    const at = vias[0]!.ref;
+    out.push(finding('client-without-destination', at.uri, at.range,
+      `\`${machine}\` is a client of \`${inst.name}\`, but the instance has no server and \`${machine}\` has no \`destinations\`: no backup job is generated. Add a \`roles.server\` machine or \`settings.destinations.<name>.repo\`.`));
+  }
+}
+
+/** Literal values of single settings: server directory, destination names. */
+function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]): void {
+  const attrs = asAttrs(layer.value);
+  if (!attrs) return;
+  if (layer.role.name === 'server') {
+    const dir = attrs.entries.get('directory')?.value;
+    if (dir?.kind === 'string' && dir.value !== undefined && !dir.value.startsWith('/')) {
+      out.push(finding('relative-directory', dir.uri, dir.range,
+        `The server \`directory\` must be an absolute path: it becomes \`services.borgbackup.repos.<client>.path\`, of type path, and "${dir.value}" fails NixOS evaluation.`,
+        [{ title: `Use "/${dir.value.replace(/^\.?\/*/, '')}"`, edits: [{ uri: dir.uri, range: dir.range, newText: `"/${dir.value.replace(/^\.?\/*/, '')}"` }] }]));
+    }
+  }
+  if (layer.role.name === 'client') {
+    const dests = asAttrs(attrs.entries.get('destinations')?.value);
+    if (dests) checkDestinationNames(model, layer.inst, dests, out);
+  }
+}
+
+function checkDestinationNames(model: ClanModel, inst: Instance, dests: AttrsValue, out: Finding[]): void {
+  const servers = roleMembers(model, findRole(inst, 'server')).members;
+  for (const [key, e] of dests.entries) {
+    if (!DESTINATION_NAME.test(key)) {
+      out.push(finding('invalid-destination-name', e.value.uri, e.keyRange,
+        `Destination name \`${key}\` must match \`^[a-zA-Z0-9._-]+$\`: it names the \`borgbackup-job-${key}\` unit and the backup job.`));
+    }
+    if (servers.has(key)) {
+      out.push(finding('destination-shadows-server', e.value.uri, e.keyRange,
+        `Destination \`${key}\` has the name of a server of \`${inst.name}\`: it silently replaces the backup to that server ("You are overwriting an internalDestinations…"). Rename it unless that is intended.`));
+    }
+    const name = asAttrs(e.value)?.entries.get('name')?.value;
+    if (name?.kind === 'string' && name.value !== undefined) {
+      if (!DESTINATION_NAME.test(name.value)) {
+        out.push(finding('invalid-destination-name', name.uri, name.range,
+          `Destination \`name\` "${name.value}" must match \`^[a-zA-Z0-9._-]+$\`.`));
+      } else if (name.value !== key) {
+        out.push(finding('destination-name-mismatch', name.uri, name.range,
+          `\`name = "${name.value}"\` differs from the key \`${key}\`: the job is \`borgbackup-job-${key}\`, but \`clan backups list\` and \`restore\` look for \`borg-job-${name.value}\`, which does not exist.`,
+          [{ title: `Use "${key}"`, isPreferred: true, edits: [{ uri: name.uri, range: name.range, newText: `"${key}"` }] }]));
+      }
+    }
+  }
+}

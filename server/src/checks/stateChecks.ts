@@ -1,0 +1,133 @@
+// clan.core.state (clan-core-reference.md §3) and whether a machine's state is backed up at all.
+import { finding, Finding } from '../findings';
+import { ClanModel, findRole, Machine, mayGetStateFromServices, Membership, roleMembers, State } from '../model/clanModel';
+import { nixString } from '../model/nixEdits';
+import type { NixValue } from '../model/nixValue';
+
+const STATE_NAME = /^[a-zA-Z0-9_-]+$/;
+const READONLY_COMMANDS = ['preBackupCommand', 'postBackupCommand', 'preRestoreCommand', 'postRestoreCommand'];
+
+export function checkStates(model: ClanModel): Finding[] {
+  const out: Finding[] = [];
+  for (const m of model.machines.values()) {
+    for (const s of m.states) checkState(s, out);
+    checkFolderOverlaps(m, out);
+  }
+  checkBackedUp(model, out);
+  return out;
+}
+
+function checkState(s: State, out: Finding[]): void {
+  if (!STATE_NAME.test(s.name)) {
+    out.push(finding('invalid-state-name', s.keyRef.uri, s.keyRef.range,
+      `State name \`${s.name}\` must match \`^[a-zA-Z0-9_-]+$\` (no dots or spaces): it names the \`pre-backup-${s.name}\` commands and the \`--service\` of a restore.`,
+      [{ title: `Rename to "${s.name.replace(/[^a-zA-Z0-9_-]+/g, '-')}"`, edits: [{ uri: s.keyRef.uri, range: s.keyRef.range, newText: nixString(s.name.replace(/[^a-zA-Z0-9_-]+/g, '-')) }] }]));
+  }
+  const attrs = s.attrs;
+  if (!attrs) return;
+  for (const cmd of READONLY_COMMANDS) {
+    const e = attrs.entries.get(cmd);
+    if (!e) continue;
+    const script = cmd.replace('Command', 'Script');
+    out.push(finding('readonly-command', e.value.uri, e.keyRange,
+      `\`${cmd}\` is read-only (Clan sets it to \`${cmd.replace(/[A-Z].*/, '')}-…-${s.name}\` from the script); set \`${script}\` instead.`,
+      [{ title: `Rename to ${script}`, isPreferred: true, edits: [{ uri: e.value.uri, range: e.keyRange, newText: script }] }]));
+  }
+  const folders = attrs.entries.get('folders');
+  if (!folders) {
+    if (!attrs.dynamicKeys) {
+      out.push(finding('missing-folders', s.keyRef.uri, s.keyRef.range,
+        `State \`${s.name}\` has no \`folders\`: the option is required (use \`folders = [ ];\` for a state that only runs hooks).`));
+    }
+    return;
+  }
+  if (folders.value.kind !== 'list') return;
+  if (folders.value.items.length === 0) {
+    out.push(finding('empty-folders', folders.value.uri, folders.value.range,
+      `\`folders = [ ]\`: nothing of \`${s.name}\` is archived, and \`clan backups restore\` without \`--service\` then extracts the whole archive for this state.`));
+  }
+  const seen = new Map<string, NixValue>();
+  for (const item of folders.value.items) {
+    if (item.kind !== 'string' || item.value === undefined) continue;
+    const folder = item.value;
+    if (!folder.startsWith('/')) {
+      const hint = folder.startsWith('~') || folder.startsWith('$')
+        ? ' `~` and `$VARIABLES` are not expanded: borg runs in a system unit with `/` as its working directory.' : '';
+      out.push(finding('relative-folder', item.uri, item.range,
+        `State folder "${folder}" is not an absolute path.${hint}`));
+    }
+    const norm = normalizeFolder(folder);
+    if (seen.has(norm)) {
+      out.push(finding('duplicate-folder', item.uri, item.range, `"${folder}" is listed twice in \`${s.name}\`.`));
+    }
+    seen.set(norm, item);
+  }
+}
+
+function normalizeFolder(f: string): string {
+  return f.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+}
+
+function literalFolders(s: State): Array<{ folder: string; value: NixValue }> {
+  const f = s.attrs?.entries.get('folders')?.value;
+  if (!f || f.kind !== 'list') return [];
+  return f.items.flatMap((i) => (i.kind === 'string' && i.value !== undefined && i.value.startsWith('/')
+    ? [{ folder: normalizeFolder(i.value), value: i }] : []));
+}
+
+/** A folder inside another state's folder on the same machine is archived twice and restored twice. */
+function checkFolderOverlaps(m: Machine, out: Finding[]): void {
+  const all = m.states.flatMap((s) => literalFolders(s).map((f) => ({ ...f, state: s.name })));
+  for (const a of all) {
+    const parent = all.find((b) => b.state !== a.state && b.folder !== a.folder
+      && (b.folder === '/' || a.folder.startsWith(`${b.folder}/`)));
+    const same = all.find((b) => b.state !== a.state && b.folder === a.folder);
+    if (parent) {
+      out.push(finding('duplicate-folder', a.value.uri, a.value.range,
+        `"${a.folder}" is inside "${parent.folder}" of state \`${parent.state}\`: it is archived twice and a full restore writes it twice.`));
+    } else if (same && all.indexOf(same) < all.indexOf(a)) {
+      out.push(finding('duplicate-folder', a.value.uri, a.value.range,
+        `"${a.folder}" is also a folder of state \`${same.state}\` on this machine.`));
+    }
+  }
+}
+
+/** Client machines of each borgbackup instance, with where the membership is written. */
+export function borgClients(model: ClanModel): { clients: Map<string, Membership[]>; complete: boolean } {
+  const clients = new Map<string, Membership[]>();
+  let complete = model.instancesComplete;
+  for (const inst of model.instances) {
+    if (inst.resolvedModule === undefined || inst.rolesOpaque) complete = false;
+    if (!inst.isBorgbackup) continue;
+    const r = roleMembers(model, findRole(inst, 'client'));
+    if (!r.complete) complete = false;
+    for (const [name, vias] of r.members) clients.set(name, [...(clients.get(name) ?? []), ...vias]);
+  }
+  return { clients, complete };
+}
+
+/** Instances of another backup provider (localbackup, or anything not known) may back the state up too. */
+export function otherBackupPossible(model: ClanModel): boolean {
+  return model.instances.some((i) => !i.isBuiltin || i.resolvedModule === 'localbackup');
+}
+
+function checkBackedUp(model: ClanModel, out: Finding[]): void {
+  const { clients, complete } = borgClients(model);
+  for (const [name, vias] of clients) {
+    const m = model.machines.get(name);
+    if (!m || !m.configComplete || m.statesOpaque || m.states.length > 0) continue;
+    if (m.postgresql.some((p) => p.databases)) continue;
+    if (mayGetStateFromServices(model, name)) continue;
+    const at = vias[0]!.ref;
+    out.push(finding('client-without-state', at.uri, at.range,
+      `\`${name}\` is a borgbackup client but defines no \`clan.core.state\`: no backup job is generated and \`clan backups create ${name}\` fails with "No providers specified". Add \`clan.core.state.<name>.folders = [ … ];\` to its configuration.`));
+  }
+  if (!complete || otherBackupPossible(model)) return;
+  for (const m of model.machines.values()) {
+    if (clients.has(m.name)) continue;
+    for (const s of m.states) {
+      out.push(finding('state-not-backed-up', s.keyRef.uri, s.keyRef.range,
+        `\`${m.name}\` defines state \`${s.name}\` but is a client of no borgbackup instance: it is never backed up. Add it to \`roles.client\` of a borgbackup instance.`));
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// `clan-backups check [--format text|json] [PATH ...]`: the analysis for terminals, CI and pre-commit.
+import { existsSync, statSync } from 'node:fs';
+import { basename, relative, resolve } from 'node:path';
+import { analyzeClan } from '../analyze';
+import type { Finding } from '../findings';
+import { ClanSources } from '../model/clanModel';
+import { findClanDir, loadClanSources, loadSingleFile, toPath, UnreadableInput } from '../model/loadClan';
+import { initParsing } from '../parsing/parser';
+
+export interface CommandIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  cwd: string;
+}
+
+export const CHECK_USAGE = 'usage: clan-backups check [--format text|json] [--disable CODE[,CODE...]] [PATH ...]';
+
+export async function runCheck(args: string[], io: CommandIO): Promise<number> {
+  let format = 'text';
+  const paths: string[] = [];
+  const disabled: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--format' || a.startsWith('--format=')) {
+      format = a.includes('=') ? a.slice('--format='.length) : args[++i] ?? '';
+      if (format !== 'text' && format !== 'json') {
+        io.stderr(`clan-backups check: --format must be text or json, not '${format}'\n${CHECK_USAGE}\n`);
+        return 2;
+      }
+    } else if (a === '--disable' || a.startsWith('--disable=')) {
+      const v = a.includes('=') ? a.slice('--disable='.length) : args[++i] ?? '';
+      disabled.push(...v.split(',').filter(Boolean));
+    } else if (a === '-h' || a === '--help') {
+      io.stdout(`${CHECK_USAGE}\n`);
+      return 0;
+    } else if (a.startsWith('-') && a !== '-') {
+      io.stderr(`clan-backups check: unknown option '${a}'\n${CHECK_USAGE}\n`);
+      return 2;
+    } else paths.push(a);
+  }
+  if (paths.length === 0) paths.push('.');
+
+  const sources: ClanSources[] = [];
+  const seenDirs = new Set<string>();
+  try {
+    for (const p of paths) {
+      const abs = resolve(io.cwd, p);
+      if (!existsSync(abs)) throw new UnreadableInput(`${p}: no such file or directory`);
+      const isDir = statSync(abs).isDirectory();
+      const clanDir = isDir ? (existsSync(resolve(abs, 'clan.nix')) ? abs : undefined) : findClanDir(abs);
+      if (isDir && !clanDir) throw new UnreadableInput(`${p}: no clan.nix in this directory`);
+      if (clanDir && (isDir || basename(abs) === 'clan.nix' || abs.startsWith(resolve(clanDir, 'machines')) || basename(abs) === 'inventory.json')) {
+        if (seenDirs.has(clanDir)) continue;
+        seenDirs.add(clanDir);
+        await initParsing();
+        sources.push(loadClanSources(clanDir));
+      } else {
+        await initParsing();
+        sources.push(loadSingleFile(abs));
+      }
+    }
+  } catch (e) {
+    io.stderr(`clan-backups check: ${e instanceof UnreadableInput ? e.message : describeError(e)}\n`);
+    return 2;
+  }
+
+  const findings = sources.flatMap((s) => analyzeClan(s, { disabled }).findings);
+  if (format === 'json') io.stdout(`${JSON.stringify(findings.map((f) => toJson(f, io.cwd)), null, 2)}\n`);
+  else {
+    for (const f of findings) io.stdout(`${formatText(f, io.cwd)}\n`);
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    io.stderr(`${errors} error(s), ${findings.length - errors} other finding(s) in ${sources.length} clan(s)\n`);
+  }
+  return findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+function describeError(e: unknown): string {
+  if (e && typeof e === 'object' && 'code' in e && 'path' in e) return `${String((e as { path: string }).path)}: ${String((e as { code: string }).code)}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function displayPath(uri: string, cwd: string): string {
+  const p = toPath(uri);
+  const rel = relative(cwd, p);
+  return rel && !rel.startsWith('..') ? rel : p;
+}
+
+export function formatText(f: Finding, cwd: string): string {
+  return `${displayPath(f.uri, cwd)}:${f.range.start.line + 1}:${f.range.start.character + 1}: ${f.severity}: ${f.message} [${f.code}]`;
+}
+
+function toJson(f: Finding, cwd: string) {
+  return {
+    file: displayPath(f.uri, cwd),
+    line: f.range.start.line + 1,
+    column: f.range.start.character + 1,
+    endLine: f.range.end.line + 1,
+    endColumn: f.range.end.character + 1,
+    severity: f.severity,
+    code: f.code,
+    message: f.message,
+  };
+}

@@ -1,0 +1,39 @@
+// `clan-backups`: the headless entry point. `check` and `calendar` run the analysis core; `lsp` serves it over LSP.
+import { startServer } from '../lsp/server';
+import { runCheck } from './check';
+
+const USAGE = `usage: clan-backups <command> [args]
+
+commands:
+  check [--format text|json] [PATH ...]   diagnose a clan directory or clan.nix (exit 1 on errors)
+  lsp [--stdio | --node-ipc]              run the language server
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), cwd: process.cwd() };
+  switch (command) {
+    case 'check':
+      return runCheck(rest, io);
+    case 'lsp':
+      startServer();
+      return -1;
+    case '-h':
+    case '--help':
+      io.stdout(USAGE);
+      return 0;
+    default:
+      io.stderr(command ? `clan-backups: unknown command '${command}'\n${USAGE}` : USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`clan-backups: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);

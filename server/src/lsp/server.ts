@@ -1,0 +1,259 @@
+// The language server: wires LSP messages to the analysis core. Documents are kept with incremental trees; each
+// change re-analyses the clan the document belongs to and publishes diagnostics for every file of that clan.
+import {
+  CodeAction, CodeActionKind, CodeActionParams, Connection, createConnection, Diagnostic, DiagnosticSeverity,
+  InitializeParams, InitializeResult, ProposedFeatures, TextDocumentSyncKind, TextEdit as LspTextEdit, WorkspaceEdit,
+} from 'vscode-languageserver/node';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { analyzeClan, Analysis } from '../analyze';
+import type { Finding } from '../findings';
+import { ClanSources } from '../model/clanModel';
+import { findClanDir, loadClanSources, loadSingleFile, Overlay, SourceCache, toPath, toUri } from '../model/loadClan';
+import { initParsing } from '../parsing/parser';
+import { comparePositions } from '../model/range';
+import { DocumentStore } from './documents';
+import { buildJobsModel } from './jobs';
+import { JobsChangedNotificationMethod, JobsParams, JobsRequestMethod, StatusNotificationMethod } from './protocol';
+
+const SOURCE = 'clan-backups';
+const DOCS_BASE = 'https://github.com/clan-backups/clan-backups/blob/main/docs/rules.md';
+
+export interface ServerSettings {
+  disabled: string[];
+}
+
+/** One analysed clan: its directory (or single file) and the last analysis. */
+interface ClanState {
+  key: string;
+  analysis: Analysis;
+  published: Set<string>;
+}
+
+export class ClanLanguageServer {
+  private readonly docs = new DocumentStore();
+  private readonly cache: SourceCache = new Map();
+  private readonly clans = new Map<string, ClanState>();
+  private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
+  private settings: ServerSettings = { disabled: [] };
+  private hasConfigurationCapability = false;
+  private workspaceFolders: string[] = [];
+
+  constructor(private readonly connection: Connection, private readonly debounceMs = 30) {}
+
+  register(): void {
+    const c = this.connection;
+    c.onInitialize((p) => this.initialize(p));
+    c.onInitialized(() => void this.refreshSettings());
+    c.onDidChangeConfiguration(() => void this.refreshSettings().then(() => this.reanalyzeAll()));
+    c.onDidOpenTextDocument((p) => {
+      this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text);
+      this.schedule(p.textDocument.uri);
+    });
+    c.onDidChangeTextDocument((p) => {
+      this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
+      this.schedule(p.textDocument.uri);
+    });
+    c.onDidCloseTextDocument((p) => {
+      this.docs.close(p.textDocument.uri);
+      // The file's disk content takes over again.
+      this.schedule(p.textDocument.uri);
+    });
+    c.onDidChangeWatchedFiles((p) => {
+      for (const ch of p.changes) this.schedule(ch.uri);
+    });
+    c.onCodeAction((p) => this.codeActions(p));
+    c.onRequest(JobsRequestMethod, (p: JobsParams) => this.jobs(p));
+    c.onShutdown(() => {
+      for (const t of this.pending.values()) clearTimeout(t);
+      this.pending.clear();
+    });
+  }
+
+  private async initialize(params: InitializeParams): Promise<InitializeResult> {
+    await initParsing();
+    this.hasConfigurationCapability = !!params.capabilities.workspace?.configuration;
+    const opts = params.initializationOptions as { disabled?: unknown } | undefined;
+    if (opts && Array.isArray(opts.disabled)) this.settings.disabled = opts.disabled.map(String);
+    this.workspaceFolders = (params.workspaceFolders ?? []).map((f) => toPath(f.uri));
+    if (this.workspaceFolders.length === 0 && params.rootUri) this.workspaceFolders.push(toPath(params.rootUri));
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+      },
+      serverInfo: { name: 'clan-backups' },
+    };
+  }
+
+  private async refreshSettings(): Promise<void> {
+    if (!this.hasConfigurationCapability) return;
+    try {
+      const cfg = (await this.connection.workspace.getConfiguration('clanBackups')) as
+        { diagnostics?: { disabled?: unknown } } | null;
+      const disabled = cfg?.diagnostics?.disabled;
+      if (Array.isArray(disabled)) this.settings.disabled = disabled.map(String);
+    } catch {
+      // A client that announces the capability but fails the request keeps the initial settings.
+    }
+  }
+
+  /** The clan a document belongs to: a clan directory, or the file alone when it is in none. */
+  private clanKeyFor(uri: string): string | undefined {
+    if (!uri.startsWith('file:')) return undefined;
+    const path = toPath(uri);
+    if (!path.endsWith('.nix') && !path.endsWith('inventory.json')) return undefined;
+    return findClanDir(path) ?? path;
+  }
+
+  private schedule(uri: string): void {
+    const key = this.clanKeyFor(uri);
+    if (!key) return;
+    const existing = this.pending.get(key);
+    if (existing) clearTimeout(existing);
+    // Coalesce bursts of keystrokes into one analysis; the analysis itself is a few milliseconds.
+    this.pending.set(key, setTimeout(() => {
+      this.pending.delete(key);
+      this.analyze(key);
+    }, this.debounceMs));
+  }
+
+  private reanalyzeAll(): void {
+    for (const key of this.clans.keys()) this.analyze(key);
+  }
+
+  private overlay(): Overlay {
+    const o: Overlay = new Map();
+    for (const d of this.docs.all()) o.set(d.uri, d.tree ? { text: d.text, tree: d.tree } : { text: d.text });
+    return o;
+  }
+
+  private loadSources(key: string): ClanSources | undefined {
+    const overlay = this.overlay();
+    if (existsSync(join(key, 'clan.nix')) || this.docs.get(toUri(join(key, 'clan.nix')))) {
+      return loadClanSources(key, overlay, this.cache);
+    }
+    if (!this.docs.get(toUri(key)) && !existsSync(key)) return undefined;
+    return loadSingleFile(key, overlay);
+  }
+
+  analyze(key: string): Analysis | undefined {
+    let analysis: Analysis;
+    try {
+      const sources = this.loadSources(key);
+      if (!sources) {
+        this.forget(key);
+        return undefined;
+      }
+      analysis = analyzeClan(sources, { disabled: this.settings.disabled });
+    } catch (e) {
+      // Never let one bad file take the server down: report it and keep serving the others.
+      this.connection.console.error(`clan-backups: analysis of ${key} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      void this.connection.sendNotification(StatusNotificationMethod, { health: 'error', message: String(e) });
+      return undefined;
+    }
+    const previous = this.clans.get(key);
+    const published = new Set<string>();
+    const byUri = new Map<string, Finding[]>();
+    for (const f of analysis.findings) byUri.set(f.uri, [...(byUri.get(f.uri) ?? []), f]);
+    // Every file of the clan gets a (possibly empty) list, so fixed problems disappear.
+    for (const file of analysis.model.files) if (!byUri.has(file.uri)) byUri.set(file.uri, []);
+    for (const [uri, findings] of byUri) {
+      const doc = this.docs.get(uri);
+      void this.connection.sendDiagnostics({
+        uri, diagnostics: findings.map(toDiagnostic), ...(doc ? { version: doc.version } : {}),
+      });
+      published.add(uri);
+    }
+    for (const uri of previous?.published ?? []) {
+      if (!published.has(uri)) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    }
+    this.clans.set(key, { key, analysis, published });
+    void this.connection.sendNotification(JobsChangedNotificationMethod, { clanDir: analysis.model.dir });
+    void this.connection.sendNotification(StatusNotificationMethod, { health: 'ok' });
+    return analysis;
+  }
+
+  private forget(key: string): void {
+    const state = this.clans.get(key);
+    for (const uri of state?.published ?? []) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    this.clans.delete(key);
+  }
+
+  /** The current analysis for a document, computed now if a change is still pending. */
+  analysisFor(uri: string): Analysis | undefined {
+    const key = this.clanKeyFor(uri);
+    if (!key) return undefined;
+    const pending = this.pending.get(key);
+    if (pending || !this.clans.has(key)) {
+      if (pending) clearTimeout(pending);
+      this.pending.delete(key);
+      return this.analyze(key);
+    }
+    return this.clans.get(key)?.analysis;
+  }
+
+  private codeActions(params: CodeActionParams): CodeAction[] {
+    const analysis = this.analysisFor(params.textDocument.uri);
+    if (!analysis) return [];
+    const actions: CodeAction[] = [];
+    for (const f of analysis.findings) {
+      if (f.uri !== params.textDocument.uri || !f.fixes) continue;
+      if (comparePositions(f.range.end, params.range.start) < 0 || comparePositions(params.range.end, f.range.start) < 0) continue;
+      const diagnostic = params.context.diagnostics.find((d) => d.code === f.code
+        && comparePositions(d.range.start, f.range.start) === 0);
+      for (const fix of f.fixes) {
+        const changes: WorkspaceEdit['changes'] = {};
+        for (const e of fix.edits) (changes[e.uri] ??= []).push(LspTextEdit.replace(e.range, e.newText));
+        const action: CodeAction = { title: fix.title, kind: CodeActionKind.QuickFix, edit: { changes } };
+        if (diagnostic) action.diagnostics = [diagnostic];
+        if (fix.isPreferred) action.isPreferred = true;
+        actions.push(action);
+      }
+    }
+    return actions;
+  }
+
+  private jobs(params: JobsParams) {
+    let uri = params.uri;
+    if (!uri) {
+      const dir = this.workspaceFolders.map((w) => findClanDir(join(w, 'clan.nix')) ?? findClanDirBelow(w)).find(Boolean);
+      if (!dir) return { clanDir: '', machines: [] };
+      uri = toUri(join(dir, 'clan.nix'));
+    }
+    const analysis = this.analysisFor(uri);
+    if (!analysis) return { clanDir: dirname(toPath(uri)), machines: [] };
+    return buildJobsModel(analysis);
+  }
+}
+
+function findClanDirBelow(dir: string): string | undefined {
+  return existsSync(join(dir, 'clan.nix')) ? dir : undefined;
+}
+
+const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+export function toDiagnostic(f: Finding): Diagnostic {
+  return {
+    range: f.range,
+    severity: SEVERITY[f.severity],
+    code: f.code,
+    codeDescription: { href: `${DOCS_BASE}#${f.code}` },
+    source: SOURCE,
+    message: f.message,
+  };
+}
+
+export function startServer(): void {
+  const connection = createConnection(ProposedFeatures.all);
+  // A client that goes away mid-write must not kill the server with EPIPE.
+  process.on('SIGPIPE', () => undefined);
+  process.on('unhandledRejection', (e) => connection.console.error(`clan-backups: unhandled rejection: ${String(e)}`));
+  new ClanLanguageServer(connection).register();
+  connection.listen();
+}

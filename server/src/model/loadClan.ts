@@ -1,0 +1,93 @@
+// Finds the files of a clan directory and reads them, preferring the editor's unsaved text (and its incremental
+// tree) over the disk where the caller has it.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Tree } from '../parsing/parser';
+import type { ClanSources } from './clanModel';
+import { readJsonSource, readNixSource, SourceFile } from './sourceFile';
+
+export interface OpenDocument {
+  text: string;
+  tree?: Tree;
+}
+
+/** Open documents by URI; consulted before the disk. */
+export type Overlay = Map<string, OpenDocument>;
+
+export function toUri(path: string): string {
+  return pathToFileURL(resolve(path)).href;
+}
+
+export function toPath(uri: string): string {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+}
+
+export class UnreadableInput extends Error {}
+
+function readText(path: string, overlay?: Overlay): OpenDocument | undefined {
+  const open = overlay?.get(toUri(path));
+  if (open) return open;
+  if (!existsSync(path)) return undefined;
+  const buf = readFileSync(path);
+  // A NUL byte in the first 8 KiB: a binary file. Nix refuses those too; say so instead of parsing garbage.
+  if (buf.subarray(0, 8192).includes(0)) throw new UnreadableInput(`${path}: binary file, not Nix source`);
+  return { text: buf.toString('utf8') };
+}
+
+/**
+ * The clan directory for a file: the nearest ancestor (or the file's own directory) holding clan.nix. Machine
+ * files (machines/<m>/configuration.nix) belong to the clan two levels up.
+ */
+export function findClanDir(path: string): string | undefined {
+  let dir = existsSync(path) && statSync(path).isDirectory() ? resolve(path) : dirname(resolve(path));
+  for (let i = 0; i < 64; i++) {
+    if (existsSync(join(dir, 'clan.nix'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+  return undefined;
+}
+
+/** Files already read, by URI: reused while their text is unchanged (the language server keeps one). */
+export type SourceCache = Map<string, SourceFile>;
+
+function cachedNix(cache: SourceCache | undefined, path: string, kind: SourceFile['kind'], doc: OpenDocument, machine?: string): SourceFile {
+  const uri = toUri(path);
+  const hit = cache?.get(uri);
+  if (hit && hit.text === doc.text && hit.kind === kind && (!doc.tree || hit.tree === doc.tree)) return hit;
+  const file = readNixSource(uri, kind, doc.text, doc.tree, machine);
+  cache?.set(uri, file);
+  return file;
+}
+
+export function loadClanSources(dir: string, overlay?: Overlay, cache?: SourceCache): ClanSources {
+  const sources: ClanSources = { dir, machineFiles: [], machineDirs: [] };
+  const clanPath = join(dir, 'clan.nix');
+  const clan = readText(clanPath, overlay);
+  if (clan) sources.clanFile = cachedNix(cache, clanPath, 'clan', clan);
+  const machinesDir = join(dir, 'machines');
+  if (existsSync(machinesDir) && statSync(machinesDir).isDirectory()) {
+    for (const name of readdirSync(machinesDir).sort()) {
+      const mdir = join(machinesDir, name);
+      if (!statSync(mdir).isDirectory()) continue;
+      sources.machineDirs.push({ name, uri: toUri(mdir) });
+      const cfgPath = join(mdir, 'configuration.nix');
+      const cfg = readText(cfgPath, overlay);
+      if (cfg) sources.machineFiles.push(cachedNix(cache, cfgPath, 'machine', cfg, name));
+    }
+  }
+  const invPath = join(dir, 'inventory.json');
+  const inv = readText(invPath, overlay);
+  if (inv) sources.inventoryJson = readJsonSource(toUri(invPath), inv.text);
+  return sources;
+}
+
+/** A single Nix file outside any clan directory: analysed on its own as clan.nix. */
+export function loadSingleFile(path: string, overlay?: Overlay): ClanSources {
+  const doc = readText(path, overlay);
+  if (!doc) throw new UnreadableInput(`${path}: no such file`);
+  const file: SourceFile = readNixSource(toUri(path), 'clan', doc.text, doc.tree);
+  return { dir: dirname(resolve(path)), clanFile: file, machineFiles: [], machineDirs: [] };
+}

@@ -1,0 +1,137 @@
+// A file of the clan, read once into a syntax tree (Nix) or a JSON tree (inventory.json) and a value.
+import { parseTree as parseJsonTree, Node as JsonNode, ParseError, printParseErrorCode } from 'jsonc-parser';
+import { parseNix, Tree } from '../parsing/parser';
+import { AttrsValue, NixValue, readValue } from './nixValue';
+import { LineIndex, Range } from './range';
+
+export type FileKind = 'clan' | 'machine' | 'inventory-json';
+
+export interface SyntaxProblem {
+  range: Range;
+  message: string;
+}
+
+export interface SourceFile {
+  uri: string;
+  kind: FileKind;
+  text: string;
+  lines: LineIndex;
+  /** The value of the whole file (the module, the JSON document); opaque when it cannot be read. */
+  root: NixValue;
+  tree?: Tree;
+  syntaxProblems: SyntaxProblem[];
+  /** For machine files: the machine's name (its directory under machines/). */
+  machine?: string;
+}
+
+export function readNixSource(uri: string, kind: FileKind, text: string, tree?: Tree, machine?: string): SourceFile {
+  const t = tree ?? parseNix(text);
+  const lines = new LineIndex(text);
+  const expr = t.rootNode.namedChildren.find((c) => c !== null && c.type !== 'comment') ?? null;
+  const root: NixValue = expr
+    ? readValue(expr, uri, text)
+    : { kind: 'opaque', reason: 'empty', text: '', uri, range: lines.rangeOf(0, 0) };
+  const problems = syntaxProblems(t, lines);
+  if (!expr && problems.length === 0) {
+    problems.push({ range: lines.rangeOf(text.length, text.length), message: 'syntax error: the file holds no Nix expression' });
+  }
+  const file: SourceFile = { uri, kind, text, lines, root, tree: t, syntaxProblems: problems };
+  if (machine !== undefined) file.machine = machine;
+  return file;
+}
+
+/**
+ * One problem per error region: tree-sitter's MISSING nodes say what was expected, ERROR nodes what was unexpected.
+ * Nested errors inside an ERROR are the same region.
+ */
+function syntaxProblems(tree: Tree, lines: LineIndex): SyntaxProblem[] {
+  const out: SyntaxProblem[] = [];
+  if (!tree.rootNode.hasError) return out;
+  const visit = (node: NonNullable<Tree['rootNode']>): void => {
+    if (node.isMissing) {
+      const at = lines.positionAt(node.startIndex);
+      out.push({ range: { start: at, end: at }, message: `syntax error: expected \`${node.type}\`` });
+      return;
+    }
+    if (node.type === 'ERROR') {
+      const first = firstLeaf(node);
+      const startLine = lines.positionAt(node.startIndex).line;
+      const lineEnd = Math.min(node.endIndex, lineEndOffset(lines, startLine));
+      const token = first ? first.text.split('\n')[0]!.slice(0, 40) : '';
+      out.push({
+        range: lines.rangeOf(node.startIndex, Math.max(lineEnd, node.startIndex + 1)),
+        message: token ? `syntax error: unexpected \`${token}\`` : 'syntax error',
+      });
+      return;
+    }
+    if (!node.hasError) return;
+    for (const c of node.children) if (c) visit(c);
+  };
+  visit(tree.rootNode);
+  return out;
+}
+
+function firstLeaf(node: NonNullable<Tree['rootNode']>): NonNullable<Tree['rootNode']> | undefined {
+  let n = node;
+  while (n.childCount > 0) {
+    const c = n.child(0);
+    if (!c) break;
+    n = c;
+  }
+  return n === node && node.childCount > 0 ? undefined : n;
+}
+
+function lineEndOffset(lines: LineIndex, line: number): number {
+  const next = lines.offsetAt({ line: line + 1, character: 0 });
+  return next > 0 && lines.text[next - 1] === '\n' ? next - 1 : next;
+}
+
+/** inventory.json, read into the same value shapes as Nix so the model treats both alike. */
+export function readJsonSource(uri: string, text: string): SourceFile {
+  const lines = new LineIndex(text);
+  const errors: ParseError[] = [];
+  const tree = parseJsonTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+  const syntax = errors.map((e) => ({
+    range: lines.rangeOf(e.offset, e.offset + Math.max(e.length, 1)),
+    message: `invalid JSON: ${printParseErrorCode(e.error)}`,
+  }));
+  const root: NixValue = tree
+    ? jsonToValue(tree, uri, lines)
+    : { kind: 'opaque', reason: 'error', text: '', uri, range: lines.rangeOf(0, 0) };
+  return { uri, kind: 'inventory-json', text, lines, root, syntaxProblems: syntax };
+}
+
+function jsonToValue(node: JsonNode, uri: string, lines: LineIndex): NixValue {
+  const range = lines.rangeOf(node.offset, node.offset + node.length);
+  switch (node.type) {
+    case 'string': {
+      const value = String(node.value);
+      // JSON escapes make offsets inexact; map every character to the string's opening quote + index as an estimate.
+      const offsets = Array.from({ length: value.length }, (_, i) => node.offset + 1 + i);
+      return { kind: 'string', value, pieces: [{ kind: 'text', text: value, offsets }], indented: false, uri, range };
+    }
+    case 'number':
+      return { kind: Number.isInteger(node.value) ? 'int' : 'float', value: Number(node.value), uri, range };
+    case 'boolean':
+      return { kind: 'bool', value: Boolean(node.value), uri, range };
+    case 'null':
+      return { kind: 'null', uri, range };
+    case 'array':
+      return { kind: 'list', items: (node.children ?? []).map((c) => jsonToValue(c, uri, lines)), uri, range };
+    case 'object': {
+      const attrs: AttrsValue = { kind: 'attrs', entries: new Map(), dynamicKeys: false, implicit: false, uri, range };
+      for (const prop of node.children ?? []) {
+        const [key, value] = prop.children ?? [];
+        if (!key || !value || attrs.entries.has(String(key.value))) continue;
+        attrs.entries.set(String(key.value), {
+          name: String(key.value),
+          keyRange: lines.rangeOf(key.offset, key.offset + key.length),
+          value: jsonToValue(value, uri, lines),
+        });
+      }
+      return attrs;
+    }
+    default:
+      return { kind: 'opaque', reason: 'error', text: '', uri, range };
+  }
+}
