@@ -1,0 +1,250 @@
+// Each core rule, firing and not firing, in nested attrsets and in dotted/quoted attribute paths, and in the places
+// a definition may live (clan.nix inventory, top-level machines, machines/<m>/configuration.nix, inventory.json).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ClanFiles, findingCodes } from '../helpers/clanFixture';
+
+const NESTED_OK = `{
+  meta = { name = "t"; };
+  inventory = {
+    machines = {
+      laptop = { tags = [ "work" ]; };
+      nas = { };
+    };
+    instances = {
+      borgbackup = {
+        roles = {
+          client = {
+            tags = [ "work" ];
+          };
+          server = {
+            machines = {
+              nas = { settings = { directory = "/srv/borg"; }; };
+            };
+          };
+        };
+      };
+    };
+  };
+  machines = {
+    laptop = { clan = { core = { state = { docs = { folders = [ "/home/docs" ]; }; }; }; }; };
+  };
+}
+`;
+
+const DOTTED_OK = `{
+  meta.name = "t";
+  inventory.machines.laptop.tags = [ "work" ];
+  inventory.machines."nas" = { };
+  inventory.instances.borgbackup.roles.client.tags = [ "work" ];
+  inventory.instances.borgbackup.roles.server.machines."nas".settings.directory = "/srv/borg";
+  machines.laptop.clan.core.state.docs.folders = [ "/home/docs" ];
+}
+`;
+
+async function expectFindings(files: ClanFiles, expected: string[]): Promise<void> {
+  const got = (await findingCodes(files)).map((s) => s.replace(/:\d+$/, ''));
+  assert.deepEqual(got.sort(), [...expected].sort());
+}
+
+/** Replaces one exact substring (must exist) to derive a broken variant of a valid clan. */
+function edit(text: string, from: string, to: string): string {
+  assert.ok(text.includes(from), `fixture lacks ${from}`);
+  return text.replace(from, to);
+}
+
+describe('valid clans produce no finding', () => {
+  it('nested form', () => expectFindings({ 'clan.nix': NESTED_OK }, []));
+  it('dotted form', () => expectFindings({ 'clan.nix': DOTTED_OK }, []));
+  it('machine config in machines/<m>/configuration.nix and machines from directories', () => expectFindings({
+    'clan.nix': `{
+  meta.name = "t";
+  inventory.instances.borgbackup = {
+    roles.client.machines.laptop = { };
+    roles.server.machines.nas = { };
+  };
+}
+`,
+    'machines/laptop/configuration.nix': '{ config, ... }: {\n  clan.core.state.docs.folders = [ "/home/docs" ];\n}\n',
+    'machines/nas/configuration.nix': '{ }\n',
+  }, []));
+  it('inventory.json machines and tags', () => expectFindings({
+    'clan.nix': '{\n  meta.name = "t";\n  inventory.instances.borgbackup.roles.client.tags = [ "work" ];\n  inventory.instances.borgbackup.roles.server.machines.nas = { };\n  machines.laptop.clan.core.state.docs.folders = [ "/d" ];\n}\n',
+    'inventory.json': '{ "machines": { "laptop": { "tags": ["work"] }, "nas": {} } }\n',
+  }, []));
+});
+
+describe('syntax-error', () => {
+  it('fires on a missing semicolon with the position of the error', async () => {
+    const codes = await findingCodes({ 'clan.nix': '{\n  meta.name = "t"\n  inventory = { };\n}\n' });
+    assert.ok(codes.some((c) => c.startsWith('syntax-error clan.nix:')), codes.join('\n'));
+  });
+  it('fires on an empty file', () => expectFindings({ 'clan.nix': '' }, ['syntax-error clan.nix:1']));
+  it('does not fire on valid modern syntax', () => expectFindings({
+    'clan.nix': '{ self, lib, ... }:\nlet x = 1; in {\n  meta.name = "t";\n  a = { inherit x; b = x.c or { }; d = ./foo; e = \'\'\n    ${x} \'\'${y}\n  \'\'; };\n}\n',
+  }, []));
+});
+
+describe('inventory rules', () => {
+  it('legacy-inventory-services (nested and dotted)', async () => {
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, '    instances = {', '    services = { };\n    instances = {') }, ['legacy-inventory-services clan.nix:8']);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  meta.name = "t";', '  meta.name = "t";\n  inventory.services.borgbackup.x = { };') }, ['legacy-inventory-services clan.nix:3']);
+  });
+
+  it('legacy-machines-list with a quick fix', async () => {
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'machines = {\n              nas = { settings = { directory = "/srv/borg"; }; };\n            };', 'machines = [ "nas" ];') },
+      ['legacy-machines-list clan.nix:15']);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'roles.server.machines."nas".settings.directory = "/srv/borg";', 'roles.server.machines = [ "nas" ];') },
+      ['legacy-machines-list clan.nix:6']);
+  });
+
+  it('legacy-role-config', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '.settings.directory = "/srv/borg";', ' = { };\n  inventory.instances.borgbackup.roles.server.config.directory = "/srv";') },
+      ['legacy-role-config clan.nix:7']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'tags = [ "work" ];\n          };', 'tags = [ "work" ];\n            config = { };\n          };') },
+      ['legacy-role-config clan.nix:13']);
+  });
+
+  it('unknown-role only for borgbackup instances', async () => {
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'client = {', 'clients = {') }, ['unknown-role clan.nix:11', 'state-not-backed-up clan.nix:24']);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'roles.client.tags', 'roles."backup-client".tags') }, ['unknown-role clan.nix:5', 'state-not-backed-up clan.nix:7']);
+    // Other services have roles of their own.
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  meta.name = "t";', '  meta.name = "t";\n  inventory.instances.sshd.roles.server.tags.all = { };\n  inventory.instances.user-root = { module.name = "users"; roles.default.tags.all = { }; };') }, []);
+  });
+
+  it('unknown-module', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  meta.name = "t";', '  meta.name = "t";\n  inventory.instances.backups.module.name = "borgbackups";') }, ['unknown-module clan.nix:3']);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  meta.name = "t";', '  meta.name = "t";\n  inventory.instances.mything = { };') }, ['unknown-module clan.nix:3']);
+    // module.input set: a module of the user's own or from another flake input.
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  meta.name = "t";', '  meta.name = "t";\n  inventory.instances.mything.module = { name = "mine"; input = "self"; };') }, []);
+  });
+
+  it('undefined-machine with a quick fix target', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'roles.server.machines."nas"', 'roles.server.machines."nsa"') },
+      ['undefined-machine clan.nix:6']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'nas = { settings', 'nsa = { settings') }, ['undefined-machine clan.nix:16']);
+    // Machines computed by a function: unknowable, so quiet.
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  inventory.machines.laptop.tags = [ "work" ];\n  inventory.machines."nas" = { };', '  inventory.machines = lib.genAttrs [ "laptop" "nas" ] (n: { tags = [ "work" ]; });') }, []);
+  });
+
+  it('unknown-tag (list and attrset forms), built-in tags and computed tags', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'roles.client.tags = [ "work" ]', 'roles.client.tags = [ "wrok" ]') },
+      ['unknown-tag clan.nix:5', 'state-not-backed-up clan.nix:7']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'tags = [ "work" ];\n          };', 'tags = { wrok = { }; };\n          };') },
+      ['unknown-tag clan.nix:12', 'state-not-backed-up clan.nix:24']);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'roles.client.tags = [ "work" ]', 'roles.client.tags.work = { }') }, []);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'roles.client.tags = [ "work" ]', 'roles.client.tags = [ "fromfn" ];\n  inventory.tags = { config, ... }: { fromfn = [ "laptop" ]; }') }, []);
+  });
+
+  it('invalid-machine-name', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  inventory.machines."nas" = { };', '  inventory.machines."nas" = { };\n  inventory.machines."my.box" = { };') },
+      ['invalid-machine-name clan.nix:5']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, '      nas = { };', '      nas = { };\n      "-bad" = { };') }, ['invalid-machine-name clan.nix:7']);
+  });
+
+  it('client-is-server, client-in-multiple-instances, darwin-machine', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  machines.laptop', '  inventory.instances.borgbackup.roles.server.machines.laptop = { };\n  machines.laptop') },
+      ['client-is-server clan.nix:5']);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  machines.laptop', '  inventory.instances.second = { module.name = "borgbackup"; roles.client.machines.laptop = { }; roles.server.machines.nas = { }; };\n  machines.laptop') },
+      ['client-in-multiple-instances clan.nix:7']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'laptop = { tags = [ "work" ]; };', 'laptop = { tags = [ "work" ]; machineClass = "darwin"; };') },
+      ['darwin-machine clan.nix:12']);
+  });
+});
+
+describe('settings rules', () => {
+  it('unknown-setting: misspelled, other role, destination field', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '.settings.directory', '.settings.directroy') }, ['unknown-setting clan.nix:6']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'tags = [ "work" ];\n          };', 'tags = [ "work" ];\n            settings = { directory = "/x"; };\n          };') },
+      ['unknown-setting clan.nix:13']);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  machines.laptop', '  inventory.instances.borgbackup.roles.client.settings.destinations.box = { repo = "u@h:/./b"; rhs = "ssh"; };\n  machines.laptop') },
+      ['unknown-setting clan.nix:7']);
+  });
+
+  it('setting-type', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  machines.laptop', '  inventory.instances.borgbackup.roles.client.settings.startAt = [ "daily" ];\n  machines.laptop') },
+      ['setting-type clan.nix:7']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'tags = [ "work" ];\n          };', 'tags = [ "work" ];\n            settings.exclude = "*.pyc";\n          };') },
+      ['setting-type clan.nix:13']);
+    // Non-literal values are never judged.
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  machines.laptop', '  inventory.instances.borgbackup.roles.client.settings.exclude = excludes ++ [ "*.tmp" ];\n  machines.laptop') }, []);
+  });
+
+  it('conflicting-setting across role, tag and machine layers; lib.mkForce resolves it', async () => {
+    const both = edit(DOTTED_OK, '  machines.laptop', '  inventory.instances.borgbackup.roles.client.settings.startAt = "*-*-* 02:00:00";\n  inventory.instances.borgbackup.roles.client.machines.laptop.settings.startAt = "*-*-* 04:00:00";\n  machines.laptop');
+    await expectFindings({ 'clan.nix': both }, ['conflicting-setting clan.nix:8']);
+    await expectFindings({ 'clan.nix': both.replace('startAt = "*-*-* 04:00:00"', 'startAt = lib.mkForce "*-*-* 04:00:00"') }, []);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'tags = [ "work" ];\n          };', 'tags = { work.settings.startAt = "daily"; };\n            settings.startAt = "weekly";\n          };') },
+      ['conflicting-setting clan.nix:12']);
+  });
+
+  it('client-without-destination', async () => {
+    const noServer = edit(DOTTED_OK, '  inventory.instances.borgbackup.roles.server.machines."nas".settings.directory = "/srv/borg";\n', '');
+    await expectFindings({ 'clan.nix': noServer }, ['client-without-destination clan.nix:5']);
+    await expectFindings({ 'clan.nix': noServer.replace('  machines.laptop', '  inventory.instances.borgbackup.roles.client.settings.destinations.box.repo = "u@h:/./x";\n  machines.laptop') }, []);
+  });
+
+  it('relative-directory', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '"/srv/borg"', '"backups"') }, ['relative-directory clan.nix:6']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, '"/srv/borg"', '"backups"') }, ['relative-directory clan.nix:16']);
+  });
+
+  it('destination name rules', async () => {
+    const withDest = (d: string) => edit(DOTTED_OK, '  machines.laptop', `  inventory.instances.borgbackup.roles.client.settings.destinations = ${d};\n  machines.laptop`);
+    await expectFindings({ 'clan.nix': withDest('{ box = { rsh = "ssh"; }; }') }, ['destination-missing-repo clan.nix:7']);
+    await expectFindings({ 'clan.nix': withDest('{ "my box" = { repo = "u@h:/./x"; }; }') }, ['invalid-destination-name clan.nix:7']);
+    await expectFindings({ 'clan.nix': withDest('{ box = { repo = "u@h:/./x"; name = "other"; }; }') }, ['destination-name-mismatch clan.nix:7']);
+    await expectFindings({ 'clan.nix': withDest('{ nas = { repo = "u@h:/./x"; }; }') }, ['destination-shadows-server clan.nix:7']);
+    await expectFindings({ 'clan.nix': withDest('{ box = { repo = "u@h:/./x"; name = "box"; }; }') }, []);
+  });
+});
+
+describe('state rules', () => {
+  const withState = (s: string) => edit(DOTTED_OK, 'machines.laptop.clan.core.state.docs.folders = [ "/home/docs" ];', s);
+  it('invalid-state-name', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state."my.docs".folders = [ "/d" ];') }, ['invalid-state-name clan.nix:7']));
+  it('missing-folders', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.preBackupScript = "true";') }, ['missing-folders clan.nix:7']));
+  it('relative-folder', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ "documents" "$HOME/x" "/ok" ];') }, ['relative-folder clan.nix:7', 'relative-folder clan.nix:7']));
+  it('empty-folders', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ ];') }, ['empty-folders clan.nix:7']));
+  it('duplicate-folder, also across states of one machine', async () => {
+    await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ "/d" "/d/" ];') }, ['duplicate-folder clan.nix:7']);
+    await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state = { a.folders = [ "/var/lib" ]; b.folders = [ "/var/lib/x" ]; };') }, ['duplicate-folder clan.nix:7']);
+    await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state = { a.folders = [ "/var/lib/a" ]; b.folders = [ "/var/lib/ab" ]; };') }, []);
+  });
+  it('readonly-command', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs = { folders = [ "/d" ]; preBackupCommand = "x"; };') }, ['readonly-command clan.nix:7']));
+  it('client-without-state, quiet when the config is not fully visible', async () => {
+    await expectFindings({ 'clan.nix': withState('machines.laptop.networking.hostName = "x";') }, ['client-without-state clan.nix:5']);
+    await expectFindings({ 'clan.nix': withState('machines.laptop.imports = [ ./state.nix ];') }, []);
+    await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.${name}.folders = [ "/d" ];') }, []);
+  });
+  it('state-not-backed-up', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  machines.laptop', '  machines.nas.clan.core.state.srv.folders = [ "/srv" ];\n  machines.laptop') }, ['state-not-backed-up clan.nix:7']);
+    // A machine file under machines/<m>/.
+    await expectFindings({ 'clan.nix': DOTTED_OK, 'machines/nas/configuration.nix': '{ clan.core.state.srv.folders = [ "/srv" ]; }\n' }, ['state-not-backed-up machines/nas/configuration.nix:1']);
+  });
+});
+
+describe('postgresql rules', () => {
+  const pg = (body: string) => edit(DOTTED_OK, 'machines.laptop.clan.core.state.docs.folders = [ "/home/docs" ];', body);
+  it('postgresql-create-options', async () => {
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app.create = { OWNER = "app"; }; };') }, ['postgresql-create-options clan.nix:7']);
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app.create.options.OWNER = "app"; };') }, []);
+  });
+  it('postgresql-not-enabled only where the whole config is visible', async () => {
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql.databases.app = { };') }, ['postgresql-not-enabled clan.nix:7']);
+    await expectFindings({ 'clan.nix': pg('machines.laptop = { imports = [ ./db.nix ]; clan.core.postgresql.databases.app = { }; };') }, []);
+  });
+  it('postgresql-invalid-name', () => expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases."app.db" = { }; databases.b.service = "x y"; };') }, ['postgresql-invalid-name clan.nix:7', 'postgresql-invalid-name clan.nix:7']));
+  it('postgresql-not-backed-up', () => expectFindings({ 'clan.nix': edit(DOTTED_OK, '  machines.laptop', '  machines.nas.clan.core.postgresql.enable = true;\n  machines.laptop') }, ['postgresql-not-backed-up clan.nix:7']));
+});
+
+describe('meta rules', () => {
+  it('missing-clan-name', () => expectFindings({ 'clan.nix': edit(DOTTED_OK, '  meta.name = "t";\n', '') }, ['missing-clan-name clan.nix:2']));
+  it('invalid-clan-name (nested and dotted)', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'meta.name = "t"', 'meta.name = "my clan"') }, ['invalid-clan-name clan.nix:2']);
+    await expectFindings({ 'clan.nix': edit(NESTED_OK, 'meta = { name = "t"; };', 'meta = { name = "my.clan"; };') }, ['invalid-clan-name clan.nix:2']);
+  });
+  it('invalid-domain', async () => {
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'meta.name = "t";', 'meta.name = "t";\n  meta.domain = "My_Domain.lol";') }, ['invalid-domain clan.nix:3']);
+    await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'meta.name = "t";', 'meta.name = "t";\n  meta.domain = "example.com";') }, []);
+  });
+});
