@@ -1,0 +1,28 @@
+// Acceptance: the seed documents' examples, assembled into clans, give no error or warning except their real
+// mistakes (rules.md, "Real public clans: what must not be flagged").
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { analyzeClan } from '../../server/src/analyze';
+import { loadClanSources } from '../../server/src/model/loadClan';
+import { initParsing } from '../../server/src/parsing/parser';
+
+const SEEDS = resolve(__dirname, '../../../test/fixtures/seeds');
+
+/** The real mistakes in the seeds, by fixture: anything else of severity error or warning is a false positive. */
+const EXPECTED: Record<string, string[]> = {
+  'backup-intro': ['postgresql-create-options'],
+};
+
+describe('seed clans', () => {
+  for (const name of readdirSync(SEEDS)) {
+    it(`${name}: only its real mistakes`, async () => {
+      await initParsing();
+      const { findings } = analyzeClan(loadClanSources(join(SEEDS, name)));
+      const serious: string[] = findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => f.code);
+      for (const code of EXPECTED[name] ?? []) assert.ok(serious.includes(code), `${name}: expected ${code}`);
+      assert.deepEqual(serious.filter((c) => !(EXPECTED[name] ?? []).includes(c)), [], `${name}: unexpected findings`);
+    });
+  }
+});
