@@ -474,17 +474,36 @@ export interface RoleMembers {
   complete: boolean;
 }
 
+// Queries are asked once per member and per rule; on a fleet of 1,000 machines recomputing them is quadratic.
+const tagIndexes = new WeakMap<ClanModel, Map<string, Machine[]>>();
+const roleMemberCache = new WeakMap<Role, RoleMembers>();
+
 export function machinesWithTag(model: ClanModel, tag: string): Machine[] {
-  const all = [...model.machines.values()];
-  if (tag === 'all') return all;
-  if (tag === 'nixos') return all.filter((m) => m.machineClass === 'nixos');
-  if (tag === 'darwin') return all.filter((m) => m.machineClass === 'darwin');
-  return all.filter((m) => m.tags.some((t) => t.name === tag));
+  let index = tagIndexes.get(model);
+  if (!index) {
+    index = new Map();
+    const all = [...model.machines.values()];
+    index.set('all', all);
+    index.set('nixos', all.filter((m) => m.machineClass === 'nixos'));
+    index.set('darwin', all.filter((m) => m.machineClass === 'darwin'));
+    for (const m of all) {
+      for (const t of new Set(m.tags.map((x) => x.name))) {
+        if (BUILTIN_TAGS.includes(t)) continue;
+        const list = index.get(t) ?? [];
+        list.push(m);
+        index.set(t, list);
+      }
+    }
+    tagIndexes.set(model, index);
+  }
+  return index.get(tag) ?? [];
 }
 
 export function roleMembers(model: ClanModel, role: Role | undefined): RoleMembers {
+  if (!role) return { members: new Map(), complete: true };
+  const cached = roleMemberCache.get(role);
+  if (cached) return cached;
   const members = new Map<string, Membership[]>();
-  if (!role) return { members, complete: true };
   const add = (m: Membership) => {
     const list = members.get(m.machine) ?? [];
     list.push(m);
@@ -496,7 +515,9 @@ export function roleMembers(model: ClanModel, role: Role | undefined): RoleMembe
   }
   const complete = (role.machinesForm === 'attrs' || role.machinesForm === 'absent') && !role.tagsOpaque
     && (role.tags.length === 0 || (model.tagsComplete && model.machinesComplete));
-  return { members, complete };
+  const result = { members, complete };
+  roleMemberCache.set(role, result);
+  return result;
 }
 
 export function findRole(inst: Instance, name: string): Role | undefined {

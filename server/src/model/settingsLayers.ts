@@ -1,7 +1,7 @@
 // The settings of a borgbackup role come from three layers of equal priority (clan-core-reference.md §1.5):
 // `roles.<r>.settings`, `roles.<r>.tags.<t>.settings` and `roles.<r>.machines.<m>.settings`. This module lists them
 // and projects literal values to plain JSON for schema validation.
-import { ClanModel, Instance, machinesWithTag, Role } from './clanModel';
+import { ClanModel, Instance, Role } from './clanModel';
 import { asAttrs, NixValue } from './nixValue';
 
 export interface SettingsLayer {
@@ -13,8 +13,13 @@ export interface SettingsLayer {
   value: NixValue;
 }
 
+const layerCache = new WeakMap<Instance, SettingsLayer[]>();
+
 export function settingsLayers(inst: Instance): SettingsLayer[] {
+  const cached = layerCache.get(inst);
+  if (cached) return cached;
   const out: SettingsLayer[] = [];
+  layerCache.set(inst, out);
   for (const role of inst.roles) {
     if (role.settings) out.push({ inst, role, layer: 'role', value: role.settings });
     for (const t of role.tags) if (t.settings) out.push({ inst, role, layer: 'tag', owner: t.name, value: t.settings });
@@ -27,11 +32,14 @@ export function settingsLayers(inst: Instance): SettingsLayer[] {
 
 /** The layers that apply to one member machine of a role, in the order role, tags, machine. */
 export function layersForMember(model: ClanModel, inst: Instance, role: Role, machine: string): SettingsLayer[] {
+  const tags = new Set(model.machines.get(machine)?.tags.map((t) => t.name));
+  const cls = model.machines.get(machine)?.machineClass;
   return settingsLayers(inst).filter((l) => {
     if (l.role !== role) return false;
     if (l.layer === 'role') return true;
     if (l.layer === 'machine') return l.owner === machine;
-    return machinesWithTag(model, l.owner!).some((m) => m.name === machine);
+    const tag = l.owner!;
+    return tag === 'all' ? model.machines.has(machine) : tag === 'nixos' || tag === 'darwin' ? cls === tag : tags.has(tag);
   });
 }
 

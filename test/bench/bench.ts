@@ -1,0 +1,130 @@
+// `npm run bench`: speed and memory at fleet scale, printed as a table and written to bench/results.json.
+// Generated clans of 10, 100 and 1,000 machines (tags, several instances, states with hooks, destinations,
+// PostgreSQL); medians of repeated runs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { analyzeClan } from '../../server/src/analyze';
+import { loadClanSources, toUri } from '../../server/src/model/loadClan';
+import { readNixSource } from '../../server/src/model/sourceFile';
+import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
+
+const ROOT = resolve(__dirname, '../../..');
+const CLI = join(ROOT, 'dist/cli.js');
+
+export function generateClan(machines: number): string {
+  const lines: string[] = ['{', '  meta.name = "bench";', '  meta.domain = "bench.lol";', '', '  inventory.machines = {'];
+  for (let i = 0; i < machines; i++) {
+    const tags = [i % 3 === 0 ? '"web"' : '"office"', i % 10 === 0 ? '"db"' : ''].filter(Boolean).join(' ');
+    lines.push(`    m${i} = {`, `      deploy.targetHost = "root@10.0.${i >> 8}.${i & 255}";`, `      tags = [ ${tags} ];`, '    };');
+  }
+  lines.push('    backup-a = { };', '    backup-b = { };', '  };', '', '  inventory.instances = {',
+    '    borgbackup = {',
+    '      roles.client.tags = [ "web" "office" ];',
+    '      roles.client.settings.exclude = [ "*.pyc" "*/__pycache__" ];',
+    '      roles.server.machines.backup-a.settings.directory = "/srv/borg";',
+    '      roles.server.machines."backup-b" = { settings.address = "10.9.0.2"; };');
+  for (let i = 0; i < machines; i += 10) {
+    lines.push(`      roles.client.machines.m${i}.settings = {`, '        startAt = "*-*-* 03:00:00";',
+      '        destinations.storagebox = {', `          repo = "u${i}@u${i}.your-storagebox.de:/./borgbackup";`,
+      '          rsh = "ssh -p 23 -oStrictHostKeyChecking=accept-new -i /run/secrets/vars/borgbackup/borgbackup.ssh";',
+      '        };', '      };');
+  }
+  lines.push('    };', '    sshd.roles.server.tags.all = { };', '    user-root = { module.name = "users"; roles.default.tags.all = { }; };',
+    '  };', '', '  machines = {');
+  for (let i = 0; i < machines; i++) {
+    lines.push(`    m${i} = { config, lib, pkgs, ... }: {`, `      clan.core.state.app${i} = {`,
+      `        folders = [ "/var/lib/app${i}" "/etc/app${i}" ];`, '        preBackupScript = \'\'',
+      '          export PATH=${lib.makeBinPath [ config.systemd.package ]}', `          systemctl stop app${i}.service`,
+      '        \'\';', '        postBackupScript = \'\'', `          systemctl start app${i}.service`, '        \'\';', '      };');
+    if (i % 10 === 0) {
+      lines.push('      clan.core.postgresql.enable = true;', `      clan.core.postgresql.databases.db${i}.create.options.OWNER = "app";`);
+    }
+    lines.push('    };');
+  }
+  lines.push('    backup-a.clan.core.state.x.folders = [ ];', '  };', '}', '');
+  return lines.join('\n');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(fn: () => void, runs: number): number {
+  fn();
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    fn();
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+}
+
+function wall(cmd: string, args: string[], runs: number): number {
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    spawnSync(cmd, args, { stdio: 'ignore' });
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+}
+
+/** Peak RSS of a command in MB, from GNU time when available. */
+function peakRss(args: string[]): number | undefined {
+  if (!existsSync('/usr/bin/time')) return undefined;
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8' });
+  const kb = Number(r.stderr.trim().split('\n').pop());
+  return Number.isFinite(kb) ? kb / 1024 : undefined;
+}
+
+async function main(): Promise<void> {
+  await initParsing();
+  const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
+  const rows: Array<Record<string, number | string | undefined>> = [];
+  for (const n of [10, 100, 1000]) {
+    const dir = mkdtempSync(join(tmpdir(), `clan-bench-${n}-`));
+    const text = generateClan(n);
+    writeFileSync(join(dir, 'clan.nix'), text);
+    const runs = n >= 1000 ? 15 : 40;
+    const full = time(() => analyzeClan(loadClanSources(dir)), runs);
+    // One-character edit: incremental re-parse of the open document, then the whole analysis on the new tree.
+    const uri = toUri(join(dir, 'clan.nix'));
+    let current = text;
+    let tree = parseNix(current);
+    const at = current.indexOf('"/var/lib/app1"') + 5;
+    const edit = time(() => {
+      current = editTree(tree, current, at, at, 'x');
+      const next = parseNix(current, tree);
+      tree.delete();
+      tree = next;
+      const overlay = new Map([[uri, { text: current, tree }]]);
+      analyzeClan(loadClanSources(dir, overlay));
+    }, runs);
+    const parseOnly = time(() => readNixSource(uri, 'clan', text), runs);
+    const check = wall(process.execPath, [CLI, 'check', dir], 5);
+    const nix = haveNix ? wall('nix-instantiate', ['--parse', join(dir, 'clan.nix')], 5) : undefined;
+    rows.push({
+      machines: n, lines: text.split('\n').length, 'full analysis ms': full, 'edit→diagnostics ms': edit,
+      'parse+read ms': parseOnly, 'check wall ms': check, 'nix-instantiate --parse ms': nix,
+      'check/nix ratio': nix ? check / nix : undefined, 'check peak RSS MB': peakRss([CLI, 'check', dir]),
+    });
+  }
+  const vsix = [join(ROOT, 'clan-backups.vsix')].find((p) => existsSync(p));
+  const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? 'n/a'));
+  const cols = Object.keys(rows[0]!);
+  console.log(`| ${cols.join(' | ')} |`);
+  console.log(`|${cols.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${cols.map((c) => fmt(r[c])).join(' | ')} |`);
+  const growth = (k: string) => (rows[2]![k] as number) / (rows[0]![k] as number);
+  console.log(`\ngrowth 10 → 1,000 machines (100× the input): full analysis ×${growth('full analysis ms').toFixed(1)}, edit ×${growth('edit→diagnostics ms').toFixed(1)}`);
+  if (vsix) console.log(`VSIX: ${(statSync(vsix).size / 1024).toFixed(0)} KiB`);
+  mkdirSync(join(ROOT, 'bench'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
+}
+
+if (require.main === module) void main();
