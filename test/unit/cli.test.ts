@@ -64,3 +64,17 @@ describe('clan-backups check', () => {
     assert.match(r.stdout, /clan\.nix:1:1: error: syntax error: the file holds no Nix expression \[syntax-error\]/);
   });
 });
+
+describe('clan-backups calendar', () => {
+  const systemd = spawnSync('systemd-analyze', ['--version']).status === 0;
+  it('prints what systemd-analyze calendar prints', { skip: systemd ? false : 'systemd-analyze not installed: cannot compare' }, () => {
+    const args = ['calendar', '--iterations', '3', '--base-time', '2026-03-28 12:00:00 UTC', 'Mon..Fri *-*-* 04:00', 'daily Europe/Berlin', 'bogus'];
+    const env = { ...process.env, TZ: 'Europe/Berlin' };
+    const ours = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+    const theirs = spawnSync('systemd-analyze', args, { encoding: 'utf8', env });
+    const strip = (s: string) => s.split('\n').filter((l) => !l.includes('From now:')).join('\n');
+    assert.equal(strip(ours.stdout), strip(theirs.stdout));
+    assert.equal(ours.stderr, theirs.stderr);
+    assert.equal(ours.status, theirs.status);
+  });
+});

@@ -1,11 +1,14 @@
 // `clan-backups`: the headless entry point. `check` and `calendar` run the analysis core; `lsp` serves it over LSP.
 import { startServer } from '../lsp/server';
+import { runCalendarCommand } from '../calendar';
 import { runCheck } from './check';
 
 const USAGE = `usage: clan-backups <command> [args]
 
 commands:
   check [--format text|json] [PATH ...]   diagnose a clan directory or clan.nix (exit 1 on errors)
+  calendar [--iterations N] [--base-time TIME] EXPR ...
+                                          like \`systemd-analyze calendar\`: normalized form, next elapses
   lsp [--stdio | --node-ipc]              run the language server
 `;
 
@@ -15,6 +18,12 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'check':
       return runCheck(rest, io);
+    case 'calendar': {
+      const r = runCalendarCommand(rest, process.env.TZ === undefined ? {} : { TZ: process.env.TZ }, new Date());
+      io.stdout(r.stdout);
+      io.stderr(r.stderr);
+      return r.exitCode;
+    }
     case 'lsp':
       startServer();
       return -1;

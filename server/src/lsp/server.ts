@@ -13,6 +13,7 @@ import { findClanDir, loadClanSources, loadSingleFile, Overlay, SourceCache, toP
 import { initParsing } from '../parsing/parser';
 import { comparePositions } from '../model/range';
 import { DocumentStore } from './documents';
+import { nextElapses, parseCalendar } from '../calendar';
 import { buildJobsModel } from './jobs';
 import { JobsChangedNotificationMethod, JobsParams, JobsRequestMethod, StatusNotificationMethod } from './protocol';
 
@@ -223,8 +224,16 @@ export class ClanLanguageServer {
     }
     const analysis = this.analysisFor(uri);
     if (!analysis) return { clanDir: dirname(toPath(uri)), machines: [] };
-    return buildJobsModel(analysis);
+    return buildJobsModel(analysis, nextRunOf);
   }
+}
+
+/** The next elapse of a schedule in the server's local zone, as an ISO string. */
+export function nextRunOf(startAt: string): string | undefined {
+  const parsed = parseCalendar(startAt);
+  if (!parsed.ok) return undefined;
+  const [next] = nextElapses(parsed.spec, new Date(), 1);
+  return next === undefined ? undefined : new Date(Number(next / 1000n)).toISOString();
 }
 
 function findClanDirBelow(dir: string): string | undefined {

@@ -391,3 +391,18 @@ export function describeKind(v: NixValue): string {
     case 'opaque': return 'an expression';
   }
 }
+
+/**
+ * The document offsets [start, end) of the characters [from, to) of a string's literal value, for pointing inside
+ * the string. Undefined when the string is not a literal.
+ */
+export function stringOffsets(v: StringValue, from: number, to: number): { start: number; end: number } | undefined {
+  if (v.value === undefined || v.pieces.length !== 1 || v.pieces[0]!.kind !== 'text') {
+    return v.value === '' ? undefined : undefined;
+  }
+  const offsets = v.pieces[0]!.offsets;
+  if (offsets.length === 0) return undefined;
+  const a = Math.max(0, Math.min(from, offsets.length - 1));
+  const b = Math.max(a, Math.min(Math.max(to, from + 1), offsets.length) - 1);
+  return { start: offsets[a]!, end: offsets[b]! + 1 };
+}

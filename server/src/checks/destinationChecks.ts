@@ -1,0 +1,63 @@
+// Literal strings of destinations and the server address, judged with borg's own reading of them
+// (anchors-and-formats.md §4): `repo`, `rsh`, `exclude` entries, server `address`.
+import { analyzeAddress, analyzeExclude, analyzeRepo, analyzeRsh, parseBorgLocation } from '../borg';
+import { finding, Finding, Fix } from '../findings';
+import type { ClanModel } from '../model/clanModel';
+import { asAttrs, NixValue, StringValue } from '../model/nixValue';
+import { settingsLayers } from '../model/settingsLayers';
+import { nixStringLiteral, rangeInString } from './valueRanges';
+
+interface Problem {
+  code: Finding['code'];
+  message: string;
+  start: number;
+  end: number;
+  fixes?: string[];
+}
+
+function literal(v: NixValue | undefined): StringValue | undefined {
+  return v?.kind === 'string' && v.value !== undefined ? v : undefined;
+}
+
+function report(model: ClanModel, v: StringValue, problems: Problem[], out: Finding[]): void {
+  for (const p of problems) {
+    const fixes: Fix[] = (p.fixes ?? []).map((text, i) => ({
+      title: `Use "${text}"`, isPreferred: i === 0,
+      edits: [{ uri: v.uri, range: v.range, newText: nixStringLiteral(text) }],
+    }));
+    out.push(finding(p.code, v.uri, rangeInString(model, v, p.start, p.end), p.message, fixes));
+  }
+}
+
+export function checkDestinations(model: ClanModel): Finding[] {
+  const out: Finding[] = [];
+  for (const inst of model.instances) {
+    if (!inst.isBorgbackup) continue;
+    for (const layer of settingsLayers(inst)) {
+      const settings = asAttrs(layer.value);
+      if (!settings) continue;
+      if (layer.role.name === 'server') {
+        const address = literal(settings.entries.get('address')?.value);
+        if (address) report(model, address, analyzeAddress(address.value!), out);
+        continue;
+      }
+      if (layer.role.name !== 'client') continue;
+      for (const d of asAttrs(settings.entries.get('destinations')?.value)?.entries.values() ?? []) {
+        const dest = asAttrs(d.value);
+        const repo = literal(dest?.entries.get('repo')?.value);
+        const rsh = literal(dest?.entries.get('rsh')?.value);
+        if (repo) report(model, repo, analyzeRepo(repo.value!), out);
+        const parsed = repo ? parseBorgLocation(repo.value!) : undefined;
+        if (rsh) report(model, rsh, analyzeRsh(rsh.value!, parsed?.ok ? parsed : undefined), out);
+      }
+      const exclude = settings.entries.get('exclude')?.value;
+      if (exclude?.kind === 'list') {
+        for (const item of exclude.items) {
+          const s = literal(item);
+          if (s) report(model, s, analyzeExclude(s.value!), out);
+        }
+      }
+    }
+  }
+  return out;
+}

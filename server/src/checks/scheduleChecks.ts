@@ -1,0 +1,42 @@
+// `startAt`: a systemd calendar event (anchors-and-formats.md §3). A typo means the timer never fires.
+import { nextElapses, parseCalendar, suggestCalendar } from '../calendar';
+import { finding, Finding, Fix } from '../findings';
+import type { ClanModel } from '../model/clanModel';
+import { asAttrs } from '../model/nixValue';
+import { settingsLayers } from '../model/settingsLayers';
+import { nixStringLiteral, rangeInString } from './valueRanges';
+
+export interface ScheduleOptions {
+  /** The time "never elapses" is judged from; tests pass a fixed one. */
+  now?: Date;
+}
+
+export function checkSchedules(model: ClanModel, options: ScheduleOptions = {}): Finding[] {
+  const out: Finding[] = [];
+  const now = options.now ?? new Date();
+  for (const inst of model.instances) {
+    if (!inst.isBorgbackup) continue;
+    for (const layer of settingsLayers(inst)) {
+      if (layer.role.name !== 'client') continue;
+      const v = asAttrs(layer.value)?.entries.get('startAt')?.value;
+      if (!v || v.kind !== 'string' || v.value === undefined) continue;
+      const parsed = parseCalendar(v.value);
+      if (!parsed.ok) {
+        const hint = suggestCalendar(v.value);
+        const fixes: Fix[] = hint?.replacement
+          ? [{ title: `Use "${hint.replacement}"`, isPreferred: true, edits: [{ uri: v.uri, range: v.range, newText: nixStringLiteral(hint.replacement) }] }]
+          : [];
+        const range = v.value.length === 0 ? v.range : rangeInString(model, v, parsed.offset, parsed.offset + Math.max(1, parsed.length));
+        out.push(finding('invalid-calendar', v.uri, range,
+          `\`startAt\` "${v.value}" is not a systemd calendar event: ${parsed.message}.${hint ? ` ${hint.explanation}` : ''} The timer would never be created.`,
+          fixes));
+        continue;
+      }
+      if (nextElapses(parsed.spec, now, 1).length === 0) {
+        out.push(finding('calendar-never-elapses', v.uri, v.range,
+          `\`startAt\` "${v.value}" (normalized: ${parsed.normalized}) never elapses after ${now.toISOString().slice(0, 10)}: the backup never runs. Check the weekday against the date, impossible dates (\`*-02-30\`) and dates in the past.`));
+      }
+    }
+  }
+  return out;
+}
