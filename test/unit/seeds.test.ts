@@ -15,6 +15,8 @@ const EXPECTED: Record<string, string[]> = {
   'backup-intro': ['postgresql-create-options'],
   // The guide's own exclude example: bare names only match at the archive root under borg's default fm: style.
   excludes: ['exclude-root-only'],
+  // `docker` is not on the PATH of the borgbackup-job unit the pre/post backup hooks run in (rules.md's example).
+  'docker-host': ['hook-missing-path'],
 };
 
 describe('seed clans', () => {

@@ -2,6 +2,7 @@
 import type { Finding } from '../findings';
 import type { ClanModel } from '../model/clanModel';
 import { checkDestinations } from './destinationChecks';
+import { checkHooks } from './hookChecks';
 import { checkInventory } from './inventoryChecks';
 import { checkMeta, checkSyntax } from './metaChecks';
 import { checkPostgresql } from './postgresqlChecks';
@@ -13,5 +14,5 @@ export type Check = (model: ClanModel) => Finding[];
 
 export const CHECKS: ReadonlyArray<Check> = [
   checkSyntax, checkMeta, checkInventory, checkSettings, (m) => checkSchedules(m), checkDestinations, checkStates,
-  checkPostgresql,
+  checkPostgresql, checkHooks,
 ];

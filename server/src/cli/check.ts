@@ -1,7 +1,7 @@
 // `clan-backups check [--format text|json] [PATH ...]`: the analysis for terminals, CI and pre-commit.
 import { existsSync, statSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
-import { analyzeClan } from '../analyze';
+import { analyzeClan, shellcheckFindings, sortFindings } from '../analyze';
 import type { Finding } from '../findings';
 import { ClanSources } from '../model/clanModel';
 import { findClanDir, loadClanSources, loadSingleFile, toPath, UnreadableInput } from '../model/loadClan';
@@ -64,7 +64,14 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
     return 2;
   }
 
-  const findings = sources.flatMap((s) => analyzeClan(s, { disabled }).findings);
+  const findings: Finding[] = [];
+  for (const s of sources) {
+    const analysis = analyzeClan(s, { disabled });
+    // The CLI can wait for ShellCheck (10 s per hook at most); the editor publishes its results later.
+    const sc = await shellcheckFindings(analysis, { disabled, timeoutMs: 10000 });
+    if ('notice' in sc && sc.notice) io.stderr(`clan-backups: ${sc.notice}\n`);
+    findings.push(...sortFindings([...analysis.findings, ...sc.findings]));
+  }
   if (format === 'json') io.stdout(`${JSON.stringify(findings.map((f) => toJson(f, io.cwd)), null, 2)}\n`);
   else {
     for (const f of findings) io.stdout(`${formatText(f, io.cwd)}\n`);

@@ -6,7 +6,7 @@ import {
 } from 'vscode-languageserver/node';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { analyzeClan, Analysis } from '../analyze';
+import { analyzeClan, Analysis, shellcheckFindings, sortFindings } from '../analyze';
 import type { Finding } from '../findings';
 import { ClanSources } from '../model/clanModel';
 import { findClanDir, loadClanSources, loadSingleFile, Overlay, SourceCache, toPath, toUri } from '../model/loadClan';
@@ -22,6 +22,7 @@ const DOCS_BASE = 'https://github.com/clan-backups/clan-backups/blob/main/docs/r
 
 export interface ServerSettings {
   disabled: string[];
+  shellcheck: boolean;
 }
 
 /** One analysed clan: its directory (or single file) and the last analysis. */
@@ -29,6 +30,8 @@ interface ClanState {
   key: string;
   analysis: Analysis;
   published: Set<string>;
+  /** Versions of the open documents the analysis read: diagnostics are published for exactly these versions. */
+  versions: Map<string, number>;
 }
 
 export class ClanLanguageServer {
@@ -36,7 +39,7 @@ export class ClanLanguageServer {
   private readonly cache: SourceCache = new Map();
   private readonly clans = new Map<string, ClanState>();
   private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
-  private settings: ServerSettings = { disabled: [] };
+  private settings: ServerSettings = { disabled: [], shellcheck: true };
   private hasConfigurationCapability = false;
   private workspaceFolders: string[] = [];
 
@@ -74,8 +77,9 @@ export class ClanLanguageServer {
   private async initialize(params: InitializeParams): Promise<InitializeResult> {
     await initParsing();
     this.hasConfigurationCapability = !!params.capabilities.workspace?.configuration;
-    const opts = params.initializationOptions as { disabled?: unknown } | undefined;
+    const opts = params.initializationOptions as { disabled?: unknown; shellcheck?: unknown } | undefined;
     if (opts && Array.isArray(opts.disabled)) this.settings.disabled = opts.disabled.map(String);
+    if (opts && typeof opts.shellcheck === 'boolean') this.settings.shellcheck = opts.shellcheck;
     this.workspaceFolders = (params.workspaceFolders ?? []).map((f) => toPath(f.uri));
     if (this.workspaceFolders.length === 0 && params.rootUri) this.workspaceFolders.push(toPath(params.rootUri));
     return {
@@ -91,9 +95,10 @@ export class ClanLanguageServer {
     if (!this.hasConfigurationCapability) return;
     try {
       const cfg = (await this.connection.workspace.getConfiguration('clanBackups')) as
-        { diagnostics?: { disabled?: unknown } } | null;
+        { diagnostics?: { disabled?: unknown }; shellcheck?: { enable?: unknown } } | null;
       const disabled = cfg?.diagnostics?.disabled;
       if (Array.isArray(disabled)) this.settings.disabled = disabled.map(String);
+      if (typeof cfg?.shellcheck?.enable === 'boolean') this.settings.shellcheck = cfg.shellcheck.enable;
     } catch {
       // A client that announces the capability but fails the request keeps the initial settings.
     }
@@ -154,25 +159,44 @@ export class ClanLanguageServer {
       return undefined;
     }
     const previous = this.clans.get(key);
-    const published = new Set<string>();
-    const byUri = new Map<string, Finding[]>();
-    for (const f of analysis.findings) byUri.set(f.uri, [...(byUri.get(f.uri) ?? []), f]);
-    // Every file of the clan gets a (possibly empty) list, so fixed problems disappear.
-    for (const file of analysis.model.files) if (!byUri.has(file.uri)) byUri.set(file.uri, []);
-    for (const [uri, findings] of byUri) {
-      const doc = this.docs.get(uri);
-      void this.connection.sendDiagnostics({
-        uri, diagnostics: findings.map(toDiagnostic), ...(doc ? { version: doc.version } : {}),
-      });
-      published.add(uri);
-    }
-    for (const uri of previous?.published ?? []) {
-      if (!published.has(uri)) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
-    }
-    this.clans.set(key, { key, analysis, published });
+    const versions = new Map(analysis.model.files.flatMap((f) => {
+      const d = this.docs.get(f.uri);
+      return d ? [[f.uri, d.version] as const] : [];
+    }));
+    const state: ClanState = { key, analysis, published: new Set(), versions };
+    this.clans.set(key, state);
+    this.publish(state, previous?.published);
     void this.connection.sendNotification(JobsChangedNotificationMethod, { clanDir: analysis.model.dir });
     void this.connection.sendNotification(StatusNotificationMethod, { health: 'ok' });
+    if (this.settings.shellcheck) void this.runShellcheck(state);
     return analysis;
+  }
+
+  private publish(state: ClanState, previouslyPublished?: Set<string>): void {
+    const byUri = new Map<string, Finding[]>();
+    for (const f of state.analysis.findings) byUri.set(f.uri, [...(byUri.get(f.uri) ?? []), f]);
+    // Every file of the clan gets a (possibly empty) list, so fixed problems disappear.
+    for (const file of state.analysis.model.files) if (!byUri.has(file.uri)) byUri.set(file.uri, []);
+    for (const [uri, findings] of byUri) {
+      const version = state.versions.get(uri);
+      void this.connection.sendDiagnostics({
+        uri, diagnostics: findings.map(toDiagnostic), ...(version !== undefined ? { version } : {}),
+      });
+      state.published.add(uri);
+    }
+    for (const uri of previouslyPublished ?? []) {
+      if (!state.published.has(uri)) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+    }
+  }
+
+  /** ShellCheck runs after the fast diagnostics are out; its results are published only if nothing changed since. */
+  private async runShellcheck(state: ClanState): Promise<void> {
+    const sc = await shellcheckFindings(state.analysis, { disabled: this.settings.disabled });
+    if ('notice' in sc && sc.notice) this.connection.console.warn(`clan-backups: ${sc.notice}`);
+    // Stale: the clan was re-analysed, or a document changed and its analysis is still pending.
+    if (sc.findings.length === 0 || this.clans.get(state.key) !== state || this.pending.has(state.key)) return;
+    state.analysis = { ...state.analysis, findings: sortFindings([...state.analysis.findings, ...sc.findings]) };
+    this.publish(state);
   }
 
   private forget(key: string): void {

@@ -53,6 +53,22 @@ export function findClanDir(path: string): string | undefined {
 /** Files already read, by URI: reused while their text is unchanged (the language server keeps one). */
 export type SourceCache = Map<string, SourceFile>;
 
+/** Reads a file of a clan; a binary file becomes a syntax problem of that file instead of failing the whole clan. */
+function readMember(path: string, overlay?: Overlay): OpenDocument | SourceFile | undefined {
+  try {
+    return readText(path, overlay);
+  } catch (e) {
+    if (!(e instanceof UnreadableInput)) throw e;
+    const file = readNixSource(toUri(path), 'clan', '');
+    file.syntaxProblems = [{ range: file.lines.rangeOf(0, 0), message: 'binary file, not Nix source' }];
+    return file;
+  }
+}
+
+function isSourceFile(x: OpenDocument | SourceFile): x is SourceFile {
+  return 'syntaxProblems' in x;
+}
+
 function cachedNix(cache: SourceCache | undefined, path: string, kind: SourceFile['kind'], doc: OpenDocument, machine?: string): SourceFile {
   const uri = toUri(path);
   const hit = cache?.get(uri);
@@ -65,8 +81,8 @@ function cachedNix(cache: SourceCache | undefined, path: string, kind: SourceFil
 export function loadClanSources(dir: string, overlay?: Overlay, cache?: SourceCache): ClanSources {
   const sources: ClanSources = { dir, machineFiles: [], machineDirs: [] };
   const clanPath = join(dir, 'clan.nix');
-  const clan = readText(clanPath, overlay);
-  if (clan) sources.clanFile = cachedNix(cache, clanPath, 'clan', clan);
+  const clan = readMember(clanPath, overlay);
+  if (clan) sources.clanFile = isSourceFile(clan) ? clan : cachedNix(cache, clanPath, 'clan', clan);
   const machinesDir = join(dir, 'machines');
   if (existsSync(machinesDir) && statSync(machinesDir).isDirectory()) {
     for (const name of readdirSync(machinesDir).sort()) {
@@ -74,8 +90,9 @@ export function loadClanSources(dir: string, overlay?: Overlay, cache?: SourceCa
       if (!statSync(mdir).isDirectory()) continue;
       sources.machineDirs.push({ name, uri: toUri(mdir) });
       const cfgPath = join(mdir, 'configuration.nix');
-      const cfg = readText(cfgPath, overlay);
-      if (cfg) sources.machineFiles.push(cachedNix(cache, cfgPath, 'machine', cfg, name));
+      const cfg = readMember(cfgPath, overlay);
+      if (cfg && isSourceFile(cfg)) sources.machineFiles.push({ ...cfg, kind: 'machine', machine: name });
+      else if (cfg) sources.machineFiles.push(cachedNix(cache, cfgPath, 'machine', cfg, name));
     }
   }
   const invPath = join(dir, 'inventory.json');

@@ -36,6 +36,8 @@ export interface AttrEntry {
   /** Range of the key where it is (first) written; for dotted paths, the segment of this attribute. */
   keyRange: Range;
   value: NixValue;
+  /** Document offsets of the whole `a.b.c = value;` binding that set this value (not for implicit attrsets). */
+  binding?: { start: number; end: number };
 }
 export interface AttrsValue extends Base {
   kind: 'attrs';
@@ -52,7 +54,10 @@ export interface FunctionValue extends Base {
 }
 export interface OpaqueValue extends Base {
   kind: 'opaque';
-  /** Why the value cannot be read: 'variable', 'interpolation', 'call', 'operator', 'select', 'conditional', 'error'. */
+  /**
+   * Why the value cannot be read: 'variable', 'interpolation', 'call', 'operator', 'select', 'conditional', 'error',
+   * 'too-deep' (nested beyond MAX_READ_DEPTH).
+   */
   reason: string;
   text: string;
 }
@@ -65,8 +70,25 @@ const PRIORITY_WRAPPERS: Record<string, Priority> = {
   mkOverride: 'override', 'lib.mkOverride': 'override', mkOptionDefault: 'default', 'lib.mkOptionDefault': 'default',
 };
 
+/**
+ * Nesting deeper than this (real configurations stay far below 50) is read as opaque: the reader recurses once per
+ * level, and 10,000 levels of `{ a = …; }` or `[ … ]` would otherwise overflow the stack.
+ */
+export const MAX_READ_DEPTH = 200;
+let readDepth = 0;
+
 /** Reads any expression node. `text` is the whole document (UTF-16 indices match tree-sitter's). */
 export function readValue(node: Node, uri: string, text: string): NixValue {
+  if (readDepth >= MAX_READ_DEPTH) return opaque(node, uri, text, 'too-deep');
+  readDepth++;
+  try {
+    return readNode(node, uri, text);
+  } finally {
+    readDepth--;
+  }
+}
+
+function readNode(node: Node, uri: string, text: string): NixValue {
   const range = rangeOfNode(node);
   switch (node.type) {
     case 'parenthesized_expression': {
@@ -197,7 +219,7 @@ function addBinding(target: AttrsValue, binding: Node, uri: string, text: string
       if (existing && existing.value.kind === 'attrs' && value.kind === 'attrs') {
         mergeInto(existing.value, value);
       } else if (!existing) {
-        current.entries.set(name, { name, keyRange: rangeOfNode(seg), value });
+        current.entries.set(name, { name, keyRange: rangeOfNode(seg), value, binding: { start: binding.startIndex, end: binding.endIndex } });
       }
       // A second, non-mergeable definition is a Nix error ("attribute already defined"); keep the first.
       return;

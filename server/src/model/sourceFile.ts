@@ -47,11 +47,13 @@ export function readNixSource(uri: string, kind: FileKind, text: string, tree?: 
 function syntaxProblems(tree: Tree, lines: LineIndex): SyntaxProblem[] {
   const out: SyntaxProblem[] = [];
   if (!tree.rootNode.hasError) return out;
-  const visit = (node: NonNullable<Tree['rootNode']>): void => {
+  // An explicit stack, not recursion: a mistake under 10,000 nesting levels must not overflow the call stack.
+  const stack: Array<NonNullable<Tree['rootNode']>> = [tree.rootNode];
+  for (let node = stack.pop(); node; node = stack.pop()) {
     if (node.isMissing) {
       const at = lines.positionAt(node.startIndex);
       out.push({ range: { start: at, end: at }, message: `syntax error: expected \`${node.type}\`` });
-      return;
+      continue;
     }
     if (node.type === 'ERROR') {
       const first = firstLeaf(node);
@@ -62,12 +64,12 @@ function syntaxProblems(tree: Tree, lines: LineIndex): SyntaxProblem[] {
         range: lines.rangeOf(node.startIndex, Math.max(lineEnd, node.startIndex + 1)),
         message: token ? `syntax error: unexpected \`${token}\`` : 'syntax error',
       });
-      return;
+      continue;
     }
-    if (!node.hasError) return;
-    for (const c of node.children) if (c) visit(c);
-  };
-  visit(tree.rootNode);
+    if (!node.hasError) continue;
+    const children = node.children;
+    for (let i = children.length - 1; i >= 0; i--) if (children[i]) stack.push(children[i]!);
+  }
   return out;
 }
 
@@ -90,15 +92,38 @@ function lineEndOffset(lines: LineIndex, line: number): number {
 export function readJsonSource(uri: string, text: string): SourceFile {
   const lines = new LineIndex(text);
   const errors: ParseError[] = [];
-  const tree = parseJsonTree(text, errors, { allowTrailingComma: false, disallowComments: true });
+  // jsonc-parser recurses once per nesting level and overflows the stack near 10,000 levels: refuse those first.
+  const tooDeep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
+  const tree = tooDeep < 0 ? parseJsonTree(text, errors, { allowTrailingComma: false, disallowComments: true }) : undefined;
   const syntax = errors.map((e) => ({
     range: lines.rangeOf(e.offset, e.offset + Math.max(e.length, 1)),
     message: `invalid JSON: ${printParseErrorCode(e.error)}`,
   }));
+  if (tooDeep >= 0) {
+    syntax.push({ range: lines.rangeOf(tooDeep, tooDeep + 1), message: `invalid JSON: nested more than ${MAX_JSON_DEPTH} levels deep` });
+  }
   const root: NixValue = tree
     ? jsonToValue(tree, uri, lines)
     : { kind: 'opaque', reason: 'error', text: '', uri, range: lines.rangeOf(0, 0) };
   return { uri, kind: 'inventory-json', text, lines, root, syntaxProblems: syntax };
+}
+
+const MAX_JSON_DEPTH = 200;
+
+/** The offset of the bracket that opens nesting level `limit + 1` (strings skipped), or -1 when there is none. */
+function jsonNestingBeyond(text: string, limit: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > limit) return i;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return -1;
 }
 
 function jsonToValue(node: JsonNode, uri: string, lines: LineIndex): NixValue {

@@ -1,0 +1,855 @@
+// Checks on the four hook scripts of one `clan.core.state.<name>`: stop/start balance between pre and post hooks,
+// commands missing from the borgbackup job's PATH, and ShellCheck. Pure over text and trees except checkShellcheck,
+// which runs the `shellcheck` binary. Whatever cannot be seen (opaque names, non-literal scripts) keeps them quiet.
+import { spawn } from 'node:child_process';
+import { Finding, Fix, TextEdit, finding } from '../findings';
+import type { NixValue, StringValue } from '../model/nixValue';
+import { LineIndex, Range } from '../model/range';
+import { parseNix } from '../parsing/parser';
+import type { Node } from '../parsing/parser';
+import {
+  ShellCommand, ShellScript, ShellSource, ShellWord, docOffsets, parseHookScript, pathSetBefore, restoreInterpolations,
+} from './shellScript';
+
+export type HookName = 'preBackupScript' | 'postBackupScript' | 'preRestoreScript' | 'postRestoreScript';
+
+export const HOOK_NAMES: readonly HookName[] = ['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript'];
+
+export interface HookBinding {
+  /** The bound value; only a `StringValue` is analysed, anything else (a call, a variable) is "unknown". */
+  value: StringValue | NixValue;
+  /** Document offsets of the whole binding node: from its attrpath (`preBackupScript` or `a.b.preBackupScript`) to after its `;`. */
+  bindingStart: number;
+  bindingEnd: number;
+}
+
+/** One state's hooks, as the model builder passes them. */
+export interface HookStateInput {
+  uri: string;
+  /** The whole Nix document the bindings are in. */
+  text: string;
+  stateName: string;
+  hooks: Partial<Record<HookName, HookBinding>>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// unbalanced-hook
+
+type Mode = 'stop' | 'pause' | 'down';
+
+interface Target {
+  /** Comparison key: the literal (units normalised to `x.service`) or the collapsed source of an opaque word. */
+  key: string;
+  /** What to write in a message. */
+  label: string;
+  /** Opaque or a glob: it may name anything. */
+  wild: boolean;
+  word?: ShellWord;
+}
+
+interface Action {
+  kind: 'stop' | 'start';
+  /** What the action acts on: 'systemd', 'systemd --user', 'docker', 'podman', 'podman pod', 'compose …', 'virsh …'. */
+  family: string;
+  /** For stops: what they do; for starts: which stops they undo. */
+  modes: Mode[];
+  targets: Target[];
+  cmd: ShellCommand;
+  /** Shell text of the resume command, minus its targets (`systemctl start`, `docker unpause`); stops only. */
+  resumePrefix?: string;
+  noun: string;
+}
+
+const SYSTEMCTL_VALUE_OPTIONS = new Set([
+  '-s', '--signal', '-t', '--type', '-p', '--property', '-P', '-H', '--host', '-M', '--machine', '-n', '--lines', '-o',
+  '--output', '--kill-whom', '--kill-value', '--job-mode', '--root', '--state', '--what', '--timestamp', '--message',
+  '--when', '--image', '--drop-in', '--check-inhibitors', '--preset-mode', '--boot-loader-entry', '--boot-loader-menu',
+  '--reboot-argument',
+]);
+const DOCKER_GLOBAL_VALUE_OPTIONS = new Set([
+  '-H', '--host', '-c', '--context', '--config', '-l', '--log-level', '--tlscacert', '--tlscert', '--tlskey',
+  '--url', '--connection', '--root', '--runroot', '--cgroup-manager', '--storage-driver', '--identity',
+]);
+const CONTAINER_VALUE_OPTIONS = new Set(['-t', '--time', '--timeout', '-s', '--signal', '--detach-keys', '--filter', '-f']);
+const COMPOSE_GLOBAL_VALUE_OPTIONS = new Set([
+  '-f', '--file', '-p', '--project-name', '--project-directory', '--profile', '--env-file', '--ansi', '--progress', '--parallel',
+]);
+const COMPOSE_VALUE_OPTIONS = new Set([
+  '-t', '--timeout', '-s', '--signal', '--scale', '--wait-timeout', '--pull', '--exit-code-from', '--attach', '--no-attach', '--rmi',
+]);
+const VIRSH_VALUE_OPTIONS = new Set(['-c', '--connect', '--mode', '--domain', '-k', '-K', '-l', '--log', '-d', '--debug', '-e', '--escape']);
+
+const TERMINATING_SIGNALS = new Set(['TERM', 'KILL', 'INT', 'QUIT', 'ABRT', '15', '9', '2', '3', '6']);
+const PAUSING_SIGNALS = new Set(['STOP', 'TSTP', '19', '20']);
+const RESUMING_SIGNALS = new Set(['CONT', '18']);
+
+/** Splits literal words into options (with their values) and positional words. Opaque option-looking words count as positional. */
+function splitOptions(words: ShellWord[], valueOptions: Set<string>): { options: Map<string, ShellWord | undefined>; positional: ShellWord[]; optionWords: ShellWord[] } {
+  const options = new Map<string, ShellWord | undefined>();
+  const positional: ShellWord[] = [];
+  const optionWords: ShellWord[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w.literal && w.text === '--') {
+      positional.push(...words.slice(i + 1));
+      break;
+    }
+    if (w.literal && w.text.startsWith('-') && w.text.length > 1) {
+      optionWords.push(w);
+      const eq = w.text.indexOf('=');
+      if (eq > 0) {
+        options.set(w.text.slice(0, eq), { ...w, text: w.text.slice(eq + 1) });
+      } else if (valueOptions.has(w.text)) {
+        const v = words[i + 1];
+        if (v) optionWords.push(v);
+        options.set(w.text, v);
+        i++;
+      } else {
+        options.set(w.text, undefined);
+      }
+      continue;
+    }
+    positional.push(w);
+  }
+  return { options, positional, optionWords };
+}
+
+function normalizeSignal(word: ShellWord | undefined): string | undefined {
+  if (!word) return 'TERM';
+  if (!word.literal) return undefined;
+  return word.text.toUpperCase().replace(/^SIG/, '');
+}
+
+function unitKey(name: string): string {
+  return /\.(service|socket|timer|target|path|mount|automount|swap|slice|scope|device)$/.test(name) ? name : `${name}.service`;
+}
+
+function targetOf(word: ShellWord, unit: boolean): Target {
+  if (!word.literal) return { key: `?${word.text}`, label: word.text, wild: true, word };
+  return { key: unit ? unitKey(word.text) : word.text, label: word.text, wild: /[*?[]/.test(word.text), word };
+}
+
+function shellJoin(words: ShellWord[]): string {
+  return words.map((w) => w.shellText).join(' ');
+}
+
+/** What a command does to services, containers or VMs, if anything we know. */
+function classify(cmd: ShellCommand): Action | undefined {
+  const name = cmd.name;
+  if (name === undefined) return undefined;
+  const nameText = cmd.nameWord.shellText;
+  if (name === 'systemctl') return classifySystemctl(cmd, nameText);
+  if (name === 'docker' || name === 'podman') {
+    const { positional, optionWords } = splitOptions(cmd.argWords, DOCKER_GLOBAL_VALUE_OPTIONS);
+    const verb = positional[0];
+    if (!verb || !verb.literal) return undefined;
+    const globalPrefix = [nameText, ...optionWords.filter((w) => w.shellStart < verb.shellStart).map((w) => w.shellText)].join(' ');
+    const rest = cmd.argWords.filter((w) => w.shellStart > verb.shellStart);
+    if (verb.text === 'compose') return classifyCompose(cmd, `${globalPrefix} compose`, rest, name);
+    if (verb.text === 'container') {
+      const sub = rest[0];
+      if (!sub || !sub.literal) return undefined;
+      return classifyContainer(cmd, name, `${globalPrefix} container`, sub.text, rest.slice(1));
+    }
+    if (verb.text === 'pod' && name === 'podman') {
+      const sub = rest[0];
+      if (!sub || !sub.literal) return undefined;
+      return classifyContainer(cmd, 'podman pod', `${globalPrefix} pod`, sub.text, rest.slice(1));
+    }
+    return classifyContainer(cmd, name, globalPrefix, verb.text, rest);
+  }
+  if (name === 'docker-compose' || name === 'podman-compose') return classifyCompose(cmd, nameText, cmd.argWords, name.replace('-compose', ''));
+  if (name === 'virsh') return classifyVirsh(cmd, nameText);
+  return undefined;
+}
+
+function classifySystemctl(cmd: ShellCommand, nameText: string): Action | undefined {
+  const { options, positional } = splitOptions(cmd.argWords, SYSTEMCTL_VALUE_OPTIONS);
+  const verb = positional[0];
+  if (!verb || !verb.literal) return undefined;
+  const user = options.has('--user');
+  const family = user ? 'systemd --user' : 'systemd';
+  const prefix = user ? `${nameText} --user` : nameText;
+  const units = positional.slice(1).map((w) => targetOf(w, true));
+  if (units.length === 0) return undefined;
+  const now = options.has('--now');
+  const base = { family, targets: units, cmd, noun: 'unit' };
+  switch (verb.text) {
+    case 'stop':
+      return { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${prefix} start` };
+    case 'disable':
+    case 'mask':
+      return now ? { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${prefix} start` } : undefined;
+    case 'kill': {
+      const signal = normalizeSignal(options.get('-s') ?? options.get('--signal'));
+      if (signal === undefined) return undefined;
+      if (TERMINATING_SIGNALS.has(signal)) return { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${prefix} start` };
+      if (PAUSING_SIGNALS.has(signal)) return { ...base, kind: 'stop', modes: ['pause'], resumePrefix: `${prefix} kill --signal=CONT` };
+      if (RESUMING_SIGNALS.has(signal)) return { ...base, kind: 'start', modes: ['pause'] };
+      return undefined;
+    }
+    case 'start':
+    case 'reload-or-restart':
+    case 'force-reload':
+      return { ...base, kind: 'start', modes: ['stop'] };
+    case 'restart':
+      return { ...base, kind: 'start', modes: ['stop', 'pause'] };
+    case 'enable':
+      return now ? { ...base, kind: 'start', modes: ['stop'] } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function classifyContainer(cmd: ShellCommand, family: string, prefix: string, verb: string, rest: ShellWord[]): Action | undefined {
+  const { options, positional } = splitOptions(rest, CONTAINER_VALUE_OPTIONS);
+  let targets = positional.map((w) => targetOf(w, false));
+  // `podman stop --all` / `--latest`: every (or the newest) container, whatever it is called.
+  if (family.startsWith('podman') && (options.has('-a') || options.has('--all') || options.has('-l') || options.has('--latest'))) {
+    targets = [{ key: '*', label: 'all containers', wild: true }];
+  }
+  if (targets.length === 0 && cmd.stdinFrom !== undefined) {
+    targets = [{ key: `?xargs:${cmd.stdinFrom}`, label: `the output of \`${cmd.stdinFrom}\``, wild: true }];
+  }
+  if (targets.length === 0) return undefined;
+  const noun = family === 'podman pod' ? 'pod' : 'container';
+  const base = { family, targets, cmd, noun };
+  switch (verb) {
+    case 'stop':
+      return { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${prefix} start` };
+    case 'kill': {
+      const signal = normalizeSignal(options.get('-s') ?? options.get('--signal') ?? undefined);
+      if (signal === undefined) return undefined;
+      // docker kill defaults to KILL; only terminating signals stop the container.
+      if (options.has('-s') || options.has('--signal') ? !TERMINATING_SIGNALS.has(signal) : false) return undefined;
+      return { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${prefix} start` };
+    }
+    case 'pause':
+      return { ...base, kind: 'stop', modes: ['pause'], resumePrefix: `${prefix} unpause` };
+    case 'start':
+      return { ...base, kind: 'start', modes: ['stop'] };
+    case 'restart':
+      return { ...base, kind: 'start', modes: ['stop', 'pause'] };
+    case 'unpause':
+      return { ...base, kind: 'start', modes: ['pause'] };
+    default:
+      return undefined;
+  }
+}
+
+function classifyCompose(cmd: ShellCommand, prefix: string, words: ShellWord[], tool: string): Action | undefined {
+  // Global options (`-f file`, `-p name`) name the project: they are part of what is stopped.
+  let i = 0;
+  const globals: ShellWord[] = [];
+  while (i < words.length && words[i]!.literal && words[i]!.text.startsWith('-')) {
+    globals.push(words[i]!);
+    if (COMPOSE_GLOBAL_VALUE_OPTIONS.has(words[i]!.text) && words[i + 1]) globals.push(words[++i]!);
+    i++;
+  }
+  const verb = words[i];
+  if (!verb || !verb.literal) return undefined;
+  const family = `${tool} compose ${globals.map((w) => w.text).join(' ')}`.trim();
+  const fullPrefix = [prefix, shellJoin(globals)].filter((s) => s !== '').join(' ');
+  const { positional } = splitOptions(words.slice(i + 1), COMPOSE_VALUE_OPTIONS);
+  const targets = positional.length > 0 ? positional.map((w) => targetOf(w, false)) : [{ key: '*', label: 'the compose project', wild: true }];
+  const base = { family, targets, cmd, noun: 'service' };
+  switch (verb.text) {
+    case 'stop':
+    case 'kill':
+      return { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${fullPrefix} start` };
+    case 'down':
+      return { ...base, kind: 'stop', modes: ['down'], resumePrefix: `${fullPrefix} up -d` };
+    case 'pause':
+      return { ...base, kind: 'stop', modes: ['pause'], resumePrefix: `${fullPrefix} unpause` };
+    case 'start':
+    case 'restart':
+      return { ...base, kind: 'start', modes: ['stop'] };
+    case 'up':
+      return { ...base, kind: 'start', modes: ['stop', 'down'] };
+    case 'unpause':
+      return { ...base, kind: 'start', modes: ['pause'] };
+    default:
+      return undefined;
+  }
+}
+
+function classifyVirsh(cmd: ShellCommand, nameText: string): Action | undefined {
+  const { options, positional, optionWords } = splitOptions(cmd.argWords, VIRSH_VALUE_OPTIONS);
+  const verb = positional[0];
+  if (!verb || !verb.literal) return undefined;
+  const connect = options.get('-c') ?? options.get('--connect');
+  const family = `virsh ${connect?.text ?? ''}`.trim();
+  const globalWords = optionWords.filter((w) => w.shellStart < verb.shellStart);
+  const prefix = [nameText, shellJoin(globalWords)].filter((s) => s !== '').join(' ');
+  const domainWord = options.get('--domain') ?? positional[1];
+  if (!domainWord) return undefined;
+  const base = { family, targets: [targetOf(domainWord, false)], cmd, noun: 'domain' };
+  switch (verb.text) {
+    case 'suspend':
+      return { ...base, kind: 'stop', modes: ['pause'], resumePrefix: `${prefix} resume` };
+    case 'shutdown':
+    case 'destroy':
+    case 'managedsave':
+      return { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${prefix} start` };
+    case 'resume':
+      return { ...base, kind: 'start', modes: ['pause'] };
+    case 'start':
+      return { ...base, kind: 'start', modes: ['stop'] };
+    case 'reboot':
+    case 'reset':
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Does some start undo `mode` for `target`? Opaque or glob targets on either side count as "maybe", which is enough. */
+function undone(target: Target, family: string, mode: Mode, starts: Action[]): boolean {
+  return starts.some((s) => s.family === family && s.modes.includes(mode)
+    && (target.wild || s.targets.some((t) => t.wild || t.key === target.key)));
+}
+
+/** A script we cannot read fully: a command with an opaque name, `eval` or `source` may start anything. */
+function hasUnseenCommands(script: ShellScript): boolean {
+  return script.commands.some((c) => c.name === undefined || c.name === 'eval' || c.name === 'source' || c.name === '.');
+}
+
+/** Some unknown command mentions the target by name (`my-restart postgresql`): it may well start it. */
+function mentioned(target: Target, commands: ShellCommand[]): boolean {
+  if (target.wild) return false;
+  const bare = target.label.replace(/\.service$/, '');
+  return commands.some((c) => c.name !== undefined && !KNOWN_TOOLS.has(c.name) && c.args.some((a) => a === target.label || a === bare || a === target.key));
+}
+
+// Tools classify() understands: their other subcommands (`systemctl is-active x`) are known not to start anything.
+const KNOWN_TOOLS = new Set(['systemctl', 'docker', 'podman', 'docker-compose', 'podman-compose', 'virsh']);
+
+const PAIRS: Array<[HookName, HookName, string]> = [
+  ['preBackupScript', 'postBackupScript', 'backup'],
+  ['preRestoreScript', 'postRestoreScript', 'restore'],
+];
+
+/** `unbalanced-hook`: the pre hook stops or pauses something that neither it (later) nor the post hook starts again. */
+export function checkUnbalancedHooks(state: HookStateInput): Finding[] {
+  const out: Finding[] = [];
+  const lines = new LineIndex(state.text);
+  for (const [preName, postName, what] of PAIRS) {
+    const pre = state.hooks[preName];
+    if (!pre || pre.value.kind !== 'string') continue;
+    const preScript = parseHookScript(pre.value, state.text, lines);
+    if (preScript.hasError) continue;
+    const post = state.hooks[postName];
+    let postScript: ShellScript | undefined;
+    if (post) {
+      if (post.value.kind !== 'string') continue;
+      postScript = parseHookScript(post.value, state.text, lines);
+      if (postScript.hasError || hasUnseenCommands(postScript)) continue;
+    }
+    const postActions = postScript ? postScript.commands.map(classify).filter((a): a is Action => a !== undefined) : [];
+    const preActions = preScript.commands.map((c) => ({ c, a: classify(c) }));
+    for (const { c, a } of preActions) {
+      if (!a || a.kind !== 'stop') continue;
+      const later = preScript.commands.filter((x) => x.order > c.order);
+      if (later.some((x) => x.name === undefined || x.name === 'eval' || x.name === 'source' || x.name === '.')) continue;
+      const laterStarts = later.map(classify).filter((s): s is Action => s !== undefined && s.kind === 'start');
+      const starts = [...laterStarts, ...postActions.filter((s) => s.kind === 'start')];
+      const mode = a.modes[0]!;
+      const missing = a.targets.filter((t) => !undone(t, a.family, mode, starts)
+        && !mentioned(t, later) && !(postScript && mentioned(t, postScript.commands)));
+      if (missing.length === 0) continue;
+      out.push(unbalancedFinding(state, lines, preName, postName, what, a, mode, missing, post, postScript, pre));
+    }
+  }
+  return out;
+}
+
+const MODE_WORDS: Record<Mode, { did: string; undo: string; stays: string }> = {
+  stop: { did: 'stops', undo: 'start', stays: 'stays down' },
+  pause: { did: 'pauses', undo: 'resume', stays: 'stays paused' },
+  down: { did: 'takes down', undo: 'bring up', stays: 'stays down' },
+};
+
+function unbalancedFinding(
+  state: HookStateInput, lines: LineIndex, preName: HookName, postName: HookName, what: string, action: Action, mode: Mode,
+  missing: Target[], post: HookBinding | undefined, postScript: ShellScript | undefined, pre: HookBinding,
+): Finding {
+  const words = MODE_WORDS[mode];
+  const names = missing.map((t) => `\`${t.label}\``);
+  const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+  const them = missing.length === 1 ? 'it' : 'them';
+  const plural = missing.length === 1 ? '' : 's';
+  const stays = missing.length === 1 ? words.stays : words.stays.replace('stays', 'stay');
+  const where = post ? `${postName} does not ${words.undo} ${them} again` : `there is no ${postName} to ${words.undo} ${them} again`;
+  const message = `${preName} of state "${state.stateName}" ${words.did} ${action.noun}${plural} ${list}, but ${where}: `
+    + `${missing.length === 1 ? 'it' : 'they'} ${stays} after every ${what}.`;
+  const fix = resumeFix(state, lines, action, missing, postName, post, postScript, pre);
+  return finding('unbalanced-hook', state.uri, action.cmd.range, message, fix ? [fix] : undefined);
+}
+
+function resumeFix(
+  state: HookStateInput, lines: LineIndex, action: Action, missing: Target[], postName: HookName,
+  post: HookBinding | undefined, postScript: ShellScript | undefined, pre: HookBinding,
+): Fix | undefined {
+  if (!action.resumePrefix || pre.value.kind !== 'string') return undefined;
+  const preSource = parseHookScript(pre.value, state.text, lines).source;
+  // Targets without a word of their own (xargs input, `--all`) are resumed the way they were stopped.
+  const wordTargets = missing.filter((t) => t.word !== undefined);
+  let shellLine: string;
+  if (wordTargets.length === missing.length) {
+    shellLine = `${action.resumePrefix} ${wordTargets.map((t) => t.word!.shellText).join(' ')}`;
+  } else if (action.cmd.stdinFrom !== undefined && action.cmd.wrapperPrefix !== undefined) {
+    shellLine = `${action.cmd.wrapperPrefix}${action.resumePrefix}`;
+  } else if (missing.every((t) => t.key === '*')) {
+    shellLine = action.family.startsWith('podman') && !action.family.includes('compose') ? `${action.resumePrefix} --all` : action.resumePrefix;
+  } else {
+    return undefined;
+  }
+  if (action.cmd.wrapper !== undefined && action.cmd.stdinFrom === undefined && action.cmd.wrapperPrefix !== undefined) {
+    shellLine = `${action.cmd.wrapperPrefix}${shellLine}`;
+  }
+  const title = `Add \`${restoreInterpolations(preSource, shellLine)}\` to ${postName}`;
+  if (post && postScript && post.value.kind === 'string') {
+    const edit = appendLine(state, lines, post.value, encodeShell(preSource, shellLine, post.value.indented));
+    return edit ? { title, edits: [edit], isPreferred: true } : undefined;
+  }
+  // No post hook: a new binding right after the pre hook's, with the same indentation and attribute path prefix.
+  const head = state.text.slice(pre.bindingStart, state.text.indexOf('=', pre.bindingStart)).trim();
+  const preName = postName.startsWith('postBackup') ? 'preBackupScript' : 'preRestoreScript';
+  const m = new RegExp(`(^|\\.)"?${preName}"?$`).exec(head);
+  if (!m) return undefined;
+  const attrpath = `${head.slice(0, m.index)}${m[1]}${postName}`;
+  const lineStart = state.text.lastIndexOf('\n', pre.bindingStart - 1) + 1;
+  const indent = state.text.slice(lineStart, pre.bindingStart);
+  const body = encodeShell(preSource, shellLine, true);
+  const newText = /^[ \t]*$/.test(indent)
+    ? `\n${indent}${attrpath} = ''\n${indent}  ${body}\n${indent}'';`
+    : ` ${attrpath} = "${encodeShell(preSource, `${shellLine}\n`, false)}";`;
+  const at = lines.positionAt(pre.bindingEnd);
+  return { title, edits: [{ uri: state.uri, range: { start: at, end: at }, newText }], isPreferred: true };
+}
+
+
+/** Writes shell text (with placeholders) as the source of a Nix string of the given kind. */
+export function encodeShell(src: ShellSource, shellText: string, indented: boolean): string {
+  let out = '';
+  let rest = shellText;
+  while (rest.length > 0) {
+    let next: { at: number; i: (typeof src.interpolations)[number] } | undefined;
+    for (const i of src.interpolations) {
+      const at = rest.indexOf(i.placeholder);
+      if (at !== -1 && (!next || at < next.at)) next = { at, i };
+    }
+    const literal = next ? rest.slice(0, next.at) : rest;
+    out += indented
+      ? literal.replace(/''/g, "'''").replace(/\$\{/g, "''${")
+      : literal.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${').replace(/\n/g, '\\n');
+    if (!next) break;
+    out += next.i.source;
+    rest = rest.slice(next.at + next.i.placeholder.length);
+  }
+  return out;
+}
+
+/** An edit appending one line at the end of a string's content, before its closing quote(s). */
+function appendLine(state: HookStateInput, lines: LineIndex, value: StringValue, line: string): TextEdit | undefined {
+  const start = lines.offsetAt(value.range.start);
+  const end = lines.offsetAt(value.range.end);
+  const text = state.text;
+  if (!value.indented) {
+    const close = end - 1;
+    if (text[close] !== '"') return undefined;
+    const decodedEndsWithNewline = value.pieces.length > 0 && (() => {
+      const last = value.pieces[value.pieces.length - 1]!;
+      return last.kind === 'text' && last.text.endsWith('\n');
+    })();
+    const newText = decodedEndsWithNewline ? `${line}\\n` : `\\n${line}`;
+    return { uri: state.uri, range: lines.rangeOf(close, close), newText };
+  }
+  const close = end - 2;
+  if (!text.startsWith("''", close)) return undefined;
+  const indent = contentIndent(text, start + 2, close);
+  let p = close;
+  while (p > start + 2 && (text[p - 1] === ' ' || text[p - 1] === '\t')) p--;
+  if (text[p - 1] === '\n') {
+    // The closing '' sits on its own line: insert a whole line before it.
+    return { uri: state.uri, range: lines.rangeOf(p, p), newText: `${indent ?? closingIndent(text, close)}${line}\n` };
+  }
+  return { uri: state.uri, range: lines.rangeOf(close, close), newText: `\n${indent ?? ''}${line}` };
+}
+
+/** The smallest indentation of the content lines of an indented string (its first line excluded when blank). */
+function contentIndent(text: string, contentStart: number, close: number): string | undefined {
+  const body = text.slice(contentStart, close).split('\n');
+  let best: string | undefined;
+  body.forEach((l, idx) => {
+    if (idx === 0 || l.trim() === '') return;
+    const ind = /^[ \t]*/.exec(l)![0];
+    if (best === undefined || ind.length < best.length) best = ind;
+  });
+  return best;
+}
+
+function closingIndent(text: string, close: number): string {
+  const lineStart = text.lastIndexOf('\n', close - 1) + 1;
+  return `${text.slice(lineStart, close)}  `;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// hook-missing-path
+
+/** Bash builtins and keywords: never looked up on PATH. */
+export const BASH_BUILTINS: ReadonlySet<string> = new Set([
+  ':', '.', '[', 'alias', 'bg', 'bind', 'break', 'builtin', 'caller', 'cd', 'command', 'compgen', 'complete', 'compopt',
+  'continue', 'declare', 'dirs', 'disown', 'echo', 'enable', 'eval', 'exec', 'exit', 'export', 'false', 'fc', 'fg',
+  'getopts', 'hash', 'help', 'history', 'jobs', 'kill', 'let', 'local', 'logout', 'mapfile', 'popd', 'printf', 'pushd',
+  'pwd', 'read', 'readarray', 'readonly', 'return', 'set', 'shift', 'shopt', 'source', 'suspend', 'test', 'times',
+  'trap', 'true', 'type', 'typeset', 'ulimit', 'umask', 'unalias', 'unset', 'wait',
+  'if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'select', 'while', 'until', 'do', 'done', 'in',
+  'function', 'time', '{', '}', '!', '[[', ']]', 'coproc',
+]);
+
+/** GNU coreutils as built by nixpkgs (`ls ${pkgs.coreutils}/bin`). */
+export const COREUTILS: readonly string[] = [
+  '[', 'arch', 'b2sum', 'base32', 'base64', 'basename', 'basenc', 'cat', 'chcon', 'chgrp', 'chmod', 'chown', 'chroot',
+  'cksum', 'comm', 'cp', 'csplit', 'cut', 'date', 'dd', 'df', 'dir', 'dircolors', 'dirname', 'du', 'echo', 'env',
+  'expand', 'expr', 'factor', 'false', 'fmt', 'fold', 'groups', 'head', 'hostid', 'id', 'install', 'join', 'kill',
+  'link', 'ln', 'logname', 'ls', 'md5sum', 'mkdir', 'mkfifo', 'mknod', 'mktemp', 'mv', 'nice', 'nl', 'nohup', 'nproc',
+  'numfmt', 'od', 'paste', 'pathchk', 'pinky', 'pr', 'printenv', 'printf', 'ptx', 'pwd', 'readlink', 'realpath', 'rm',
+  'rmdir', 'runcon', 'seq', 'sha1sum', 'sha224sum', 'sha256sum', 'sha384sum', 'sha512sum', 'shred', 'shuf', 'sleep',
+  'sort', 'split', 'stat', 'stdbuf', 'stty', 'sum', 'sync', 'tac', 'tail', 'tee', 'test', 'timeout', 'touch', 'tr',
+  'true', 'truncate', 'tsort', 'tty', 'uname', 'unexpand', 'uniq', 'unlink', 'uptime', 'users', 'vdir', 'wc', 'who',
+  'whoami', 'yes',
+];
+export const FINDUTILS: readonly string[] = ['find', 'xargs', 'locate', 'updatedb'];
+export const GNUGREP: readonly string[] = ['grep', 'egrep', 'fgrep'];
+export const GNUSED: readonly string[] = ['sed'];
+/** systemd's bin/ and sbin/ (the unit PATH has both). */
+export const SYSTEMD: readonly string[] = [
+  'systemctl', 'journalctl', 'loginctl', 'machinectl', 'busctl', 'hostnamectl', 'localectl', 'timedatectl', 'networkctl',
+  'resolvectl', 'coredumpctl', 'bootctl', 'homectl', 'userdbctl', 'oomctl', 'portablectl', 'udevadm', 'kernel-install',
+  'systemd-run', 'systemd-analyze', 'systemd-ask-password', 'systemd-cat', 'systemd-cgls', 'systemd-cgtop',
+  'systemd-creds', 'systemd-cryptenroll', 'systemd-delta', 'systemd-detect-virt', 'systemd-dissect', 'systemd-escape',
+  'systemd-firstboot', 'systemd-id128', 'systemd-inhibit', 'systemd-machine-id-setup', 'systemd-mount', 'systemd-umount',
+  'systemd-notify', 'systemd-nspawn', 'systemd-path', 'systemd-repart', 'systemd-socket-activate', 'systemd-stdio-bridge',
+  'systemd-sysext', 'systemd-confext', 'systemd-sysusers', 'systemd-tmpfiles', 'systemd-tty-ask-password-agent',
+  'systemd-ac-power', 'systemd-vmspawn', 'halt', 'poweroff', 'reboot', 'shutdown', 'telinit', 'runlevel', 'init',
+];
+export const BORGBACKUP: readonly string[] = ['borg', 'borgfs'];
+export const OPENSSH: readonly string[] = ['ssh', 'scp', 'sftp', 'ssh-add', 'ssh-agent', 'ssh-keygen', 'ssh-keyscan', 'ssh-copy-id', 'sshd'];
+
+/** What a backup hook finds on PATH without setting it: NixOS's default service path plus the borg job's additions. */
+export const BACKUP_JOB_PATH: ReadonlySet<string> = new Set([
+  ...COREUTILS, ...FINDUTILS, ...GNUGREP, ...GNUSED, ...SYSTEMD, ...BORGBACKUP, ...OPENSSH,
+]);
+
+/** Commands whose package we know, as the Nix expression to put in `lib.makeBinPath [ … ]`. */
+export const COMMAND_PACKAGES: Readonly<Record<string, string>> = {
+  docker: 'pkgs.docker', 'docker-compose': 'pkgs.docker-compose', podman: 'pkgs.podman', 'podman-compose': 'pkgs.podman-compose',
+  rsync: 'pkgs.rsync', virsh: 'pkgs.libvirt', curl: 'pkgs.curl', wget: 'pkgs.wget', jq: 'pkgs.jq', yq: 'pkgs.yq',
+  sqlite3: 'pkgs.sqlite', mysqldump: 'pkgs.mariadb', mysql: 'pkgs.mariadb', mariadb: 'pkgs.mariadb', 'mariadb-dump': 'pkgs.mariadb',
+  pg_dump: 'config.services.postgresql.package', pg_dumpall: 'config.services.postgresql.package',
+  psql: 'config.services.postgresql.package', pg_restore: 'config.services.postgresql.package',
+  pg_isready: 'config.services.postgresql.package', createdb: 'config.services.postgresql.package', dropdb: 'config.services.postgresql.package',
+  runuser: 'pkgs.util-linux', su: 'pkgs.util-linux', flock: 'pkgs.util-linux', mount: 'pkgs.util-linux', umount: 'pkgs.util-linux',
+  ionice: 'pkgs.util-linux', setsid: 'pkgs.util-linux', logger: 'pkgs.util-linux', lsblk: 'pkgs.util-linux', findmnt: 'pkgs.util-linux',
+  tar: 'pkgs.gnutar', gzip: 'pkgs.gzip', gunzip: 'pkgs.gzip', zstd: 'pkgs.zstd', xz: 'pkgs.xz', bzip2: 'pkgs.bzip2',
+  awk: 'pkgs.gawk', gawk: 'pkgs.gawk', diff: 'pkgs.diffutils', cmp: 'pkgs.diffutils', which: 'pkgs.which',
+  ps: 'pkgs.procps', pgrep: 'pkgs.procps', pkill: 'pkgs.procps', hostname: 'pkgs.hostname', ip: 'pkgs.iproute2',
+  git: 'pkgs.git', redis_cli: 'pkgs.redis', 'redis-cli': 'pkgs.redis', mongodump: 'pkgs.mongodb-tools', btrfs: 'pkgs.btrfs-progs',
+  zfs: 'config.boot.zfs.package', zpool: 'config.boot.zfs.package', lvcreate: 'pkgs.lvm2', lvremove: 'pkgs.lvm2',
+  nextcloud_occ: 'config.services.nextcloud.occ', 'nextcloud-occ': 'config.services.nextcloud.occ', occ: 'config.services.nextcloud.occ',
+  'sqlite3-analyzer': 'pkgs.sqlite', 'influx': 'pkgs.influxdb2-cli', 'restic': 'pkgs.restic', openssl: 'pkgs.openssl',
+  nc: 'pkgs.netcat', sudo: 'pkgs.sudo', bash: 'pkgs.bash', sh: 'pkgs.bash', python3: 'pkgs.python3', nix: 'config.nix.package',
+};
+
+export interface HookPathOptions {
+  /** Extra commands known to be on the job's PATH (e.g. from `systemd.services."borgbackup-job-…".path`). */
+  extraPath?: Iterable<string>;
+}
+
+/** `hook-missing-path`: a backup hook calls something the borgbackup job's PATH does not have. */
+export function checkHookPath(state: HookStateInput, options: HookPathOptions = {}): Finding[] {
+  const out: Finding[] = [];
+  const extra = new Set(options.extraPath ?? []);
+  const lines = new LineIndex(state.text);
+  for (const hookName of ['preBackupScript', 'postBackupScript'] as const) {
+    const hook = state.hooks[hookName];
+    if (!hook || hook.value.kind !== 'string') continue;
+    const script = parseHookScript(hook.value, state.text, lines);
+    if (script.hasError) continue;
+    const firstUse = new Map<string, ShellCommand>();
+    for (const cmd of script.commands) {
+      const name = cmd.name;
+      if (name === undefined || name === '' || cmd.isPath) continue;
+      if (BASH_BUILTINS.has(name) || BACKUP_JOB_PATH.has(name) || extra.has(name) || script.functions.has(name)) continue;
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/.test(name)) continue;
+      if (pathSetBefore(script, cmd)) continue;
+      if (!firstUse.has(name)) firstUse.set(name, cmd);
+    }
+    if (firstUse.size === 0) continue;
+    const missing = [...firstUse.keys()];
+    const fix = pathFix(state, lines, hookName, hook, missing);
+    for (const [name, cmd] of firstUse) {
+      const pkg = COMMAND_PACKAGES[name];
+      const how = pkg
+        ? `add it to PATH, e.g. \`export PATH=\${lib.makeBinPath [ ${pkg} ]}:$PATH\`, or call it by its store path`
+        : 'add the package that provides it to PATH with `export PATH=${lib.makeBinPath [ … ]}:$PATH`, or call it by its store path';
+      const message = `\`${name}\` is not on the PATH of backup hooks: ${hookName} runs inside the borgbackup-job-* `
+        + 'systemd unit, whose PATH has only coreutils, findutils, gnugrep, gnused, systemd, borg and openssh, so the '
+        + `hook fails with "${name}: command not found". Set PATH at the top of the script: ${how}.`;
+      out.push(finding('hook-missing-path', state.uri, cmd.nameRange, message, fix ? [fix] : undefined));
+    }
+  }
+  return out;
+}
+
+/** Inserts `export PATH=${lib.makeBinPath [ … ]}:$PATH` as the first line, and the module arguments it needs. */
+function pathFix(state: HookStateInput, lines: LineIndex, hookName: HookName, hook: HookBinding, missing: string[]): Fix | undefined {
+  if (hook.value.kind !== 'string') return undefined;
+  const value = hook.value;
+  const pkgs = [...new Set(missing.map((m) => COMMAND_PACKAGES[m]).filter((p): p is string => p !== undefined))];
+  const unknown = missing.filter((m) => COMMAND_PACKAGES[m] === undefined);
+  // Guessing an attribute for an unknown command would write a wrong fix; with nothing known there is none.
+  if (pkgs.length === 0) return undefined;
+  const newLines = [`export PATH=\${lib.makeBinPath [ ${pkgs.join(' ')} ]}:$PATH`];
+  if (unknown.length > 0) {
+    newLines.push(`# TODO: also add the package${unknown.length > 1 ? 's' : ''} providing ${unknown.join(', ')} to the list above`);
+  }
+  const insert = insertAtScriptStart(state.text, lines, value, newLines);
+  if (!insert) return undefined;
+  const edits: TextEdit[] = [{ uri: state.uri, ...insert }];
+  const needed = ['lib'];
+  if (pkgs.some((p) => p.startsWith('pkgs.'))) needed.push('pkgs');
+  if (pkgs.some((p) => p.startsWith('config.'))) needed.push('config');
+  const formals = formalsEdit(state, lines, hook.bindingStart, needed);
+  if (formals) edits.push(formals);
+  return { title: `Set PATH in ${hookName}: export PATH=\${lib.makeBinPath [ ${pkgs.join(' ')} ]}:$PATH`, edits, isPreferred: true };
+}
+
+function insertAtScriptStart(text: string, lines: LineIndex, value: StringValue, newLines: string[]): { range: Range; newText: string } | undefined {
+  const first = value.pieces[0];
+  const stringStart = lines.offsetAt(value.range.start);
+  if (!value.indented) {
+    const at = stringStart + 1;
+    const body = newLines.map((l) => l.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')).join('\\n');
+    return { range: lines.rangeOf(at, at), newText: `${body}\\n` };
+  }
+  if (!first) {
+    const at = stringStart + 2;
+    return { range: lines.rangeOf(at, at), newText: `${newLines.join('\n')}\n` };
+  }
+  const at = first.kind === 'text' ? first.offsets[0]! : first.start;
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  const before = text.slice(lineStart, at);
+  const indent = /^[ \t]*$/.test(before) && lineStart > stringStart ? before : '';
+  return { range: lines.rangeOf(at, at), newText: newLines.map((l) => `${l}\n${indent}`).join('') };
+}
+
+/** Adds missing names to the formals of the module function around the binding (`{ config, ... }:` → `{ config, lib, pkgs, ... }:`). */
+function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed: string[]): TextEdit | undefined {
+  let tree;
+  try {
+    tree = parseNix(state.text);
+  } catch {
+    return undefined;
+  }
+  try {
+    let node: Node | null = tree.rootNode.descendantForIndex(at);
+    while (node && !(node.type === 'function_expression' && node.childForFieldName('formals'))) node = node.parent;
+    const formals = node?.childForFieldName('formals');
+    if (!formals) return undefined;
+    const have = new Set(formals.childrenForFieldName('formal').map((f) => f?.childForFieldName('name')?.text));
+    const add = needed.filter((n) => !have.has(n));
+    if (add.length === 0) return undefined;
+    const ellipses = formals.childForFieldName('ellipses');
+    if (ellipses) {
+      return { uri: state.uri, range: lines.rangeOf(ellipses.startIndex, ellipses.startIndex), newText: `${add.join(', ')}, ` };
+    }
+    const list = formals.childrenForFieldName('formal').filter((f): f is Node => f !== null);
+    const last = list[list.length - 1];
+    if (!last) {
+      const open = formals.startIndex + 1;
+      return { uri: state.uri, range: lines.rangeOf(open, open), newText: ` ${add.join(', ')}` };
+    }
+    return { uri: state.uri, range: lines.rangeOf(last.endIndex, last.endIndex), newText: `, ${add.join(', ')}` };
+  } finally {
+    tree.delete();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// hook-shell
+
+export const SHELLCHECK_MISSING_MESSAGE = 'shellcheck not found; install it to get hook-shell diagnostics';
+
+export interface ShellcheckOptions {
+  /** Executable to run; default `shellcheck` from PATH. */
+  shellcheckPath?: string;
+  /** Per-script time limit; the process is killed after it. Default 3000 ms. */
+  timeoutMs?: number;
+  /** Lowest ShellCheck level reported: 'error' | 'warning' | 'info' | 'style'. Default 'info'. */
+  severity?: 'error' | 'warning' | 'info' | 'style';
+}
+
+export interface ShellcheckResult {
+  findings: Finding[];
+  /** True when the shellcheck executable could not be started. */
+  shellcheckMissing: boolean;
+  /** Set once per process, the first time shellcheck is found missing: a message the caller may show. */
+  notice?: string;
+  /** Scripts skipped because shellcheck timed out or failed (nothing reported for them). */
+  failures: string[];
+}
+
+// ShellCheck codes that are artefacts of checking a fragment: Clan writes the shebang and `set -eu -o pipefail`.
+const EXCLUDED_CODES = [2148, 1008, 2096];
+
+let missingNoticeShown = false;
+
+interface ShellcheckComment {
+  line: number;
+  endLine: number;
+  column: number;
+  endColumn: number;
+  level: string;
+  code: number;
+  message: string;
+  fix?: { replacements: Array<{ line: number; endLine: number; column: number; endColumn: number; replacement: string; insertionPoint?: string }> } | null;
+}
+
+/** `hook-shell`: ShellCheck findings of every hook, mapped into the Nix document. Never throws. */
+export async function checkShellcheck(state: HookStateInput, options: ShellcheckOptions = {}): Promise<ShellcheckResult> {
+  const result: ShellcheckResult = { findings: [], shellcheckMissing: false, failures: [] };
+  try {
+    const lines = new LineIndex(state.text);
+    const jobs: Array<Promise<void>> = [];
+    for (const hookName of HOOK_NAMES) {
+      const hook = state.hooks[hookName];
+      if (!hook || hook.value.kind !== 'string') continue;
+      const src = parseHookScript(hook.value, state.text, lines).source;
+      if (src.text.trim() === '') continue;
+      jobs.push(runShellcheck(src.text, options).then((r) => {
+        if (r.kind === 'missing') result.shellcheckMissing = true;
+        else if (r.kind === 'failed') result.failures.push(`${hookName}: ${r.reason}`);
+        else for (const c of r.comments) {
+          const f = mapComment(state, lines, hookName, src, c);
+          if (f) result.findings.push(f);
+        }
+      }));
+    }
+    await Promise.all(jobs);
+  } catch (err) {
+    result.failures.push(String(err));
+  }
+  if (result.shellcheckMissing && !missingNoticeShown) {
+    missingNoticeShown = true;
+    result.notice = SHELLCHECK_MISSING_MESSAGE;
+  }
+  result.findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return result;
+}
+
+type RunResult = { kind: 'ok'; comments: ShellcheckComment[] } | { kind: 'missing' } | { kind: 'failed'; reason: string };
+
+function runShellcheck(script: string, options: ShellcheckOptions): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: RunResult): void => {
+      if (!settled) {
+        settled = true;
+        resolve(r);
+      }
+    };
+    const args = ['--norc', '--format=json1', '--shell=bash', `--severity=${options.severity ?? 'info'}`,
+      `--exclude=${EXCLUDED_CODES.map((c) => `SC${c}`).join(',')}`, '-'];
+    let child;
+    try {
+      child = spawn(options.shellcheckPath ?? 'shellcheck', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      done({ kind: 'failed', reason: String(err) });
+      return;
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      done({ kind: 'failed', reason: `shellcheck timed out after ${options.timeoutMs ?? 3000} ms` });
+    }, options.timeoutMs ?? 3000);
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => { stdout += d; });
+    child.stderr.resume();
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      done(err.code === 'ENOENT' ? { kind: 'missing' } : { kind: 'failed', reason: err.message });
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      try {
+        const parsed = JSON.parse(stdout) as { comments?: ShellcheckComment[] };
+        done({ kind: 'ok', comments: parsed.comments ?? [] });
+      } catch {
+        done({ kind: 'failed', reason: 'shellcheck printed no JSON' });
+      }
+    });
+    // A process that dies early closes stdin under us; the error handler above reports it.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(script);
+  });
+}
+
+/** 1-based line/column (code points, tab = 1, as json1 counts) → offset into the shell text. */
+function shellOffset(lineStarts: number[], text: string, line: number, column: number): number {
+  const start = lineStarts[Math.min(Math.max(line - 1, 0), lineStarts.length - 1)]!;
+  let off = start;
+  for (let col = 1; col < column && off < text.length && text[off] !== '\n'; col++) {
+    off += text.codePointAt(off)! > 0xffff ? 2 : 1;
+  }
+  return off;
+}
+
+function mapComment(state: HookStateInput, lines: LineIndex, hookName: HookName, src: ShellSource, c: ShellcheckComment): Finding | undefined {
+  const lineStarts = [0];
+  for (let i = src.text.indexOf('\n'); i !== -1; i = src.text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const s = shellOffset(lineStarts, src.text, c.line, c.column);
+  const e = Math.max(s, shellOffset(lineStarts, src.text, c.endLine, c.endColumn));
+  // Anything about a placeholder is about our substitution, not the user's script.
+  if (src.interpolations.some((i) => s < i.shellEnd && (e > i.shellStart || s === i.shellStart))) return undefined;
+  const { start, end } = docOffsets(src, s, e);
+  const fixes: Fix[] = [];
+  const fix = c.fix ? mapShellcheckFix(state, lines, src, lineStarts, c.fix.replacements) : undefined;
+  if (fix) fixes.push({ title: `Apply ShellCheck's fix for SC${c.code}`, edits: fix });
+  return finding('hook-shell', state.uri, lines.rangeOf(start, end), `SC${c.code}: ${c.message} (${c.level}, in ${hookName})`, fixes);
+}
+
+/** ShellCheck's replacements as document edits, when each lies in plain literal text (no escapes, no interpolation). */
+function mapShellcheckFix(
+  state: HookStateInput, lines: LineIndex, src: ShellSource, lineStarts: number[],
+  replacements: NonNullable<ShellcheckComment['fix']>['replacements'],
+): TextEdit[] | undefined {
+  const edits: TextEdit[] = [];
+  for (const r of replacements) {
+    const s = shellOffset(lineStarts, src.text, r.line, r.column);
+    const e = shellOffset(lineStarts, src.text, r.endLine, r.endColumn);
+    if (src.interpolations.some((i) => s < i.shellEnd && e > i.shellStart)) return undefined;
+    let docS: number;
+    let docE: number;
+    if (s === e) {
+      // An insertion point: after the previous character, or before the next one.
+      docS = s > 0 && r.insertionPoint === 'afterEnd' ? src.docEnd[s - 1]! : src.docStart[s]!;
+      docE = docS;
+    } else {
+      docS = src.docStart[s]!;
+      docE = src.docEnd[e - 1]!;
+      // Only where the document holds exactly the shell text (no escapes in between).
+      if (state.text.slice(docS, docE) !== src.text.slice(s, e)) return undefined;
+    }
+    if (/\$\{|''|["\\]/.test(r.replacement) && !(r.replacement === '"' && src.indented)) return undefined;
+    edits.push({ uri: state.uri, range: lines.rangeOf(docS, docE), newText: r.replacement });
+  }
+  return edits.length > 0 ? edits : undefined;
+}
+
+/** For tests: makes the next missing-shellcheck result carry the notice again. */
+export function resetShellcheckNotice(): void {
+  missingNoticeShown = false;
+}
+

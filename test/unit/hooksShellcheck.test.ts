@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { TextEdit } from '../../server/src/findings';
+import {
+  HOOK_NAMES, HookName, HookStateInput, SHELLCHECK_MISSING_MESSAGE, checkShellcheck, resetShellcheckNotice,
+} from '../../server/src/hooks/hookRules';
+import { readValue } from '../../server/src/model/nixValue';
+import { LineIndex } from '../../server/src/model/range';
+import { initParsing, parseNix } from '../../server/src/parsing/parser';
+import type { Node } from '../../server/src/parsing/parser';
+
+const URI = 'file:///clan/machines/m/configuration.nix';
+
+function stateInput(text: string): HookStateInput {
+  const tree = parseNix(text);
+  assert.equal(tree.rootNode.hasError, false, 'test document must be valid Nix');
+  const hooks: HookStateInput['hooks'] = {};
+  const walk = (n: Node): void => {
+    if (n.type === 'binding') {
+      const attrs = n.childForFieldName('attrpath')!.childrenForFieldName('attr');
+      const last = attrs[attrs.length - 1]!.text as HookName;
+      const expr = n.childForFieldName('expression');
+      if (HOOK_NAMES.includes(last) && expr) hooks[last] = { value: readValue(expr, URI, text), bindingStart: n.startIndex, bindingEnd: n.endIndex };
+    }
+    for (const c of n.namedChildren) if (c) walk(c);
+  };
+  walk(tree.rootNode);
+  return { uri: URI, text, stateName: 's', hooks };
+}
+
+function applyEdits(text: string, edits: TextEdit[]): string {
+  const lines = new LineIndex(text);
+  const sorted = [...edits].sort((a, b) => lines.offsetAt(b.range.start) - lines.offsetAt(a.range.start));
+  let out = text;
+  for (const e of sorted) out = out.slice(0, lines.offsetAt(e.range.start)) + e.newText + out.slice(lines.offsetAt(e.range.end));
+  return out;
+}
+
+const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+if (!hasShellcheck) console.warn('!!! shellcheck is not installed: the hook-shell mapping tests are SKIPPED (apt-get install shellcheck)');
+// A loaded CI machine can take seconds to start shellcheck the first time: the mapping tests allow for that.
+const needsShellcheck = hasShellcheck ? {} : { skip: 'shellcheck is not installed (apt-get install shellcheck)' };
+
+const TEXT = `{ config, lib, pkgs, ... }: {
+  clan.core.state.app = {
+    folders = [ "/var/lib/app" ];
+    preBackupScript = ''
+      export PATH=\${lib.makeBinPath [ pkgs.rsync ]}:$PATH
+      dest=/var/backup/app
+      echo "''\${HOME}" "it'''s" \${pkgs.hello}/bin/hello $1 "$dest"
+      rsync -a /var/lib/app/ \${config.services.app.dataDir} $dest
+    '';
+    postBackupScript = "cd /tmp; ls \`pwd\`";
+  };
+}`;
+
+describe('hooks: hook-shell (shellcheck)', () => {
+  before(() => initParsing());
+
+  it('maps ShellCheck findings into the Nix document and drops placeholder artefacts', needsShellcheck, async () => {
+    const result = await checkShellcheck(stateInput(TEXT), { timeoutMs: 30_000 });
+    assert.equal(result.shellcheckMissing, false);
+    assert.deepEqual(result.failures, []);
+    const got = result.findings.map((f) => [f.code, f.message.replace(/ \(.*$/, ''), f.range.start.line, f.range.start.character, f.range.end.line, f.range.end.character]);
+    assert.deepEqual(got, [
+      // `$1` unquoted, after an escaped `''$`, an escaped `'''` and an interpolation on the same line.
+      ['hook-shell', 'SC2086: Double quote to prevent globbing and word splitting.', 6, 56, 6, 58],
+      ['hook-shell', "SC2164: Use 'cd ... || exit' or 'cd ... || return' in case cd fails.", 9, 24, 9, 31],
+      ['hook-shell', 'SC2046: Quote this to prevent word splitting.', 9, 36, 9, 41],
+    ]);
+    assert.ok(result.findings.every((f) => f.severity === 'warning'));
+    const lines = TEXT.split('\n');
+    assert.equal(lines[6]!.slice(56, 58), '$1');
+    assert.equal(lines[9]!.slice(24, 31), 'cd /tmp');
+    assert.equal(lines[9]!.slice(36, 41), '`pwd`');
+    assert.match(result.findings[0]!.message, /\(info, in preBackupScript\)$/);
+    // ShellCheck's own fix (quotes around $1) applies inside the indented string.
+    const quote = result.findings.find((f) => f.range.start.line === 6)!;
+    const fixed = applyEdits(TEXT, quote.fixes![0]!.edits);
+    assert.ok(fixed.includes('\${pkgs.hello}/bin/hello "$1" "$dest"'), fixed);
+    assert.equal(parseNix(fixed).rootNode.hasError, false);
+  });
+
+  it('is quiet on the nextcloud seed hook', needsShellcheck, async () => {
+    const text = `{ config, lib, ... }: {
+  clan.core.state.nextcloud.preBackupScript = ''
+    export PATH=\${
+      lib.makeBinPath [
+        config.systemd.package
+      ]
+    }
+    systemctl stop phpfpm-nextcloud.service
+    systemctl stop nextcloud-cron.timer
+  '';
+}`;
+    const result = await checkShellcheck(stateInput(text), { timeoutMs: 30_000 });
+    assert.deepEqual(result.findings, []);
+  });
+
+  it('reports a missing shellcheck once, without findings and without throwing', async () => {
+    resetShellcheckNotice();
+    const opts = { shellcheckPath: '/nonexistent/shellcheck' };
+    const first = await checkShellcheck(stateInput(TEXT), opts);
+    assert.deepEqual(first.findings, []);
+    assert.equal(first.shellcheckMissing, true);
+    assert.equal(first.notice, SHELLCHECK_MISSING_MESSAGE);
+    const second = await checkShellcheck(stateInput(TEXT), opts);
+    assert.equal(second.shellcheckMissing, true);
+    assert.equal(second.notice, undefined);
+  });
+
+  describe('with a shellcheck that never answers', () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'hooks-sc-'));
+      // Reads its input, then blocks forever on a pipe nobody writes to: only the time limit ends it.
+      writeFileSync(join(dir, 'shellcheck'), '#!/bin/sh\ncat >/dev/null\nexec tail -f /dev/null\n');
+      chmodSync(join(dir, 'shellcheck'), 0o755);
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('kills it after the time limit and reports no findings', async () => {
+      const started = Date.now();
+      const result = await checkShellcheck(stateInput(TEXT), { shellcheckPath: join(dir, 'shellcheck'), timeoutMs: 200 });
+      assert.deepEqual(result.findings, []);
+      assert.equal(result.shellcheckMissing, false);
+      assert.equal(result.failures.length, 2);
+      assert.match(result.failures[0]!, /timed out after 200 ms/);
+      assert.ok(Date.now() - started < 2500);
+    });
+  });
+});
