@@ -49,7 +49,11 @@ export class ClanLanguageServer {
     const c = this.connection;
     c.onInitialize((p) => this.initialize(p));
     c.onInitialized(() => void this.refreshSettings());
-    c.onDidChangeConfiguration(() => void this.refreshSettings().then(() => this.reanalyzeAll()));
+    c.onDidChangeConfiguration((p) => {
+      const settings = (p.settings as { clanBackups?: unknown } | null)?.clanBackups;
+      if (settings) this.applySettings(settings);
+      void this.refreshSettings().then(() => this.reanalyzeAll());
+    });
     c.onDidOpenTextDocument((p) => {
       this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text);
       this.schedule(p.textDocument.uri);
@@ -77,9 +81,8 @@ export class ClanLanguageServer {
   private async initialize(params: InitializeParams): Promise<InitializeResult> {
     await initParsing();
     this.hasConfigurationCapability = !!params.capabilities.workspace?.configuration;
-    const opts = params.initializationOptions as { disabled?: unknown; shellcheck?: unknown } | undefined;
-    if (opts && Array.isArray(opts.disabled)) this.settings.disabled = opts.disabled.map(String);
-    if (opts && typeof opts.shellcheck === 'boolean') this.settings.shellcheck = opts.shellcheck;
+    // Same shape as the `clanBackups` configuration section: { diagnostics: { disabled }, shellcheck: { enable } }.
+    this.applySettings(params.initializationOptions);
     this.workspaceFolders = (params.workspaceFolders ?? []).map((f) => toPath(f.uri));
     if (this.workspaceFolders.length === 0 && params.rootUri) this.workspaceFolders.push(toPath(params.rootUri));
     return {
@@ -94,14 +97,17 @@ export class ClanLanguageServer {
   private async refreshSettings(): Promise<void> {
     if (!this.hasConfigurationCapability) return;
     try {
-      const cfg = (await this.connection.workspace.getConfiguration('clanBackups')) as
-        { diagnostics?: { disabled?: unknown }; shellcheck?: { enable?: unknown } } | null;
-      const disabled = cfg?.diagnostics?.disabled;
-      if (Array.isArray(disabled)) this.settings.disabled = disabled.map(String);
-      if (typeof cfg?.shellcheck?.enable === 'boolean') this.settings.shellcheck = cfg.shellcheck.enable;
+      this.applySettings(await this.connection.workspace.getConfiguration('clanBackups'));
     } catch {
       // A client that announces the capability but fails the request keeps the initial settings.
     }
+  }
+
+  private applySettings(raw: unknown): void {
+    const cfg = raw as { diagnostics?: { disabled?: unknown }; shellcheck?: { enable?: unknown } } | null | undefined;
+    const disabled = cfg?.diagnostics?.disabled;
+    if (Array.isArray(disabled)) this.settings.disabled = disabled.map(String);
+    if (typeof cfg?.shellcheck?.enable === 'boolean') this.settings.shellcheck = cfg.shellcheck.enable;
   }
 
   /** The clan a document belongs to: a clan directory, or the file alone when it is in none. */
