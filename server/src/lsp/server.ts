@@ -9,12 +9,21 @@ import { dirname, join } from 'node:path';
 import { analyzeClan, Analysis, shellcheckFindings, sortFindings } from '../analyze';
 import type { Finding } from '../findings';
 import { ClanSources } from '../model/clanModel';
+import type { SourceFile } from '../model/sourceFile';
 import { findClanDir, loadClanSources, loadSingleFile, Overlay, SourceCache, toPath, toUri } from '../model/loadClan';
 import { initParsing } from '../parsing/parser';
 import { comparePositions } from '../model/range';
 import { DocumentStore } from './documents';
 import { nextElapses, parseCalendar } from '../calendar';
 import { buildJobsModel } from './jobs';
+import { completionsAt } from '../language/completion';
+import { fileOf } from '../language/context';
+import { hoverAt } from '../language/hover';
+import { scheduleHints } from '../language/inlayHints';
+import { definitionsAt, prepareRenameAt, referencesAt, renameAt } from '../language/navigation';
+import { foldingRanges, selectionRanges } from '../language/ranges';
+import { scaffoldActions } from '../language/scaffold';
+import { documentSymbols } from '../language/symbols';
 import { JobsChangedNotificationMethod, JobsParams, JobsRequestMethod, StatusNotificationMethod } from './protocol';
 
 const SOURCE = 'clan-backups';
@@ -71,6 +80,17 @@ export class ClanLanguageServer {
       for (const ch of p.changes) this.schedule(ch.uri);
     });
     c.onCodeAction((p) => this.codeActions(p));
+    c.onHover((p) => this.withFile(p.textDocument.uri, (a, f) => hoverAt(a, f, p.position)) ?? null);
+    c.onCompletion((p) => this.withFile(p.textDocument.uri, (a, f) => completionsAt(a, f, p.position)) ?? []);
+    c.onDocumentSymbol((p) => this.withFile(p.textDocument.uri, (a) => documentSymbols(a, p.textDocument.uri)) ?? []);
+    c.onDefinition((p) => this.withFile(p.textDocument.uri, (a) => definitionsAt(a, p.textDocument.uri, p.position)) ?? []);
+    c.onReferences((p) => this.withFile(p.textDocument.uri, (a) => referencesAt(a, p.textDocument.uri, p.position, p.context.includeDeclaration)) ?? []);
+    c.onPrepareRename((p) => this.withFile(p.textDocument.uri, (a) => prepareRenameAt(a, p.textDocument.uri, p.position)) ?? null);
+    c.onRenameRequest((p) => this.withFile(p.textDocument.uri, (a) => renameAt(a, p.textDocument.uri, p.position, p.newName,
+      (uri) => fileOf(a, uri)?.text)) ?? null);
+    c.onFoldingRanges((p) => this.withFile(p.textDocument.uri, (_a, f) => foldingRanges(f)) ?? []);
+    c.onSelectionRanges((p) => this.withFile(p.textDocument.uri, (_a, f) => selectionRanges(f, p.positions)) ?? []);
+    c.languages.inlayHint.on((p) => this.withFile(p.textDocument.uri, (a) => scheduleHints(a, p.textDocument.uri, p.range)) ?? []);
     c.onRequest(JobsRequestMethod, (p: JobsParams) => this.jobs(p));
     c.onShutdown(() => {
       for (const t of this.pending.values()) clearTimeout(t);
@@ -88,7 +108,16 @@ export class ClanLanguageServer {
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
-        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.Refactor] },
+        hoverProvider: true,
+        completionProvider: { triggerCharacters: ['.', '"', ' '] },
+        documentSymbolProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        foldingRangeProvider: true,
+        selectionRangeProvider: true,
+        inlayHintProvider: true,
       },
       serverInfo: { name: 'clan-backups' },
     };
@@ -224,10 +253,32 @@ export class ClanLanguageServer {
     return this.clans.get(key)?.analysis;
   }
 
+  /** Runs a language feature on the current analysis and file; a failure is logged, never crashes the server. */
+  private withFile<T>(uri: string, fn: (analysis: Analysis, file: SourceFile) => T): T | undefined {
+    const analysis = this.analysisFor(uri);
+    const file = analysis ? fileOf(analysis, uri) : undefined;
+    if (!analysis || !file) return undefined;
+    try {
+      return fn(analysis, file);
+    } catch (e) {
+      this.connection.console.error(`clan-backups: request on ${uri} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      return undefined;
+    }
+  }
+
   private codeActions(params: CodeActionParams): CodeAction[] {
     const analysis = this.analysisFor(params.textDocument.uri);
     if (!analysis) return [];
     const actions: CodeAction[] = [];
+    const file = fileOf(analysis, params.textDocument.uri);
+    const only = params.context.only;
+    if (file && (!only || only.some((k) => k.startsWith('refactor')))) {
+      for (const s of this.withFile(params.textDocument.uri, (a, f) => scaffoldActions(a, f, params.range)) ?? []) {
+        const changes: WorkspaceEdit['changes'] = {};
+        for (const e of s.edits) (changes[e.uri] ??= []).push(LspTextEdit.replace(e.range, e.newText));
+        actions.push({ title: s.title, kind: CodeActionKind.Refactor, edit: { changes } });
+      }
+    }
     for (const f of analysis.findings) {
       if (f.uri !== params.textDocument.uri || !f.fixes) continue;
       if (comparePositions(f.range.end, params.range.start) < 0 || comparePositions(params.range.end, f.range.start) < 0) continue;

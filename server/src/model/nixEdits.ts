@@ -1,7 +1,7 @@
 // Text edits that keep a Nix file valid and in its own indentation style: inserting a binding into an existing
 // attribute set, quoting attribute names. Used by quick fixes and scaffolding code actions.
 import type { TextEdit } from '../findings';
-import type { AttrsValue } from './nixValue';
+import type { AttrEntry, AttrsValue, NixValue } from './nixValue';
 import type { SourceFile } from './sourceFile';
 
 const IDENTIFIER = /^[a-zA-Z_][a-zA-Z0-9_'-]*$/;
@@ -58,4 +58,37 @@ export function insertBinding(file: SourceFile, attrs: AttrsValue, binding: stri
   let at = close;
   while (at > start + 1 && /\s/.test(text[at - 1]!)) at--;
   return { uri: file.uri, range: file.lines.rangeOf(at, at), newText: `\n${inner}${body}` };
+}
+
+/**
+ * Sets `path = valueText;` in the clan, inserting into the deepest attrset along `path` that is written with braces
+ * in `file` (so `a.b.c` lands as `c = …;` inside an existing `a.b = { … };`, or as `a.b.c = …;` at the top).
+ * Undefined when the path already exists or nothing along it can take a binding.
+ */
+export function insertAtPath(file: SourceFile, root: AttrsValue, path: string[], valueText: string): TextEdit | undefined {
+  return insertBindingsAtPath(file, root, path.slice(0, -1), [[path[path.length - 1]!, valueText]]);
+}
+
+/** Several `key = value;` bindings under one parent path, inserted together (see insertAtPath). */
+export function insertBindingsAtPath(file: SourceFile, root: AttrsValue, parent: string[],
+  bindings: Array<[string, string]>): TextEdit | undefined {
+  let target: AttrsValue | undefined = root.implicit ? undefined : root;
+  let depth = 0;
+  let current: AttrsValue | undefined = root;
+  for (let i = 0; i < parent.length && current; i++) {
+    const e: AttrEntry | undefined = current.entries.get(parent[i]!);
+    if (!e) break;
+    const v: NixValue = e.value.kind === 'function' ? e.value.body : e.value;
+    if (v.kind !== 'attrs') return undefined;
+    current = v;
+    if (!v.implicit && v.uri === file.uri) {
+      target = v;
+      depth = i + 1;
+    }
+  }
+  if (depth === parent.length && bindings.some(([k]) => current?.entries.has(k))) return undefined;
+  if (!target || target.uri !== file.uri) return undefined;
+  const prefix = parent.slice(depth).map(nixAttrName).join('.');
+  const text = bindings.map(([k, v]) => `${prefix ? `${prefix}.` : ''}${nixAttrName(k)} = ${v};`).join('\n');
+  return insertBinding(file, target, text);
 }
