@@ -5,7 +5,8 @@ import {
   InitializeParams, InitializeResult, ProposedFeatures, TextDocumentSyncKind, TextEdit as LspTextEdit, WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { analyzeClan, Analysis, shellcheckFindings, sortFindings } from '../analyze';
 import type { Finding } from '../findings';
 import { ClanSources } from '../model/clanModel';
@@ -27,7 +28,13 @@ import { documentSymbols } from '../language/symbols';
 import { JobsChangedNotificationMethod, JobsParams, JobsRequestMethod, StatusNotificationMethod } from './protocol';
 
 const SOURCE = 'clan-backups';
-const DOCS_BASE = 'https://github.com/clan-backups/clan-backups/blob/main/docs/rules.md';
+
+/**
+ * Each diagnostic links to its rule page, shipped with the extension (docs/rules/<code>.md next to dist/), so the
+ * link works offline. Bundled server: dist/ → ../docs; compiled tests: out/server/src/lsp → ../../../../docs.
+ */
+const RULE_DOCS = [resolve(__dirname, '../docs/rules'), resolve(__dirname, '../../../../docs/rules')]
+  .find((d) => existsSync(d));
 
 export interface ServerSettings {
   disabled: string[];
@@ -333,7 +340,7 @@ export function toDiagnostic(f: Finding): Diagnostic {
     range: f.range,
     severity: SEVERITY[f.severity],
     code: f.code,
-    codeDescription: { href: `${DOCS_BASE}#${f.code}` },
+    ...(RULE_DOCS ? { codeDescription: { href: pathToFileURL(join(RULE_DOCS, `${f.code}.md`)).href } } : {}),
     source: SOURCE,
     message: f.message,
   };
