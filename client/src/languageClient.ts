@@ -2,7 +2,9 @@
 // LSP request failures in the output channel, and exposes the custom clanBackups/* messages.
 import * as vscode from 'vscode';
 import {
+  CloseAction,
   DidChangeConfigurationNotification,
+  ErrorAction,
   LanguageClient,
   LanguageClientOptions,
   MessageSignature,
@@ -20,6 +22,7 @@ import {
   StatusNotificationMethod,
   StatusParams,
 } from '../../server/src/lsp/protocol';
+import { CrashPolicy } from './crashPolicy';
 import { filterDiagnostics } from './diagnosticFilter';
 import { SECTION, Settings, serverSettings } from './settings';
 
@@ -72,6 +75,7 @@ export class ClientManager implements vscode.Disposable {
   /** Diagnostics as the server sent them, so a change of `diagnostics.disabled` can re-filter without a round trip. */
   private readonly rawDiagnostics = new Map<string, vscode.Diagnostic[]>();
   private readonly statusItem: vscode.StatusBarItem;
+  private readonly crashPolicy = new CrashPolicy();
   private readyResolve!: () => void;
   /** Resolves once the server has started the first time. */
   readonly ready: Promise<void> = new Promise<void>((resolve) => (this.readyResolve = resolve));
@@ -111,11 +115,17 @@ export class ClientManager implements vscode.Disposable {
       documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      // The same shape as the answer to `workspace/configuration` for section `clanBackups`; `disabled` repeats
-      // diagnostics.disabled for servers that read the flat form.
-      initializationOptions: () => {
-        const s = serverSettings(this.getSettings());
-        return { ...s, disabled: s.diagnostics.disabled };
+      // The same shape as the answer to `workspace/configuration` for section `clanBackups`.
+      initializationOptions: () => serverSettings(this.getSettings()),
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
+        closed: () => {
+          const d = this.crashPolicy.onClosed();
+          if (d.message) {
+            void vscode.window.showWarningMessage(d.message, 'Show Output').then((c) => (c ? this.output.show(true) : undefined));
+          }
+          return { action: d.restart ? CloseAction.Restart : CloseAction.DoNotRestart, handled: true };
+        },
       },
       middleware: {
         handleDiagnostics: (uri, diagnostics, next) => {
@@ -170,6 +180,7 @@ export class ClientManager implements vscode.Disposable {
 
   async restart(): Promise<void> {
     // Stop and start anew (not client.restart()) so the server path and settings are read again.
+    this.crashPolicy.reset();
     await this.stop();
     await this.start();
   }
