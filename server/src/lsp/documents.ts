@@ -1,8 +1,8 @@
 // Open documents with their syntax trees, updated incrementally: each content change is applied to the text and to
 // the previous tree (tree.edit), and the next parse reuses every unchanged subtree.
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
-import { editTree, parseNix, Tree } from '../parsing/parser';
-import { LineIndex } from '../model/range';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { editTree, parseNix, tooLargeToParse, Tree } from '../parsing/parser';
 
 export interface OpenDoc {
   uri: string;
@@ -18,7 +18,8 @@ export class DocumentStore {
 
   open(uri: string, languageId: string, version: number, text: string): OpenDoc {
     const doc: OpenDoc = { uri, languageId, version, text };
-    if (isNixUri(uri)) doc.tree = parseNix(text);
+    // A file too large to parse has no tree; the analysis reports it (see readNixSource).
+    if (isNixUri(uri) && !tooLargeToParse(text)) doc.tree = parseNix(text);
     this.docs.set(uri, doc);
     return doc;
   }
@@ -30,9 +31,14 @@ export class DocumentStore {
     let tree = doc.tree;
     for (const change of changes) {
       if ('range' in change) {
-        const lines = new LineIndex(text);
-        const start = lines.offsetAt(change.range.start);
-        const end = lines.offsetAt(change.range.end);
+        // Positions are read as the client means them, i.e. as vscode-languageserver-textdocument does: `\r\n`, `\r`
+        // and `\n` all end a line, a character beyond its line's end stops before the line break, and a reversed
+        // range counts from its earlier end. (Splitting at `\n` only would apply edits after a lone `\r` to the wrong
+        // line, and the server's text would silently drift from the editor's.)
+        const lines = TextDocument.create(uri, doc.languageId, doc.version, text);
+        let start = lines.offsetAt(change.range.start);
+        let end = lines.offsetAt(change.range.end);
+        if (end < start) [start, end] = [end, start];
         text = tree ? editTree(tree, text, start, end, change.text) : text.slice(0, start) + change.text + text.slice(end);
       } else {
         // A full-text change invalidates the old tree: nothing can be reused.
@@ -42,11 +48,10 @@ export class DocumentStore {
     }
     doc.text = text;
     doc.version = version;
-    if (isNixUri(uri)) {
-      const old = doc.tree;
-      doc.tree = parseNix(text, tree);
-      old?.delete();
-    }
+    const old = doc.tree;
+    if (isNixUri(uri) && !tooLargeToParse(text)) doc.tree = parseNix(text, tree);
+    else delete doc.tree;
+    old?.delete();
     return doc;
   }
 

@@ -1,6 +1,6 @@
 // A file of the clan, read once into a syntax tree (Nix) or a JSON tree (inventory.json) and a value.
 import { parseTree as parseJsonTree, Node as JsonNode, ParseError, printParseErrorCode } from 'jsonc-parser';
-import { parseNix, Tree } from '../parsing/parser';
+import { MAX_NIX_SOURCE_LENGTH, parseNix, tooLargeToParse, Tree } from '../parsing/parser';
 import { AttrsValue, NixValue, readValue } from './nixValue';
 import { LineIndex, Range } from './range';
 
@@ -25,8 +25,16 @@ export interface SourceFile {
 }
 
 export function readNixSource(uri: string, kind: FileKind, text: string, tree?: Tree, machine?: string): SourceFile {
-  const t = tree ?? parseNix(text);
   const lines = new LineIndex(text);
+  if (tooLargeToParse(text)) {
+    const file: SourceFile = {
+      uri, kind, text, lines, root: { kind: 'opaque', reason: 'too-large', text: '', uri, range: lines.rangeOf(0, 0) },
+      syntaxProblems: [{ range: lines.rangeOf(0, 0), message: tooLargeMessage(text) }],
+    };
+    if (machine !== undefined) file.machine = machine;
+    return file;
+  }
+  const t = tree ?? parseNix(text);
   const expr = t.rootNode.namedChildren.find((c) => c !== null && c.type !== 'comment') ?? null;
   const root: NixValue = expr
     ? readValue(expr, uri, text)
@@ -38,6 +46,11 @@ export function readNixSource(uri: string, kind: FileKind, text: string, tree?: 
   const file: SourceFile = { uri, kind, text, lines, root, tree: t, syntaxProblems: problems };
   if (machine !== undefined) file.machine = machine;
   return file;
+}
+
+function tooLargeMessage(text: string): string {
+  const mib = (n: number) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  return `file too large to analyse: ${mib(text.length)} of text, the limit is ${mib(MAX_NIX_SOURCE_LENGTH)}`;
 }
 
 /**
@@ -83,14 +96,23 @@ function firstLeaf(node: NonNullable<Tree['rootNode']>): NonNullable<Tree['rootN
   return n === node && node.childCount > 0 ? undefined : n;
 }
 
+/** The offset of the end of `line`'s content: before its `\n` or `\r\n` (LSP positions never point inside a CRLF). */
 function lineEndOffset(lines: LineIndex, line: number): number {
-  const next = lines.offsetAt({ line: line + 1, character: 0 });
-  return next > 0 && lines.text[next - 1] === '\n' ? next - 1 : next;
+  let end = lines.offsetAt({ line: line + 1, character: 0 });
+  if (end > 0 && lines.text[end - 1] === '\n') end--;
+  if (end > 0 && lines.text[end - 1] === '\r') end--;
+  return end;
 }
 
 /** inventory.json, read into the same value shapes as Nix so the model treats both alike. */
 export function readJsonSource(uri: string, text: string): SourceFile {
   const lines = new LineIndex(text);
+  if (tooLargeToParse(text)) {
+    return {
+      uri, kind: 'inventory-json', text, lines, root: { kind: 'opaque', reason: 'too-large', text: '', uri, range: lines.rangeOf(0, 0) },
+      syntaxProblems: [{ range: lines.rangeOf(0, 0), message: tooLargeMessage(text) }],
+    };
+  }
   const errors: ParseError[] = [];
   // jsonc-parser recurses once per nesting level and overflows the stack near 10,000 levels: refuse those first.
   const tooDeep = jsonNestingBeyond(text, MAX_JSON_DEPTH);

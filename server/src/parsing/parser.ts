@@ -48,6 +48,17 @@ function ready(): Grammars {
   return grammars;
 }
 
+/**
+ * Nix sources longer than this (in UTF-16 units) are not parsed. A hand-written clan.nix is a few KiB; at 20 MB the
+ * parse takes seconds and gigabytes, and once the wasm heap is exhausted tree-sitter aborts for good, so every later
+ * parse in the process would fail too. Callers report such a file instead of parsing it.
+ */
+export const MAX_NIX_SOURCE_LENGTH = 1024 * 1024;
+
+export function tooLargeToParse(text: string): boolean {
+  return text.length > MAX_NIX_SOURCE_LENGTH;
+}
+
 /** Parses Nix. With `old` (already edited through `editTree`), tree-sitter reuses unchanged subtrees. */
 export function parseNix(text: string, old?: Tree): Tree {
   const tree = ready().nix.parse(text, old ?? null);
