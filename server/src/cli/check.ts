@@ -66,11 +66,17 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
 
   const findings: Finding[] = [];
   for (const s of sources) {
-    const analysis = analyzeClan(s, { disabled });
-    // The CLI can wait for ShellCheck (10 s per hook at most); the editor publishes its results later.
-    const sc = await shellcheckFindings(analysis, { disabled, timeoutMs: 10000 });
-    if ('notice' in sc && sc.notice) io.stderr(`clan-backups: ${sc.notice}\n`);
-    findings.push(...sortFindings([...analysis.findings, ...sc.findings]));
+    try {
+      const analysis = analyzeClan(s, { disabled });
+      // The CLI can wait for ShellCheck (10 s per hook at most); the editor publishes its results later.
+      const sc = await shellcheckFindings(analysis, { disabled, timeoutMs: 10000 });
+      if ('notice' in sc && sc.notice) io.stderr(`clan-backups: ${sc.notice}\n`);
+      findings.push(...sortFindings([...analysis.findings, ...sc.findings]));
+    } catch (e) {
+      // A bug of ours must still end in one readable line, not a stack trace in the user's CI log.
+      io.stderr(`clan-backups check: internal error while analysing ${s.dir}: ${describeError(e)} (please report it)\n`);
+      return 2;
+    }
   }
   if (format === 'json') io.stdout(`${JSON.stringify(findings.map((f) => toJson(f, io.cwd)), null, 2)}\n`);
   else {

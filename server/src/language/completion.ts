@@ -127,26 +127,30 @@ function valueCompletions(analysis: Analysis, file: SourceFile, path: string[], 
 function unitsOfMachine(file: SourceFile, path: string[]): string[] {
   const units = new Set<string>();
   const machinePrefix = path[0] === 'machines' ? path.slice(0, 2) : [];
-  const visit = (node: Node, prefix: string[]) => {
+  // An explicit stack: a file may nest far deeper than the JavaScript stack allows.
+  const stack: Array<[Node, string[]]> = file.tree ? [[file.tree.rootNode, file.kind === 'machine' ? machinePrefix : []]] : [];
+  while (stack.length) {
+    const [node, prefix] = stack.pop()!;
     for (const child of node.namedChildren) {
       if (!child) continue;
-      if (child.type === 'binding') {
-        const attrs = child.childForFieldName('attrpath')?.childrenForFieldName('attr') ?? [];
-        const names = attrs.map((a) => (a ? attrName(a) : undefined));
-        if (names.some((n) => n === undefined)) continue;
-        const full = [...prefix, ...(names as string[])];
-        const inMachine = machinePrefix.every((seg, i) => full[i] === undefined || full[i] === seg);
-        if (!inMachine) continue;
-        const rel = full.length >= machinePrefix.length ? full.slice(machinePrefix.length) : [];
-        if (rel[0] === 'services' && rel.length >= 2) units.add(`${rel[1]}.service`);
-        if (rel[0] === 'systemd' && (rel[1] === 'services' || rel[1] === 'timers') && rel.length >= 3) {
-          units.add(`${rel[2]}.${rel[1] === 'services' ? 'service' : 'timer'}`);
-        }
-        const expr = child.childForFieldName('expression');
-        if (expr) visit(expr, full);
-      } else visit(child, prefix);
+      if (child.type !== 'binding') {
+        stack.push([child, prefix]);
+        continue;
+      }
+      const attrs = child.childForFieldName('attrpath')?.childrenForFieldName('attr') ?? [];
+      const names = attrs.map((a) => (a ? attrName(a) : undefined));
+      if (names.some((n) => n === undefined)) continue;
+      const full = [...prefix, ...(names as string[])];
+      const inMachine = machinePrefix.every((seg, i) => full[i] === undefined || full[i] === seg);
+      if (!inMachine) continue;
+      const rel = full.length >= machinePrefix.length ? full.slice(machinePrefix.length) : [];
+      if (rel[0] === 'services' && rel.length >= 2) units.add(`${rel[1]}.service`);
+      if (rel[0] === 'systemd' && (rel[1] === 'services' || rel[1] === 'timers') && rel.length >= 3) {
+        units.add(`${rel[2]}.${rel[1] === 'services' ? 'service' : 'timer'}`);
+      }
+      const expr = child.childForFieldName('expression');
+      if (expr) stack.push([expr, full]);
     }
-  };
-  if (file.tree) visit(file.tree.rootNode, file.kind === 'machine' ? machinePrefix : []);
+  }
   return [...units].sort();
 }
