@@ -293,10 +293,50 @@ interface Char { ch: string; offset: number; literal: boolean }
 type Item = { kind: 'char'; c: Char } | { kind: 'interp'; node: Node };
 
 /** Decodes a string node: escapes resolved, indented strings stripped of their common indentation as Nix does. */
+/**
+ * A text piece whose per-character offsets are computed only when someone asks: most strings of a large clan are
+ * never pointed into, and building an array per character dominated the time and garbage of reading a file.
+ * A run [valueStart, docStart, length, step] maps value characters to document offsets (step 0: an escape sequence,
+ * whose decoded characters all point at its start).
+ */
+function lazyTextPiece(text: string, runs: Array<[number, number, number, number]>): StringPiece {
+  let cached: number[] | undefined;
+  const piece = { kind: 'text' as const, text } as { kind: 'text'; text: string; offsets: number[] };
+  Object.defineProperty(piece, 'offsets', {
+    enumerable: true,
+    get(): number[] {
+      if (!cached) {
+        cached = new Array<number>(text.length);
+        for (const [v, d, len, step] of runs) for (let i = 0; i < len; i++) cached[v + i] = d + i * step;
+      }
+      return cached;
+    },
+  });
+  return piece;
+}
+
 function readString(node: Node, uri: string, text: string): StringValue {
   const indented = node.type === 'indented_string_expression';
+  const parts = node.namedChildren.filter(isNode);
+  if (!indented && !parts.some((p) => p.type === 'interpolation')) {
+    // The common case, a plain "…" literal: no indentation rule, no interpolation.
+    let value = '';
+    const runs: Array<[number, number, number, number]> = [];
+    for (const p of parts) {
+      if (p.type === 'string_fragment') {
+        const t = p.text;
+        runs.push([value.length, p.startIndex, t.length, 1]);
+        value += t;
+      } else if (p.type === 'escape_sequence') {
+        const decoded = decodeEscape(p.text, false);
+        runs.push([value.length, p.startIndex, decoded.length, 0]);
+        value += decoded;
+      }
+    }
+    return { kind: 'string', uri, range: rangeOfNode(node), indented, value, pieces: value ? [lazyTextPiece(value, runs)] : [] };
+  }
   const items: Item[] = [];
-  for (const part of node.namedChildren.filter(isNode)) {
+  for (const part of parts) {
     if (part.type === 'string_fragment') {
       const s = part.text;
       for (let i = 0; i < s.length; i++) items.push({ kind: 'char', c: { ch: s[i]!, offset: part.startIndex + i, literal: true } });
