@@ -289,9 +289,6 @@ function decodeBackslash(c: string): string {
   return c;
 }
 
-interface Char { ch: string; offset: number; literal: boolean }
-type Item = { kind: 'char'; c: Char } | { kind: 'interp'; node: Node };
-
 /** Decodes a string node: escapes resolved, indented strings stripped of their common indentation as Nix does. */
 /**
  * A text piece whose per-character offsets are computed only when someone asks: most strings of a large clan are
@@ -335,78 +332,132 @@ function readString(node: Node, uri: string, text: string): StringValue {
     }
     return { kind: 'string', uri, range: rangeOfNode(node), indented, value, pieces: value ? [lazyTextPiece(value, runs)] : [] };
   }
-  const items: Item[] = [];
+  // Segments: literal fragments (offsets step through the source), escapes (every decoded character points at the
+  // escape) and interpolations. Indentation stripping works on whole segments, not characters.
+  const segs: Seg[] = [];
   for (const part of parts) {
-    if (part.type === 'string_fragment') {
-      const s = part.text;
-      for (let i = 0; i < s.length; i++) items.push({ kind: 'char', c: { ch: s[i]!, offset: part.startIndex + i, literal: true } });
-    } else if (part.type === 'escape_sequence') {
-      const decoded = decodeEscape(part.text, indented);
-      for (const ch of decoded) items.push({ kind: 'char', c: { ch, offset: part.startIndex, literal: false } });
-    } else if (part.type === 'interpolation') {
-      items.push({ kind: 'interp', node: part });
-    }
+    if (part.type === 'string_fragment') segs.push({ kind: 'text', text: part.text, doc: part.startIndex, step: 1 });
+    else if (part.type === 'escape_sequence') segs.push({ kind: 'text', text: decodeEscape(part.text, indented), doc: part.startIndex, step: 0 });
+    else if (part.type === 'interpolation') segs.push({ kind: 'interp', node: part });
     // dollar_escape (`''` before `$`, or `\` before `${`) contributes nothing: the `$` is the next fragment.
   }
-  const kept = indented ? stripIndentation(items) : items;
+  const kept = indented ? stripIndentation(segs) : segs;
   const pieces: StringPiece[] = [];
-  for (const it of kept) {
-    if (it.kind === 'interp') {
+  let value = '';
+  let runs: Array<[number, number, number, number]> = [];
+  let pieceText = '';
+  const flush = () => {
+    if (pieceText) pieces.push(lazyTextPiece(pieceText, runs));
+    pieceText = '';
+    runs = [];
+  };
+  for (const seg of kept) {
+    if (seg.kind === 'interp') {
+      flush();
       pieces.push({
-        kind: 'interpolation', range: rangeOfNode(it.node), start: it.node.startIndex, end: it.node.endIndex,
-        source: text.slice(it.node.startIndex, it.node.endIndex),
+        kind: 'interpolation', range: rangeOfNode(seg.node), start: seg.node.startIndex, end: seg.node.endIndex,
+        source: text.slice(seg.node.startIndex, seg.node.endIndex),
       });
       continue;
     }
-    const last = pieces[pieces.length - 1];
-    if (last && last.kind === 'text') {
-      last.text += it.c.ch;
-      last.offsets.push(it.c.offset);
-    } else {
-      pieces.push({ kind: 'text', text: it.c.ch, offsets: [it.c.offset] });
-    }
+    if (!seg.text) continue;
+    runs.push([pieceText.length, seg.doc, seg.text.length, seg.step]);
+    pieceText += seg.text;
+    value += seg.text;
   }
+  flush();
   const literal = pieces.every((p) => p.kind === 'text');
-  return {
-    kind: 'string', uri, range: rangeOfNode(node), indented, pieces,
-    value: literal ? pieces.map((p) => (p.kind === 'text' ? p.text : '')).join('') : undefined,
-  };
+  return { kind: 'string', uri, range: rangeOfNode(node), indented, pieces, value: literal ? value : undefined };
 }
 
+type Seg = { kind: 'text'; text: string; doc: number; step: 0 | 1 } | { kind: 'interp'; node: Node };
+
 /**
- * Nix's rule for `''…''`: drop the first line when it holds only spaces, then remove the smallest indentation
- * (in spaces) of the lines that have content; lines of only spaces do not count towards that minimum.
+ * Nix's indentation stripping for `''…''` (libexpr's stripIndentation, after its lexer drops an opening line of
+ * only spaces): the minimum indentation counts literal spaces at line starts, ended by any other character, an
+ * escape or an interpolation; lines of only spaces do not count. Then that many leading spaces are dropped from
+ * every line — escapes included, so an escaped newline starts a line there — and a final line of only spaces goes.
  */
-function stripIndentation(items: Item[]): Item[] {
-  const lines: Item[][] = [[]];
-  for (const it of items) {
-    lines[lines.length - 1]!.push(it);
-    if (it.kind === 'char' && it.c.literal && it.c.ch === '\n') lines.push([]);
+function stripIndentation(input: Seg[]): Seg[] {
+  const segs = [...input];
+  const first = segs[0];
+  const opening = first?.kind === 'text' && first.step === 1 ? /^ *\n/.exec(first.text) : null;
+  if (first && opening && first.kind === 'text') {
+    segs[0] = { ...first, text: first.text.slice(opening[0].length), doc: first.doc + opening[0].length };
   }
-  const isSpace = (it: Item) => it.kind === 'char' && it.c.literal && it.c.ch === ' ';
-  const isNewline = (it: Item) => it.kind === 'char' && it.c.literal && it.c.ch === '\n';
-  let min = Infinity;
-  for (const line of lines) {
-    const content = line.filter((it) => !isNewline(it));
-    let n = 0;
-    while (n < content.length && isSpace(content[n]!)) n++;
-    if (n < content.length) min = Math.min(min, n);
-  }
-  if (min === Infinity) min = 0;
-  const out: Item[] = [];
-  lines.forEach((line, idx) => {
-    if (idx === 0 && line.every((it) => isSpace(it) || isNewline(it)) && line.some(isNewline)) return;
-    let skip = 0;
-    for (const it of line) {
-      if (skip < min && isSpace(it)) {
-        skip++;
-        continue;
+  let atStartOfLine = true;
+  let minIndent = Infinity;
+  let curIndent = 0;
+  for (const seg of segs) {
+    if (seg.kind !== 'text' || seg.step === 0) {
+      if (atStartOfLine) {
+        atStartOfLine = false;
+        minIndent = Math.min(minIndent, curIndent);
       }
-      skip = min;
-      out.push(it);
+      continue;
     }
+    for (const ch of seg.text) {
+      if (atStartOfLine) {
+        if (ch === ' ') curIndent++;
+        else if (ch === '\n') curIndent = 0;
+        else {
+          atStartOfLine = false;
+          minIndent = Math.min(minIndent, curIndent);
+        }
+      } else if (ch === '\n') {
+        atStartOfLine = true;
+        curIndent = 0;
+      }
+    }
+  }
+  const out: Seg[] = [];
+  atStartOfLine = true;
+  let dropped = 0;
+  segs.forEach((seg, idx) => {
+    if (seg.kind !== 'text') {
+      atStartOfLine = false;
+      dropped = 0;
+      out.push(seg);
+      return;
+    }
+    // Kept characters form runs between dropped leading spaces; each run keeps its source offsets.
+    const runs: Array<[number, number]> = [];
+    let runStart = -1;
+    for (let j = 0; j < seg.text.length; j++) {
+      const ch = seg.text[j]!;
+      let keep = true;
+      if (atStartOfLine) {
+        if (ch === ' ') keep = dropped++ >= minIndent;
+        else if (ch === '\n') dropped = 0;
+        else {
+          atStartOfLine = false;
+          dropped = 0;
+        }
+      } else if (ch === '\n') atStartOfLine = true;
+      if (keep && runStart < 0) runStart = j;
+      if (!keep && runStart >= 0) {
+        runs.push([runStart, j]);
+        runStart = -1;
+      }
+    }
+    if (runStart >= 0) runs.push([runStart, seg.text.length]);
+    let pieces = runs.map(([a, b]) => ({ ...seg, text: seg.text.slice(a, b), doc: seg.doc + a * seg.step }));
+    if (idx === segs.length - 1) {
+      // The last line, when it is only spaces after a newline, is the indentation of the closing `''`.
+      const joined = pieces.map((p) => p.text).join('');
+      const nl = joined.lastIndexOf('\n');
+      if (nl !== -1 && /^ *$/.test(joined.slice(nl + 1))) {
+        let keepLen = nl + 1;
+        pieces = pieces.flatMap((p) => {
+          if (keepLen <= 0) return [];
+          const t = p.text.slice(0, keepLen);
+          keepLen -= p.text.length;
+          return [{ ...p, text: t }];
+        });
+      }
+    }
+    out.push(...pieces);
   });
-  // A last line of only spaces is removed entirely (it is the indentation before the closing '').
   return out;
 }
 
