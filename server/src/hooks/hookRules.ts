@@ -30,6 +30,8 @@ export interface HookStateInput {
   text: string;
   stateName: string;
   hooks: Partial<Record<HookName, HookBinding>>;
+  /** The document's line index, when the caller has one (building it per state is the cost of a large clan). */
+  lines?: LineIndex;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -332,7 +334,7 @@ const PAIRS: Array<[HookName, HookName, string]> = [
 /** `unbalanced-hook`: the pre hook stops or pauses something that neither it (later) nor the post hook starts again. */
 export function checkUnbalancedHooks(state: HookStateInput): Finding[] {
   const out: Finding[] = [];
-  const lines = new LineIndex(state.text);
+  const lines = state.lines ?? new LineIndex(state.text);
   for (const [preName, postName, what] of PAIRS) {
     const pre = state.hooks[preName];
     if (!pre || pre.value.kind !== 'string') continue;
@@ -571,7 +573,7 @@ export interface HookPathOptions {
 export function checkHookPath(state: HookStateInput, options: HookPathOptions = {}): Finding[] {
   const out: Finding[] = [];
   const extra = new Set(options.extraPath ?? []);
-  const lines = new LineIndex(state.text);
+  const lines = state.lines ?? new LineIndex(state.text);
   for (const hookName of ['preBackupScript', 'postBackupScript'] as const) {
     const hook = state.hooks[hookName];
     if (!hook || hook.value.kind !== 'string') continue;
@@ -721,7 +723,7 @@ interface ShellcheckComment {
 export async function checkShellcheck(state: HookStateInput, options: ShellcheckOptions = {}): Promise<ShellcheckResult> {
   const result: ShellcheckResult = { findings: [], shellcheckMissing: false, failures: [] };
   try {
-    const lines = new LineIndex(state.text);
+    const lines = state.lines ?? new LineIndex(state.text);
     const jobs: Array<Promise<void>> = [];
     for (const hookName of HOOK_NAMES) {
       const hook = state.hooks[hookName];

@@ -1,6 +1,6 @@
 // A hook script (`preBackupScript = ''…''`) read as bash. Nix interpolations `${…}` become placeholder words the shell
 // parser treats as opaque; every shell offset maps back to the Nix document, so findings land where the user typed.
-import { parseBash } from '../parsing/parser';
+import { parseBash, Tree } from '../parsing/parser';
 import type { Node } from '../parsing/parser';
 import type { StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
@@ -102,12 +102,11 @@ export interface ShellScript {
 const PLACEHOLDER_BASE = '__NIX_INTERP_';
 
 /** Builds the shell text of a hook string. `docText` is the whole Nix document the value was read from. */
-export function buildShellSource(value: StringValue, docText: string): ShellSource {
+export function buildShellSource(value: StringValue, docText: string, docLines?: LineIndex): ShellSource {
   const literalText = value.pieces.map((p) => (p.kind === 'text' ? p.text : '')).join('');
   // A script that already contains our prefix gets a longer one, so placeholders stay unambiguous.
   let base = PLACEHOLDER_BASE;
   while (literalText.includes(base)) base = `_${base}`;
-  const lines = new LineIndex(docText);
   let text = '';
   const docStart: number[] = [];
   const docEnd: number[] = [];
@@ -125,7 +124,7 @@ export function buildShellSource(value: StringValue, docText: string): ShellSour
     } else {
       const placeholder = `${base}${interpolations.length}__`;
       interpolations.push({
-        placeholder, source: piece.source, start: piece.start, end: piece.end, range: lines.rangeOf(piece.start, piece.end),
+        placeholder, source: piece.source, start: piece.start, end: piece.end, range: piece.range,
         shellStart: text.length, shellEnd: text.length + placeholder.length,
       });
       for (let i = 0; i < placeholder.length; i++) {
@@ -136,7 +135,7 @@ export function buildShellSource(value: StringValue, docText: string): ShellSour
     }
   }
   // Offsets at the very end of the text map to the end of the last character (or the string's content start).
-  const tail = docEnd.length > 0 ? docEnd[docEnd.length - 1]! : lines.offsetAt(value.range.start) + (value.indented ? 2 : 1);
+  const tail = docEnd.length > 0 ? docEnd[docEnd.length - 1]! : (docLines ?? new LineIndex(docText)).offsetAt(value.range.start) + (value.indented ? 2 : 1);
   docStart.push(tail);
   docEnd.push(tail);
   return { text, interpolations, docStart, docEnd, indented: value.indented };
@@ -172,9 +171,17 @@ export function containsPlaceholder(src: ShellSource, shellText: string): boolea
 }
 
 /** Parses a hook string as bash and collects its commands, PATH settings and functions. */
+// Each hook is read by several rules; a value object stands for one script of one document version.
+const parsedScripts = new WeakMap<StringValue, ShellScript>();
+
 export function parseHookScript(value: StringValue, docText: string, lines?: LineIndex): ShellScript {
-  const source = buildShellSource(value, docText);
-  return analyzeShellSource(source, lines ?? new LineIndex(docText));
+  const cached = parsedScripts.get(value);
+  if (cached) return cached;
+  const docLines = lines ?? new LineIndex(docText);
+  const source = buildShellSource(value, docText, docLines);
+  const script = analyzeShellSource(source, docLines);
+  parsedScripts.set(value, script);
+  return script;
 }
 
 export function analyzeShellSource(source: ShellSource, lines: LineIndex): ShellScript {
@@ -188,8 +195,31 @@ interface Context {
   inTrap: boolean;
 }
 
+// Parsed hook scripts by shell text, least recently used first. A keystroke re-reads the whole clan.nix, but its
+// hook scripts rarely change: re-parsing thousands of them per keystroke was the largest cost of a big clan, and
+// trees that were never deleted leaked WebAssembly memory.
+const bashTrees = new Map<string, Tree>();
+const MAX_BASH_TREES = 4096;
+
+function bashTree(text: string): Tree {
+  const hit = bashTrees.get(text);
+  if (hit) {
+    bashTrees.delete(text);
+    bashTrees.set(text, hit);
+    return hit;
+  }
+  const tree = parseBash(text);
+  bashTrees.set(text, tree);
+  if (bashTrees.size > MAX_BASH_TREES) {
+    const [oldest, old] = bashTrees.entries().next().value as [string, Tree];
+    bashTrees.delete(oldest);
+    old.delete();
+  }
+  return tree;
+}
+
 function collect(script: ShellScript, src: ShellSource, lines: LineIndex, ctx: Context): void {
-  const tree = parseBash(src.text);
+  const tree = bashTree(src.text);
   if (tree.rootNode.hasError) script.hasError = true;
   const visit = (node: Node, c: Context): void => {
     switch (node.type) {
@@ -211,7 +241,7 @@ function collect(script: ShellScript, src: ShellSource, lines: LineIndex, ctx: C
     for (const child of node.namedChildren) if (child) visit(child, c);
   };
   visit(tree.rootNode, ctx);
-  tree.delete();
+  // The tree stays in the cache (bashTree) for the next analysis of the same script.
 }
 
 function addPathAssignments(script: ShellScript, src: ShellSource, lines: LineIndex, node: Node, c: Context): void {
