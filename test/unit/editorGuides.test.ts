@@ -1,0 +1,211 @@
+// The editor set-up guides (docs/editors/*.md) tell users how to start the server. Each test takes the command line
+// from a guide's code block, starts the server exactly so (`node dist/cli.js` standing in for `clan-backups`), speaks
+// LSP over its stdio and expects diagnostics for the bundled example clan.
+import { strict as assert } from 'node:assert';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, test } from 'node:test';
+import {
+  createProtocolConnection, Diagnostic, InitializeRequest, ProtocolConnection, PublishDiagnosticsNotification,
+  PublishDiagnosticsParams, StreamMessageReader, StreamMessageWriter,
+} from 'vscode-languageserver-protocol/node';
+
+const ROOT = resolve(__dirname, '../../..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const GUIDES = join(ROOT, 'docs', 'editors');
+const DEMO = join(ROOT, 'examples', 'demo-clan');
+const DEMO_CLAN = join(DEMO, 'clan.nix');
+
+function guide(name: string): string {
+  return readFileSync(join(GUIDES, name), 'utf8');
+}
+
+/** The bodies of the ```lang blocks of a guide. */
+function blocks(text: string, lang: string): string[] {
+  const re = new RegExp('^```' + lang + '[ \\t]*\\n([\\s\\S]*?)^```[ \\t]*$', 'gm');
+  return [...text.matchAll(re)].map((m) => m[1]!);
+}
+
+function quoted(list: string): string[] {
+  return [...list.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2]!);
+}
+
+/** Every `cmd = { … }` of the Lua blocks of the Neovim guide. */
+export function neovimCommands(text: string): string[][] {
+  return blocks(text, 'lua').flatMap((b) => [...b.matchAll(/\bcmd\s*=\s*\{([^}]*)\}/g)].map((m) => quoted(m[1]!)));
+}
+
+/** `command` and `args` of `[language-server.clan-backups]`, and the nix language's `language-servers`. */
+export function helixConfig(text: string): { argv: string[]; languageServers: string[] } {
+  const toml = blocks(text, 'toml').join('\n');
+  const table = /^\[language-server\.clan-backups\]\n([\s\S]*?)(?=^\[)/m.exec(toml)?.[1] ?? '';
+  const command = /^command\s*=\s*"([^"]*)"/m.exec(table)?.[1];
+  const args = /^args\s*=\s*\[([^\]]*)\]/m.exec(table)?.[1];
+  assert.ok(command, 'no `command` in [language-server.clan-backups]');
+  const nix = /^\[\[language\]\]\nname\s*=\s*"nix"\n([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(toml)?.[1] ?? '';
+  const servers = /^language-servers\s*=\s*\[([^\]]*)\]/m.exec(nix)?.[1] ?? '';
+  return { argv: [command, ...quoted(args ?? '')], languageServers: quoted(servers) };
+}
+
+/** The first line of the generic guide's first ```sh block, split into words. */
+export function genericCommand(text: string): string[] {
+  const line = blocks(text, 'sh')[0]?.split('\n')[0] ?? '';
+  return line.trim().split(/\s+/);
+}
+
+/** The generic guide's settings object (its ```json block). */
+function genericSettings(text: string): Record<string, unknown> {
+  const json = blocks(text, 'json')[0];
+  assert.ok(json, 'the generic guide has no ```json settings block');
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs the server the way a guide says; `clan-backups` is `node dist/cli.js` here. */
+class GuideServer {
+  readonly child: ChildProcess;
+  readonly connection: ProtocolConnection;
+  private readonly published: PublishDiagnosticsParams[] = [];
+  private readonly waiters: Array<() => void> = [];
+  /** Resolves once the server has asked for the settings section (clients that announce the capability). */
+  private readonly configured: Promise<void>;
+  stderr = '';
+
+  constructor(argv: string[], private readonly settings: Record<string, unknown> | null) {
+    assert.equal(argv[0], 'clan-backups', `the guide starts ${argv[0]}, not clan-backups`);
+    this.child = spawn(process.execPath, [CLI, ...argv.slice(1)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
+    this.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
+      this.published.push(p);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    // workspace/configuration: one answer per requested item (the section `clanBackups`).
+    this.configured = new Promise((r) => {
+      this.connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => {
+        setImmediate(r);
+        return p.items.map(() => this.settings);
+      });
+    });
+    this.connection.listen();
+  }
+
+  async start(initializationOptions: unknown): Promise<void> {
+    const rootUri = pathToFileURL(DEMO).href;
+    const r = await this.connection.sendRequest(InitializeRequest.type, {
+      processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'demo-clan' }],
+      capabilities: { workspace: { configuration: this.settings !== null } }, initializationOptions,
+    });
+    assert.ok(r.capabilities.textDocumentSync, 'the server announces no text document sync');
+    await this.connection.sendNotification('initialized', {});
+    // The server asks for its settings right after `initialized`; open documents once it has them, as editors do.
+    if (this.settings !== null) await withDeadline(this.configured, 10000, 'the server never asked for workspace/configuration');
+  }
+
+  async open(path: string): Promise<string> {
+    const uri = pathToFileURL(path).href;
+    await this.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'nix', version: 1, text: readFileSync(path, 'utf8') },
+    });
+    return uri;
+  }
+
+  /** The first publication for `uri` that `accept` takes, within the deadline. */
+  diagnostics(uri: string, accept: (d: Diagnostic[]) => boolean, timeoutMs = 15000): Promise<Diagnostic[]> {
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolvePromise, reject) => {
+      const check = (): void => {
+        const found = this.published.find((p) => p.uri === uri && accept(p.diagnostics));
+        if (found) return resolvePromise(found.diagnostics);
+        if (Date.now() > deadline) {
+          return reject(new Error(`no accepted diagnostics for ${uri} within ${timeoutMs} ms; got ${JSON.stringify(this.published.map((p) => p.diagnostics.map((d) => d.code)))}; stderr: ${this.stderr}`));
+        }
+        this.waiters.push(check);
+        setTimeout(check, Math.max(0, deadline - Date.now()) + 1).unref();
+      };
+      check();
+    });
+  }
+
+  async stop(): Promise<number | null> {
+    await this.connection.sendRequest('shutdown');
+    await this.connection.sendNotification('exit');
+    const code = await new Promise<number | null>((r) => {
+      if (this.child.exitCode !== null) r(this.child.exitCode);
+      else this.child.once('exit', (c) => r(c));
+    });
+    this.connection.dispose();
+    return code;
+  }
+}
+
+/** Codes the demo clan is known to produce without ShellCheck (README and examples/demo-clan). */
+const DEMO_CODES = ['unknown-setting', 'invalid-calendar', 'undefined-machine', 'relative-folder', 'exclude-root-only'];
+const hasDemoCodes = (codes: string[]) => (d: Diagnostic[]) => codes.every((c) => d.some((x) => x.code === c));
+
+const servers: GuideServer[] = [];
+after(() => {
+  for (const s of servers) if (s.child.exitCode === null) s.child.kill();
+});
+
+async function diagnoseDemo(argv: string[], settings: Record<string, unknown> | null, init: unknown, expect: string[]): Promise<Diagnostic[]> {
+  const server = new GuideServer(argv, settings);
+  servers.push(server);
+  await server.start(init);
+  const uri = await server.open(DEMO_CLAN);
+  const diags = await server.diagnostics(uri, hasDemoCodes(expect));
+  for (const d of diags) {
+    assert.equal(d.source, 'clan-backups');
+    assert.ok(typeof d.code === 'string' && d.codeDescription?.href.includes(d.code), `diagnostic ${String(d.code)} links to its rule`);
+  }
+  assert.equal(await server.stop(), 0);
+  return diags;
+}
+
+describe('editor guides start a working server', { skip: existsSync(CLI) ? false : 'dist/cli.js is missing: npm run build' }, () => {
+  test('Neovim: every cmd of the guide', async () => {
+    const cmds = neovimCommands(guide('neovim.md'));
+    assert.ok(cmds.length >= 2, 'the Neovim guide shows vim.lsp.config and nvim-lspconfig');
+    for (const argv of cmds) assert.deepEqual(argv, cmds[0], 'both Neovim set-ups start the server the same way');
+    assert.match(guide('neovim.md'), /filetypes = \{ 'nix' \}/);
+    assert.match(guide('neovim.md'), /root_pattern\('clan\.nix'\)/);
+    const settings = { diagnostics: { disabled: [] }, shellcheck: { enable: true } };
+    await diagnoseDemo(cmds[0]!, settings, settings, DEMO_CODES);
+  });
+
+  test('Helix: [language-server.clan-backups] command and args, next to the Nix server', async () => {
+    const { argv, languageServers } = helixConfig(guide('helix.md'));
+    assert.deepEqual(argv, ['clan-backups', 'lsp', '--stdio']);
+    assert.ok(languageServers.includes('clan-backups') && languageServers.length >= 2,
+      `the nix language keeps its Nix server and adds clan-backups: ${languageServers.join(', ')}`);
+    // Helix sends `config` as initializationOptions.
+    await diagnoseDemo(argv, null, { diagnostics: { disabled: [] }, shellcheck: { enable: true } }, DEMO_CODES);
+  });
+
+  test('generic: the documented command, settings through workspace/configuration', async () => {
+    const text = guide('generic-lsp.md');
+    const argv = genericCommand(text);
+    assert.deepEqual(argv, ['clan-backups', 'lsp', '--stdio']);
+    const settings = genericSettings(text);
+    const disabled = (settings.diagnostics as { disabled: string[] }).disabled;
+    assert.ok(disabled.length > 0, 'the example settings disable a rule');
+    const diags = await diagnoseDemo(argv, settings, null, DEMO_CODES.filter((c) => !disabled.includes(c)));
+    for (const code of disabled) assert.ok(!diags.some((d) => d.code === code), `${code} is disabled by the guide's settings`);
+  });
+
+  test('generic: the same settings object as initializationOptions', async () => {
+    const settings = genericSettings(guide('generic-lsp.md'));
+    const disabled = (settings.diagnostics as { disabled: string[] }).disabled;
+    const diags = await diagnoseDemo(genericCommand(guide('generic-lsp.md')), null, settings, DEMO_CODES.filter((c) => !disabled.includes(c)));
+    for (const code of disabled) assert.ok(!diags.some((d) => d.code === code), `${code} is disabled by initializationOptions`);
+  });
+});
