@@ -170,7 +170,7 @@ describe('client: manifest contributions', () => {
   });
 
   it('activates lazily and runs where the files are', () => {
-    assert.deepEqual(manifest.activationEvents, ['workspaceContains:**/clan.nix', 'onLanguage:nix']);
+    assert.deepEqual(manifest.activationEvents, ['workspaceContains:**/clan.nix', 'workspaceContains:**/flake.nix', 'onLanguage:nix']);
     assert.deepEqual(manifest.extensionKind, ['workspace']);
   });
 });

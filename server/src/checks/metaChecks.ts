@@ -11,7 +11,7 @@ export function checkMeta(model: ClanModel): Finding[] {
   const name = model.meta.name?.value;
   if (clan && model.inventory && !model.meta.name && model.root && !model.root.dynamicKeys
     && !model.root.entries.has('imports') && isReadableMeta(model)) {
-    out.push(finding('missing-clan-name', clan.uri, model.inventory.keyRange,
+    out.push(finding('missing-clan-name', model.inventory.value.uri, model.inventory.keyRange,
       'The clan has no `meta.name`: it is required. Add `meta.name = "my-clan";` (unique among the clans you use).'));
   }
   if (name?.kind === 'string' && name.value !== undefined && !CLAN_NAME.test(name.value)) {

@@ -170,7 +170,8 @@ function hasDestinations(layers: SettingsLayer[]): boolean | undefined {
 
 function checkClientDestinations(model: ClanModel, inst: Instance, out: Finding[]): void {
   const client = findRole(inst, 'client');
-  if (!client) return;
+  // A server may come from a file or import the model cannot see.
+  if (!client || !model.instancesComplete) return;
   const servers = roleMembers(model, findRole(inst, 'server'));
   if (!servers.complete || servers.members.size > 0 || inst.rolesOpaque) return;
   for (const [machine, vias] of roleMembers(model, client).members) {

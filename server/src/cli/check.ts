@@ -1,10 +1,10 @@
 // `clan-backups check [--format text|json] [PATH ...]`: the analysis for terminals, CI and pre-commit.
 import { existsSync, statSync } from 'node:fs';
-import { basename, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { analyzeClan, shellcheckFindings, sortFindings } from '../analyze';
 import type { Finding } from '../findings';
 import { ClanSources } from '../model/clanModel';
-import { findClanDir, loadClanSources, loadSingleFile, toPath, UnreadableInput } from '../model/loadClan';
+import { loadSingleFile, loadWorkspaceClan, toPath, UnreadableInput } from '../model/loadClan';
 import { initParsing } from '../parsing/parser';
 
 export interface CommandIO {
@@ -47,15 +47,16 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
       const abs = resolve(io.cwd, p);
       if (!existsSync(abs)) throw new UnreadableInput(`${p}: no such file or directory`);
       const isDir = statSync(abs).isDirectory();
-      const clanDir = isDir ? (existsSync(resolve(abs, 'clan.nix')) ? abs : undefined) : findClanDir(abs);
-      if (isDir && !clanDir) throw new UnreadableInput(`${p}: no clan.nix in this directory`);
-      if (clanDir && (isDir || basename(abs) === 'clan.nix' || abs.startsWith(resolve(clanDir, 'machines')) || basename(abs) === 'inventory.json')) {
-        if (seenDirs.has(clanDir)) continue;
-        seenDirs.add(clanDir);
-        await initParsing();
-        sources.push(loadClanSources(clanDir));
+      await initParsing();
+      // A clan.nix directory, a flake directory (lib.clan, flake-parts), or any file of a clan: the same index.
+      const clan = loadWorkspaceClan(abs);
+      if (clan) {
+        if (seenDirs.has(clan.dir)) continue;
+        seenDirs.add(clan.dir);
+        sources.push(clan);
+      } else if (isDir) {
+        throw new UnreadableInput(`${p}: no clan.nix in this directory, nor a flake that defines a clan`);
       } else {
-        await initParsing();
         sources.push(loadSingleFile(abs));
       }
     }

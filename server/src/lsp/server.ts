@@ -12,6 +12,7 @@ import type { Finding } from '../findings';
 import { ClanSources } from '../model/clanModel';
 import type { SourceFile } from '../model/sourceFile';
 import { findClanDir, loadClanSources, loadSingleFile, Overlay, SourceCache, toPath, toUri } from '../model/loadClan';
+import { WorkspaceIndex } from '../model/workspaceIndex';
 import { initParsing } from '../parsing/parser';
 import { comparePositions } from '../model/range';
 import { DocumentStore } from './documents';
@@ -58,6 +59,8 @@ export class ClanLanguageServer {
   private settings: ServerSettings = { disabled: [], shellcheck: true };
   private hasConfigurationCapability = false;
   private workspaceFolders: string[] = [];
+  /** Every .nix file of the workspace and the clans they define (flake.nix, flake-parts, fragments, clan.nix). */
+  private index?: WorkspaceIndex;
 
   constructor(private readonly connection: Connection, private readonly debounceMs = 30) {}
 
@@ -71,20 +74,20 @@ export class ClanLanguageServer {
       void this.refreshSettings().then(() => this.reanalyzeAll());
     });
     c.onDidOpenTextDocument((p) => {
-      this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text);
-      this.schedule(p.textDocument.uri);
+      const doc = this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text);
+      this.schedule(p.textDocument.uri, this.index?.update(doc.uri, doc.text, doc.tree));
     });
     c.onDidChangeTextDocument((p) => {
-      this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
-      this.schedule(p.textDocument.uri);
+      const doc = this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
+      this.schedule(p.textDocument.uri, doc ? this.index?.update(doc.uri, doc.text, doc.tree) : undefined);
     });
     c.onDidCloseTextDocument((p) => {
       this.docs.close(p.textDocument.uri);
       // The file's disk content takes over again.
-      this.schedule(p.textDocument.uri);
+      this.schedule(p.textDocument.uri, this.index?.update(p.textDocument.uri));
     });
     c.onDidChangeWatchedFiles((p) => {
-      for (const ch of p.changes) this.schedule(ch.uri);
+      for (const ch of p.changes) this.schedule(ch.uri, this.docs.get(ch.uri) ? undefined : this.index?.update(ch.uri));
     });
     c.onCodeAction((p) => this.codeActions(p));
     c.onHover((p) => this.withFile(p.textDocument.uri, (a, f) => hoverAt(a, f, p.position)) ?? null);
@@ -112,6 +115,12 @@ export class ClanLanguageServer {
     this.applySettings(params.initializationOptions);
     this.workspaceFolders = (params.workspaceFolders ?? []).map((f) => toPath(f.uri));
     if (this.workspaceFolders.length === 0 && params.rootUri) this.workspaceFolders.push(toPath(params.rootUri));
+    if (this.workspaceFolders.length > 0) {
+      const index = new WorkspaceIndex(this.workspaceFolders, this.cache);
+      this.index = index;
+      // In slices: open files get (partial, quiet) diagnostics meanwhile; then every clan is analysed in full.
+      void index.scanAsync().then(() => this.indexReady(), (e) => this.connection.console.error(`clan-backups: indexing failed: ${String(e)}`));
+    }
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -146,17 +155,29 @@ export class ClanLanguageServer {
     if (typeof cfg?.shellcheck?.enable === 'boolean') this.settings.shellcheck = cfg.shellcheck.enable;
   }
 
-  /** The clan a document belongs to: a clan directory, or the file alone when it is in none. */
+  /** The clan a document belongs to: a clan's key, or the file alone when it is in none. */
   private clanKeyFor(uri: string): string | undefined {
     if (!uri.startsWith('file:')) return undefined;
     const path = toPath(uri);
     if (!path.endsWith('.nix') && !path.endsWith('inventory.json')) return undefined;
+    if (this.index) return this.index.clanFor(uri)?.key ?? path;
     return findClanDir(path) ?? path;
   }
 
-  private schedule(uri: string): void {
+  /** The index has read every file: analyse every open file's clan in full, drop what no longer exists. */
+  private indexReady(): void {
+    const keys = new Set(this.index?.clans().map((c) => c.key));
+    for (const key of [...this.clans.keys()]) if (!keys.has(key) && !this.docs.get(toUri(key))) this.forget(key);
+    for (const d of this.docs.all()) this.schedule(d.uri);
+  }
+
+  /** Analyses the document's clan soon, and the other clans a change concerns (`WorkspaceIndex.update`). */
+  private schedule(uri: string, alsoKeys: string[] = []): void {
     const key = this.clanKeyFor(uri);
-    if (!key) return;
+    for (const k of new Set([...(key ? [key] : []), ...alsoKeys])) this.scheduleKey(k);
+  }
+
+  private scheduleKey(key: string): void {
     const existing = this.pending.get(key);
     if (existing) clearTimeout(existing);
     // Coalesce bursts of keystrokes into one analysis; the analysis itself is a few milliseconds.
@@ -178,7 +199,12 @@ export class ClanLanguageServer {
 
   private loadSources(key: string): ClanSources | undefined {
     const overlay = this.overlay();
-    if (existsSync(join(key, 'clan.nix')) || this.docs.get(toUri(join(key, 'clan.nix')))) {
+    if (this.index) {
+      const clan = this.index.clan(key);
+      if (clan) return clan;
+      // Not a clan (any more): a file analysed on its own, or nothing.
+      if (!key.endsWith('.nix') && !key.endsWith('inventory.json')) return undefined;
+    } else if (existsSync(join(key, 'clan.nix')) || this.docs.get(toUri(join(key, 'clan.nix')))) {
       return loadClanSources(key, overlay, this.cache);
     }
     if (!this.docs.get(toUri(key)) && !existsSync(key)) return undefined;
@@ -306,9 +332,10 @@ export class ClanLanguageServer {
   private jobs(params: JobsParams) {
     let uri = params.uri;
     if (!uri) {
-      const dir = this.workspaceFolders.map((w) => findClanDir(join(w, 'clan.nix')) ?? findClanDirBelow(w)).find(Boolean);
-      if (!dir) return { clanDir: '', machines: [] };
-      uri = toUri(join(dir, 'clan.nix'));
+      const first = this.index?.ready ? this.index.clans()[0]?.sources.clanFile : undefined;
+      const dir = first ? undefined : this.workspaceFolders.map((w) => findClanDir(join(w, 'clan.nix')) ?? findClanDirBelow(w)).find(Boolean);
+      if (!first && !dir) return { clanDir: '', machines: [] };
+      uri = first?.uri ?? toUri(join(dir!, 'clan.nix'));
     }
     const analysis = this.analysisFor(uri);
     if (!analysis) return { clanDir: dirname(toPath(uri)), machines: [] };

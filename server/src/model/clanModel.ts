@@ -2,6 +2,7 @@
 // service instances and their roles, and each machine's backup state — read statically, with every value keeping
 // its source range. Whatever cannot be read (a computed attribute set, an `imports` list, a function-built value)
 // makes the matching part of the model *incomplete*, and rules that need the whole picture stay quiet then.
+import { ClanFragment, ClanUnknown, mergeFragments } from './clanFragments';
 import { AttrEntry, AttrsValue, asAttrs, getPath, NixValue, StringValue } from './nixValue';
 import type { Range } from './range';
 import type { SourceFile } from './sourceFile';
@@ -146,10 +147,25 @@ export interface ClanSources {
   inventoryJson?: SourceFile;
   /** Names of the directories under machines/ (each is a machine, even without configuration.nix). */
   machineDirs: Array<{ name: string; uri: string }>;
+  /**
+   * The clan as pieces of any number of files (flake.nix's `lib.clan` argument, flake-parts `clan` values, imported
+   * modules, machine modules; see clanFragments.ts). When set, the clan's root is their merge and `clanFile` only
+   * names the primary file (edits, clan-level findings): its value is not read on its own.
+   */
+  fragments?: ClanFragment[];
+  /** Parts of the clan the loader could not see (an `imports` it cannot follow…): the rules needing them stay quiet. */
+  unknowns?: ClanUnknown[];
+  /** Every further file the clan's values come from (through `import`), for ranges, edits and syntax errors. */
+  files?: SourceFile[];
 }
 
 function ref(uri: string, range: Range): Ref {
   return { uri, range };
+}
+
+function uniqueFiles(list: Array<SourceFile | undefined>): SourceFile[] {
+  const seen = new Set<string>();
+  return list.filter((f): f is SourceFile => !!f && !seen.has(f.uri) && !!seen.add(f.uri));
 }
 
 function hasImports(v: NixValue | undefined): boolean {
@@ -158,15 +174,24 @@ function hasImports(v: NixValue | undefined): boolean {
 }
 
 export function buildClanModel(src: ClanSources): ClanModel {
-  const files = [src.clanFile, ...src.machineFiles, src.inventoryJson].filter((f): f is SourceFile => !!f);
+  const files = uniqueFiles([src.clanFile, ...src.machineFiles, src.inventoryJson,
+    ...(src.fragments ?? []).map((f) => f.file), ...(src.files ?? [])]);
+  const merged = src.fragments ? mergeFragments(src.fragments, new Map(files.map((f) => [f.uri, f]))) : undefined;
+  const machineFiles = merged ? [...src.machineFiles, ...merged.machineModules] : src.machineFiles;
   const model: ClanModel = {
     dir: src.dir, files, machines: new Map(), machinesComplete: true, tagsComplete: true, instances: [],
     instancesComplete: true, legacyServices: [], meta: {},
   };
   if (src.clanFile) model.clanFile = src.clanFile;
-  const root = asAttrs(src.clanFile?.root);
-  if (src.clanFile && (!root || root.dynamicKeys || root.entries.has('imports') || src.clanFile.syntaxProblems.length)) {
+  const root = merged ? merged.root : asAttrs(src.clanFile?.root);
+  if ((src.clanFile || merged) && (!root || root.dynamicKeys || root.entries.has('imports') || src.clanFile?.syntaxProblems.length)) {
     model.machinesComplete = model.tagsComplete = model.instancesComplete = false;
+  }
+  for (const u of [...(merged?.unknowns ?? []), ...(src.unknowns ?? [])]) {
+    // meta is only read where it is written; instances are independent of machines and tags.
+    if (u.path[0] === 'meta') continue;
+    if (u.path[0] === 'inventory' && u.path[1] === 'instances') model.instancesComplete = false;
+    else model.machinesComplete = model.tagsComplete = model.instancesComplete = false;
   }
   if (root) model.root = root;
 
@@ -287,7 +312,7 @@ export function buildClanModel(src: ClanSources): ClanModel {
     const m = getMachine(dir.name);
     m.decls.push({ source: 'directory', ref: ref(dir.uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }) });
   }
-  for (const f of src.machineFiles) {
+  for (const f of machineFiles) {
     if (f.machine === undefined) continue;
     const m = getMachine(f.machine);
     m.configs.push(f.root);

@@ -108,3 +108,8 @@ export function loadSingleFile(path: string, overlay?: Overlay): ClanSources {
   const file: SourceFile = readNixSource(toUri(path), 'clan', doc.text, doc.tree);
   return { dir: dirname(resolve(path)), clanFile: file, machineFiles: [], machineDirs: [] };
 }
+
+// The workspace-wide loader (flake.nix, flake-parts, fragments, imports) lives with the index; re-exported here so
+// callers find both loaders in one place. workspaceIndex.ts uses this module's helpers only at call time, so the
+// mutual import is safe.
+export { loadWorkspaceClan, loadWorkspaceClans, WorkspaceIndex } from './workspaceIndex';

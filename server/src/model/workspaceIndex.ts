@@ -1,0 +1,597 @@
+// The workspace index: every .nix file under the workspace roots, the clan definitions each one holds (by shape,
+// see clanFragments.ts), and the clans built from them, with which files each clan is made of. Files are parsed
+// once and re-parsed only when they change (`update`); clans are rebuilt only when a change can concern them.
+//
+// Which files are indexed: every `*.nix` below a root, except `.git`, `node_modules`, `.direnv`, names starting
+// with `result` (nix build links) and what the `.gitignore` files inside the roots exclude. The .gitignore support
+// is the common subset: `#` comments, blank lines, `!` negation, trailing `/` (directories only), patterns with a
+// `/` anchored to the .gitignore's directory, `*`, `?`, `[...]` and `**`. Not read: .gitignore files above a root,
+// `.git/info/exclude` and the global excludes file. Symbolic links to directories are not followed (result links
+// point into /nix/store, and links can loop). A file reached through a literal import is read even when ignored.
+//
+// How definitions become clans:
+// - each `lib.clan { ... }` / `buildClan { ... }` argument is a clan; its directory (machines/, inventory.json) is a
+//   literal `directory = ./x;`, else the nearest directory above the call with a flake.nix, else the file's own;
+// - flake-parts `clan = { ... }` / `flake.clan = { ... }` values under one flake (nearest flake.nix) are one clan;
+// - a clan.nix (or a file shaped like a clan: `inventory` with `machines` or `meta`) that no other clan imports is
+//   a clan of its own; when another clan lives in the same flake or around it, the file is probably part of that
+//   clan reached in a way the index cannot follow (`imports = map …`), so the cross-file rules stay quiet for it.
+import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import type { Tree } from '../parsing/parser';
+import { ClanDefinition, ClanUnknown, FileLoader, findClanDefinitions, FragmentCollector, Resolver } from './clanFragments';
+import type { ClanSources } from './clanModel';
+import { asAttrs } from './nixValue';
+import type { Overlay, SourceCache } from './loadClan';
+import { toPath, toUri } from './loadClan';
+import { readJsonSource, readNixSource, SourceFile } from './sourceFile';
+
+export interface IndexedClan {
+  /** Stable name of the clan: its directory (with `#2`, `#3`… when one directory holds several clans). */
+  key: string;
+  sources: ClanSources;
+}
+
+interface BuiltClan extends IndexedClan {
+  /** Absolute paths of every file the clan was read from or looked for. */
+  files: Set<string>;
+  /** Directories whose new or removed entries change the clan (machines/). */
+  dirs: string[];
+}
+
+interface Doc {
+  text: string;
+  tree?: Tree;
+}
+
+interface Entry {
+  path: string;
+  uri: string;
+  source?: SourceFile | null;
+  defs?: ClanDefinition[];
+}
+
+const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.direnv']);
+
+export class WorkspaceIndex {
+  private readonly roots: string[];
+  private readonly entries = new Map<string, Entry>();
+  /** Files read for imports that are not indexed (outside the roots, or ignored). */
+  private readonly external = new Map<string, Entry>();
+  private readonly docs = new Map<string, Doc>();
+  private readonly ignoreRules = new Map<string, IgnoreRule[]>();
+  private readonly cache: SourceCache;
+  private walked = false;
+  private scanned = false;
+  /** `scanAsync` is running: answers are built from the files near the asked one (see `clanFor`). */
+  private scanning = false;
+  /** While scanning: the file each partial answer was built for, by key. */
+  private readonly quickPaths = new Map<string, string>();
+  private built?: BuiltClan[];
+
+  constructor(roots: string[], cache?: SourceCache) {
+    this.roots = [...new Set(roots.map((r) => resolve(r)))];
+    this.cache = cache ?? new Map();
+  }
+
+  /** True once every file has been read and searched for clan definitions (`scan` or `scanAsync`). */
+  get ready(): boolean {
+    return this.scanned;
+  }
+
+  /** Reads and searches every indexed file now. */
+  scan(): void {
+    this.walk();
+    for (const e of this.entries.values()) this.defsOf(e);
+    this.scanned = true;
+  }
+
+  /** Like `scan`, in slices of about `sliceMs`, giving the event loop back in between (the server stays responsive). */
+  async scanAsync(sliceMs = 10): Promise<void> {
+    if (this.scanned) return;
+    this.walk();
+    this.scanning = true;
+    try {
+      let start = Date.now();
+      for (const e of [...this.entries.values()]) {
+        this.defsOf(e);
+        if (Date.now() - start >= sliceMs) {
+          await new Promise<void>((r) => setImmediate(r));
+          start = Date.now();
+        }
+      }
+    } finally {
+      this.scanning = false;
+      this.quickPaths.clear();
+    }
+    // Updates that arrived meanwhile reset their entries; `defsOf` recomputes those lazily.
+    this.scanned = true;
+    this.built = undefined;
+  }
+
+  /** Indexed files (absolute paths), sorted. */
+  indexedFiles(): string[] {
+    this.walk();
+    return [...this.entries.keys()].sort();
+  }
+
+  /**
+   * A file changed: `text` is the editor's content (its tree may be passed along), undefined means "read the
+   * disk again" (saved, closed, created or deleted on disk). Returns the keys of the clans the file was or is part
+   * of: those need analysing again.
+   */
+  update(uri: string, text?: string, tree?: Tree): string[] {
+    if (!uri.startsWith('file:')) return [];
+    const path = toPath(uri);
+    if (text !== undefined) this.docs.set(path, tree ? { text, tree } : { text });
+    else this.docs.delete(path);
+    this.external.delete(path);
+    if (basename(path) === '.gitignore') {
+      this.ignoreRules.clear();
+      this.walked = false;
+      this.entries.clear();
+      this.built = undefined;
+      return this.clans().map((c) => c.key);
+    }
+    const before = this.built ? this.keysConcerning(path) : [];
+    let changed = before.length > 0;
+    if (basename(path) === 'flake.nix' || basename(path) === 'clan.nix') {
+      // Where flakes begin decides which directory a clan has.
+      this.flakeDirs.clear();
+      changed = true;
+    }
+    if (this.walked && path.endsWith('.nix') && this.isIndexable(path)) {
+      const old = this.entries.get(path);
+      const oldSig = old ? signature(this.defsOf(old)) : '';
+      if (this.readDoc(path)) {
+        const fresh: Entry = { path, uri: toUri(path) };
+        this.entries.set(path, fresh);
+        if (this.scanned && signature(this.defsOf(fresh)) !== oldSig) changed = true;
+      } else {
+        this.entries.delete(path);
+        if (oldSig) changed = true;
+      }
+    }
+    if (!changed) return [];
+    this.built = undefined;
+    const after = this.scanned ? this.keysConcerning(path) : [];
+    return [...new Set([...before, ...after])];
+  }
+
+  /** Every clan of the workspace (scans first if needed). */
+  clans(): IndexedClan[] {
+    if (!this.scanned) this.scan();
+    return this.build().map(({ key, sources }) => ({ key, sources }));
+  }
+
+  /** A clan by key (one `clanFor` returned; while `scanAsync` runs, rebuilt from the same file's neighbourhood). */
+  clan(key: string): ClanSources | undefined {
+    if (this.scanning) {
+      const path = this.quickPaths.get(key);
+      return path ? this.quickClanFor(path)?.sources : undefined;
+    }
+    if (!this.scanned) this.scan();
+    return this.build().find((c) => c.key === key)?.sources;
+  }
+
+  /**
+   * The clan a file belongs to (its definitions, an imported file, a machine file…), or undefined. Before the
+   * index is ready (`scanAsync` still running) the answer is built from the file itself and the flake.nix/clan.nix
+   * files above it, and marked incomplete, so the file's own diagnostics need not wait while no cross-file rule
+   * can fire on a partial picture.
+   */
+  clanFor(uri: string): IndexedClan | undefined {
+    if (!uri.startsWith('file:')) return undefined;
+    const path = toPath(uri);
+    if (this.scanning) return this.quickClanFor(path);
+    if (!this.scanned) this.scan();
+    const clan = this.build().find((c) => concerns(c, path));
+    return clan ? { key: clan.key, sources: clan.sources } : undefined;
+  }
+
+  // ---- building clans ----
+
+  private keysConcerning(path: string): string[] {
+    return this.build().filter((c) => concerns(c, path)).map((c) => c.key);
+  }
+
+  private build(): BuiltClan[] {
+    if (this.built) return this.built;
+    const defs: Array<ClanDefinition & { path: string }> = [];
+    for (const e of [...this.entries.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+      for (const d of this.defsOf(e)) defs.push({ ...d, path: e.path });
+    }
+    this.built = this.buildFrom(defs, []);
+    return this.built;
+  }
+
+  private quickClanFor(path: string): IndexedClan | undefined {
+    const candidates = new Set<string>([path]);
+    const root = this.rootOf(path);
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      for (const name of ['flake.nix', 'clan.nix']) if (this.exists(join(dir, name))) candidates.add(join(dir, name));
+      if (dir === root || dirname(dir) === dir || (root && !isInside(dir, root))) break;
+    }
+    const defs: Array<ClanDefinition & { path: string }> = [];
+    for (const p of [...candidates].sort()) {
+      const e = this.entries.get(p) ?? this.externalEntry(p);
+      if (e) for (const d of this.defsOf(e)) defs.push({ ...d, path: p });
+    }
+    const partial: ClanUnknown = {
+      path: [], reason: 'the workspace index is not ready', uri: toUri(path),
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    };
+    const clan = this.buildFrom(defs, [partial]).find((c) => concerns(c, path));
+    if (!clan) return undefined;
+    this.quickPaths.set(clan.key, path);
+    return { key: clan.key, sources: clan.sources };
+  }
+
+  private buildFrom(defs: Array<ClanDefinition & { path: string }>, extra: ClanUnknown[]): BuiltClan[] {
+    const out: BuiltClan[] = [];
+    const keyed = (dir: string): string => {
+      let key = dir;
+      for (let n = 2; out.some((c) => c.key === key); n++) key = `${dir}#${n}`;
+      return key;
+    };
+    for (const d of defs.filter((x) => x.kind === 'call')) {
+      const dir = this.literalDirectory(d) ?? this.flakeDirOf(d.path) ?? dirname(d.path);
+      out.push(this.buildClan(keyed(dir), dir, [d], extra));
+    }
+    const groups = new Map<string, Array<ClanDefinition & { path: string }>>();
+    for (const d of defs.filter((x) => x.kind === 'option')) {
+      const dir = this.flakeDirOf(d.path) ?? this.rootOf(d.path) ?? dirname(d.path);
+      groups.set(dir, [...(groups.get(dir) ?? []), d]);
+    }
+    for (const [dir, list] of groups) out.push(this.buildClan(keyed(dir), dir, list, extra));
+    // Shallow files first: a clan.nix importing another clan-shaped file owns it.
+    const files = defs.filter((x) => x.kind === 'file').sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path));
+    for (const d of files) {
+      if (out.some((c) => c.files.has(d.path))) continue;
+      const dir = dirname(d.path);
+      const flake = this.flakeDirOf(d.path) ?? dir;
+      const unknowns = [...extra];
+      // Beside or inside another clan, the file is most likely a part of it reached in a way the index cannot follow.
+      if (out.some((c) => isInside(c.sources.dir, flake) || isInside(d.path, c.sources.dir))) {
+        unknowns.push({ path: [], reason: 'another clan nearby does not visibly import this file', uri: d.file.uri, range: d.range });
+      }
+      out.push(this.buildClan(keyed(dir), dir, [d], unknowns));
+    }
+    return out;
+  }
+
+  private buildClan(key: string, dir: string, defs: Array<ClanDefinition & { path: string }>, unknowns: ClanUnknown[]): BuiltClan {
+    const resolver = new Resolver(this.loader);
+    const collector = new FragmentCollector(resolver);
+    const files = new Set<string>(defs.map((d) => d.path));
+    for (const d of defs) collector.addModule([], d.value, d.file);
+    const sources: ClanSources = { dir, machineFiles: [], machineDirs: [] };
+    // The primary file: where the inventory is written, so clan-level findings and quick fixes that point into the
+    // inventory land in the right file; else the first definition.
+    const primary = collector.out.fragments.find((f) => f.path.length === 0 && asAttrs(f.value)?.entries.has('inventory'));
+    const clanFile = primary?.file ?? defs[0]?.file;
+    if (clanFile) sources.clanFile = clanFile;
+    const machinesDir = join(dir, 'machines');
+    for (const name of this.subdirectories(machinesDir)) {
+      sources.machineDirs.push({ name, uri: toUri(join(machinesDir, name)) });
+      const cfgPath = join(machinesDir, name, 'configuration.nix');
+      files.add(cfgPath);
+      const cfg = this.loader.loadNix(cfgPath);
+      if (cfg) collector.addModule(['machines', name], cfg.root, cfg);
+    }
+    const invPath = join(dir, 'inventory.json');
+    files.add(invPath);
+    const inv = this.readDoc(invPath);
+    if (inv) sources.inventoryJson = readJsonSource(toUri(invPath), inv.text);
+    sources.fragments = collector.out.fragments;
+    sources.unknowns = [...collector.out.unknowns, ...unknowns];
+    sources.files = [...resolver.files.values()];
+    for (const f of sources.files) files.add(toPath(f.uri));
+    for (const p of resolver.touched) files.add(p);
+    return { key, sources, files, dirs: [machinesDir] };
+  }
+
+  private literalDirectory(d: ClanDefinition): string | undefined {
+    const v = d.value.kind === 'attrs' ? d.value.entries.get('directory')?.value : undefined;
+    if (v?.kind !== 'path' || !v.uri.startsWith('file:')) return undefined;
+    if (!v.text.startsWith('./') && !v.text.startsWith('../') && v.text !== '.' && v.text !== '..') return undefined;
+    const p = resolve(dirname(toPath(v.uri)), v.text);
+    return this.isDirectory(p) ? p : undefined;
+  }
+
+  private readonly flakeDirs = new Map<string, string | null>();
+  /** The nearest directory at or above the file's that holds a flake.nix (not above the file's root). */
+  private flakeDirOf(path: string): string | undefined {
+    const root = this.rootOf(path);
+    const seen: string[] = [];
+    let found: string | undefined;
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      const cached = this.flakeDirs.get(dir);
+      if (cached !== undefined) {
+        found = cached ?? undefined;
+        break;
+      }
+      seen.push(dir);
+      if (this.exists(join(dir, 'flake.nix'))) {
+        found = dir;
+        break;
+      }
+      if (dir === root || dirname(dir) === dir || (root && !isInside(dir, root))) break;
+    }
+    for (const d of seen) this.flakeDirs.set(d, found ?? null);
+    return found;
+  }
+
+  private rootOf(path: string): string | undefined {
+    return this.roots.filter((r) => isInside(path, r)).sort((a, b) => b.length - a.length)[0];
+  }
+
+  // ---- files ----
+
+  private readonly loader: FileLoader = {
+    loadNix: (path) => {
+      const e = this.entries.get(path) ?? this.externalEntry(path);
+      return e ? this.sourceOf(e) : undefined;
+    },
+    isDirectory: (path) => this.isDirectory(path),
+  };
+
+  private externalEntry(path: string): Entry | undefined {
+    let e = this.external.get(path);
+    if (!e && this.exists(path)) this.external.set(path, (e = { path, uri: toUri(path) }));
+    return e;
+  }
+
+  private sourceOf(e: Entry): SourceFile | undefined {
+    if (e.source !== undefined) return e.source ?? undefined;
+    const doc = this.readDoc(e.path);
+    if (!doc) {
+      e.source = null;
+      return undefined;
+    }
+    const hit = this.cache.get(e.uri);
+    if (hit && hit.kind === 'clan' && hit.text === doc.text && (!doc.tree || hit.tree === doc.tree)) e.source = hit;
+    else {
+      e.source = readNixSource(e.uri, 'clan', doc.text, doc.tree);
+      this.cache.set(e.uri, e.source);
+    }
+    return e.source;
+  }
+
+  private defsOf(e: Entry): ClanDefinition[] {
+    if (e.defs) return e.defs;
+    const name = basename(e.path);
+    const doc = this.readDoc(e.path);
+    // Every definition names `clan` (lib.clan, buildClan, clan = …) or `inventory`: most files need no parse.
+    if (!doc || (name !== 'clan.nix' && !/clan|inventory/.test(doc.text))) return (e.defs = []);
+    const file = this.sourceOf(e);
+    return (e.defs = file ? findClanDefinitions(file, name) : []);
+  }
+
+  private readDoc(path: string): Doc | undefined {
+    const open = this.docs.get(path);
+    if (open) return open;
+    try {
+      const buf = readFileSync(path);
+      // A binary file is no Nix source (Nix refuses it too).
+      if (buf.subarray(0, 8192).includes(0)) return undefined;
+      return { text: buf.toString('utf8') };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private exists(path: string): boolean {
+    return this.docs.has(path) || this.entries.has(path) || existsSync(path);
+  }
+
+  private isDirectory(path: string): boolean {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  private subdirectories(dir: string): string[] {
+    try {
+      return readdirSync(dir, { withFileTypes: true })
+        .filter((d) => d.isDirectory() || (d.isSymbolicLink() && this.isDirectory(join(dir, d.name))))
+        .map((d) => d.name).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  // ---- walking the roots ----
+
+  private walk(): void {
+    if (this.walked) return;
+    this.walked = true;
+    for (const root of this.roots) {
+      if (this.isDirectory(root)) this.walkDir(root, this.rulesAbove(root));
+      else if (root.endsWith('.nix') && this.exists(root)) this.entries.set(root, { path: root, uri: toUri(root) });
+    }
+    for (const path of this.docs.keys()) {
+      if (path.endsWith('.nix') && !this.entries.has(path) && this.isIndexable(path)) {
+        this.entries.set(path, { path, uri: toUri(path) });
+      }
+    }
+  }
+
+  private walkDir(dir: string, rules: IgnoreRule[]): void {
+    let list: Dirent[];
+    try {
+      list = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const here = [...rules, ...this.rulesOf(dir)];
+    for (const d of list) {
+      if (skippedName(d.name)) continue;
+      const full = join(dir, d.name);
+      if (d.isDirectory()) {
+        if (!ignored(here, full, true)) this.walkDir(full, here);
+      } else if (d.name.endsWith('.nix') && (d.isFile() || d.isSymbolicLink()) && !ignored(here, full, false)) {
+        if (!this.entries.has(full)) this.entries.set(full, { path: full, uri: toUri(full) });
+      }
+    }
+  }
+
+  /** Whether a path would be indexed: below a root, not skipped, not ignored. */
+  private isIndexable(path: string): boolean {
+    const root = this.rootOf(path);
+    if (!root) return false;
+    if (relative(root, path).split(sep).some(skippedName)) return false;
+    let rules = this.rulesAbove(root);
+    for (let dir = root; ; ) {
+      rules = [...rules, ...this.rulesOf(dir)];
+      const rel = relative(dir, path);
+      if (!rel || !rel.includes(sep)) break;
+      dir = join(dir, rel.split(sep)[0]!);
+      if (ignored(rules, dir, true)) return false;
+    }
+    return !ignored(rules, path, false);
+  }
+
+  /** .gitignore files above a root are not read (see the header). */
+  private rulesAbove(_root: string): IgnoreRule[] {
+    return [];
+  }
+
+  private rulesOf(dir: string): IgnoreRule[] {
+    let rules = this.ignoreRules.get(dir);
+    if (!rules) {
+      const doc = this.readDoc(join(dir, '.gitignore'));
+      rules = doc ? parseGitignore(doc.text, dir) : [];
+      this.ignoreRules.set(dir, rules);
+    }
+    return rules;
+  }
+}
+
+function concerns(c: BuiltClan, path: string): boolean {
+  return c.files.has(path) || c.dirs.some((d) => isInside(path, d));
+}
+
+function signature(defs: ClanDefinition[]): string {
+  return defs.map((d) => d.kind).join(',');
+}
+
+function depth(path: string): number {
+  return path.split(sep).length;
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && !/^[a-zA-Z]:/.test(rel));
+}
+
+function skippedName(name: string): boolean {
+  return ALWAYS_SKIPPED.has(name) || name.startsWith('result');
+}
+
+// ---- .gitignore ----
+
+export interface IgnoreRule {
+  base: string;
+  regex: RegExp;
+  negated: boolean;
+  dirOnly: boolean;
+}
+
+export function parseGitignore(text: string, base: string): IgnoreRule[] {
+  const rules: IgnoreRule[] = [];
+  for (let line of text.split(/\r?\n/)) {
+    if (!line.endsWith('\\ ')) line = line.replace(/\s+$/, '');
+    if (!line || line.startsWith('#')) continue;
+    let negated = false;
+    if (line.startsWith('!')) {
+      negated = true;
+      line = line.slice(1);
+    } else if (line.startsWith('\\!') || line.startsWith('\\#')) line = line.slice(1);
+    const dirOnly = line.endsWith('/');
+    if (dirOnly) line = line.slice(0, -1);
+    if (!line) continue;
+    const anchored = line.includes('/');
+    if (line.startsWith('/')) line = line.slice(1);
+    const body = globToRegex(line);
+    rules.push({ base, negated, dirOnly, regex: new RegExp(anchored ? `^${body}$` : `(^|/)${body}$`) });
+  }
+  return rules;
+}
+
+function globToRegex(glob: string): string {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      const slashAfter = glob[i + 2] === '/';
+      out += slashAfter ? '(.*/)?' : '.*';
+      i += slashAfter ? 2 : 1;
+    } else if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end === -1) out += '\\[';
+      else {
+        out += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else if (c === '\\' && i + 1 < glob.length) out += escapeRegex(glob[++i]!);
+    else out += escapeRegex(c);
+  }
+  return out;
+}
+
+function escapeRegex(c: string): string {
+  return /[.*+?^${}()|[\]\\/]/.test(c) ? `\\${c}` : c;
+}
+
+/** The last matching rule decides (git's order: outer .gitignore files first, later lines win). */
+export function ignored(rules: IgnoreRule[], path: string, isDir: boolean): boolean {
+  let result = false;
+  for (const r of rules) {
+    if (r.dirOnly && !isDir) continue;
+    if (!isInside(path, r.base)) continue;
+    const rel = relative(r.base, path).split(sep).join('/');
+    if (rel && r.regex.test(rel)) result = !r.negated;
+  }
+  return result;
+}
+
+// ---- one-shot loading (the CLI) ----
+
+function nearestMarkedDir(file: string): string | undefined {
+  let clanDir: string | undefined;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'flake.nix'))) return dir;
+    if (!clanDir && existsSync(join(dir, 'clan.nix'))) clanDir = dir;
+    if (dirname(dir) === dir) return clanDir;
+  }
+}
+
+function indexFor(pathOrDir: string, overlay?: Overlay, cache?: SourceCache): { index: WorkspaceIndex; abs: string; isDir: boolean } {
+  const abs = resolve(pathOrDir);
+  const isDir = existsSync(abs) && statSync(abs).isDirectory();
+  const index = new WorkspaceIndex([isDir ? abs : nearestMarkedDir(abs) ?? dirname(abs)], cache);
+  for (const [uri, doc] of overlay ?? []) index.update(uri, doc.text, doc.tree);
+  index.scan();
+  return { index, abs, isDir };
+}
+
+/**
+ * The clan at a directory (a flake directory or a clan.nix directory: the clan whose directory it is, or the only
+ * clan below it) or the clan a file belongs to; undefined when there is none.
+ */
+export function loadWorkspaceClan(pathOrDir: string, overlay?: Overlay, cache?: SourceCache): ClanSources | undefined {
+  const { index, abs, isDir } = indexFor(pathOrDir, overlay, cache);
+  if (!isDir) return index.clanFor(toUri(abs))?.sources;
+  const clans = index.clans();
+  return (clans.find((c) => c.sources.dir === abs) ?? (clans.length === 1 ? clans[0] : undefined))?.sources;
+}
+
+/** Every clan below a directory. */
+export function loadWorkspaceClans(dir: string, overlay?: Overlay, cache?: SourceCache): IndexedClan[] {
+  return indexFor(dir, overlay, cache).index.clans();
+}
