@@ -10,6 +10,9 @@ import { analyzeClan } from '../../server/src/analyze';
 import { loadClanSources, toUri } from '../../server/src/model/loadClan';
 import { readNixSource } from '../../server/src/model/sourceFile';
 import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
+import { runIndexBench } from './indexBench';
+import { LspTestClient } from '../helpers/lspClient';
+import { readFileSync } from 'node:fs';
 
 const ROOT = resolve(__dirname, '../../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -82,6 +85,23 @@ function peakRss(args: string[]): number | undefined {
   return Number.isFinite(kb) ? kb / 1024 : undefined;
 }
 
+/** Spawn `clan-backups lsp --stdio`, initialize, open the example clan.nix, wait for its diagnostics. */
+async function serverStartToDiagnostics(): Promise<number> {
+  const file = join(ROOT, 'examples/demo-clan/clan.nix');
+  const text = readFileSync(file, 'utf8');
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const client = new LspTestClient();
+    await client.initialize(toUri(join(ROOT, 'examples/demo-clan')));
+    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: toUri(file), languageId: 'nix', version: 1, text } });
+    await client.waitForDiagnostics(toUri(file), (p) => p.version === 1, 0);
+    times.push(performance.now() - t);
+    await client.shutdown();
+  }
+  return median(times);
+}
+
 async function main(): Promise<void> {
   await initParsing();
   const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
@@ -114,7 +134,12 @@ async function main(): Promise<void> {
       'check/nix ratio': nix ? check / nix : undefined, 'check peak RSS MB': peakRss([CLI, 'check', dir]),
     });
   }
-  const vsix = [join(ROOT, 'clan-backups.vsix')].find((p) => existsSync(p));
+  const start = await serverStartToDiagnostics();
+  console.log(`\nserver start → first diagnostics (examples/demo-clan, median of 5): ${start.toFixed(0)} ms`);
+  const vsixPath = join(mkdtempSync(join(tmpdir(), 'clan-bench-vsix-')), 'clan-backups.vsix');
+  spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsixPath],
+    { cwd: ROOT, stdio: 'ignore' });
+  const vsix = existsSync(vsixPath) ? vsixPath : undefined;
   const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? 'n/a'));
   const cols = Object.keys(rows[0]!);
   console.log(`| ${cols.join(' | ')} |`);
@@ -122,9 +147,12 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`| ${cols.map((c) => fmt(r[c])).join(' | ')} |`);
   const growth = (k: string) => (rows[2]![k] as number) / (rows[0]![k] as number);
   console.log(`\ngrowth 10 → 1,000 machines (100× the input): full analysis ×${growth('full analysis ms').toFixed(1)}, edit ×${growth('edit→diagnostics ms').toFixed(1)}`);
-  if (vsix) console.log(`VSIX: ${(statSync(vsix).size / 1024).toFixed(0)} KiB`);
+  const vsixKiB = vsix ? statSync(vsix).size / 1024 : undefined;
+  console.log(`VSIX: ${vsixKiB ? `${vsixKiB.toFixed(0)} KiB` : 'not built (vsce failed)'}`);
+  const index = await runIndexBench(500);
+  console.log(`workspace index of ${index.files} Nix files: ${JSON.stringify(index)}`);
   mkdirSync(join(ROOT, 'bench'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, index, serverStartMs: start, vsixKiB }, null, 2)}\n`);
 }
 
 if (require.main === module) void main();
