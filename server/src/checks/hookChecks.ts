@@ -1,7 +1,7 @@
 // State hooks parsed as shell (server/src/hooks): stop/start balance and PATH synchronously, ShellCheck
 // asynchronously (it is an external process with a time limit; the editor never waits for it).
 import type { Finding } from '../findings';
-import { checkHookPath, checkShellcheck, checkUnbalancedHooks, HOOK_NAMES, HookStateInput } from '../hooks/hookRules';
+import { checkHookPath, checkShellcheckMany, checkUnbalancedHooks, HOOK_NAMES, HookStateInput } from '../hooks/hookRules';
 import type { ClanModel, State } from '../model/clanModel';
 
 function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
@@ -34,9 +34,10 @@ export interface ShellcheckRun {
 }
 
 export async function shellcheckHooks(model: ClanModel, timeoutMs?: number): Promise<ShellcheckRun> {
-  const results = await Promise.all(hookInputs(model).map((input) => checkShellcheck(input, timeoutMs ? { timeoutMs } : {})));
-  const run: ShellcheckRun = { findings: results.flatMap((r) => r.findings) };
-  const notice = results.find((r) => r.notice)?.notice;
-  if (notice) run.notice = notice;
+  const inputs = hookInputs(model);
+  if (inputs.length === 0) return { findings: [] };
+  const r = await checkShellcheckMany(inputs, timeoutMs ? { timeoutMs } : {});
+  const run: ShellcheckRun = { findings: r.findings };
+  if (r.notice) run.notice = r.notice;
   return run;
 }

@@ -2,6 +2,9 @@
 // commands missing from the borgbackup job's PATH, and ShellCheck. Pure over text and trees except checkShellcheck,
 // which runs the `shellcheck` binary. Whatever cannot be seen (opaque names, non-literal scripts) keeps them quiet.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Finding, Fix, TextEdit, finding } from '../findings';
 import type { NixValue, StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
@@ -709,6 +712,8 @@ const EXCLUDED_CODES = [2148, 1008, 2096];
 let missingNoticeShown = false;
 
 interface ShellcheckComment {
+  /** Set when several files are checked in one run. */
+  file?: string;
   line: number;
   endLine: number;
   column: number;
@@ -855,3 +860,100 @@ export function resetShellcheckNotice(): void {
   missingNoticeShown = false;
 }
 
+
+/**
+ * ShellCheck over many states at once: scripts are written to a temporary directory and checked in chunks, one
+ * process per chunk, instead of one process per hook — a clan with thousands of hooks otherwise spends seconds
+ * starting processes. Same findings and mapping as checkShellcheck; never throws.
+ */
+export async function checkShellcheckMany(states: HookStateInput[], options: ShellcheckOptions & { chunk?: number } = {}): Promise<ShellcheckResult> {
+  const result: ShellcheckResult = { findings: [], shellcheckMissing: false, failures: [] };
+  const scripts: Array<{ state: HookStateInput; lines: LineIndex; hookName: HookName; src: ShellSource; file: string }> = [];
+  let dir: string | undefined;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'clan-backups-shellcheck-'));
+    for (const state of states) {
+      const lines = state.lines ?? new LineIndex(state.text);
+      for (const hookName of HOOK_NAMES) {
+        const hook = state.hooks[hookName];
+        if (!hook || hook.value.kind !== 'string') continue;
+        const src = parseHookScript(hook.value, state.text, lines).source;
+        if (src.text.trim() === '') continue;
+        const file = join(dir, `${scripts.length}.sh`);
+        writeFileSync(file, src.text);
+        scripts.push({ state, lines, hookName, src, file });
+      }
+    }
+    const size = options.chunk ?? 200;
+    const byFile = new Map(scripts.map((s) => [s.file, s]));
+    const chunks: string[][] = [];
+    for (let i = 0; i < scripts.length; i += size) chunks.push(scripts.slice(i, i + size).map((s) => s.file));
+    // Two processes at a time: ShellCheck is single-threaded and the machines this runs on have few cores.
+    for (let i = 0; i < chunks.length; i += 2) {
+      const runs = await Promise.all(chunks.slice(i, i + 2).map((files) => runShellcheckFiles(files, options)));
+      for (const r of runs) {
+        if (r.kind === 'missing') result.shellcheckMissing = true;
+        else if (r.kind === 'failed') result.failures.push(r.reason);
+        else for (const c of r.comments) {
+          const s = byFile.get(c.file ?? '');
+          const f = s && mapComment(s.state, s.lines, s.hookName, s.src, c);
+          if (f) result.findings.push(f);
+        }
+      }
+      if (result.shellcheckMissing) break;
+    }
+  } catch (err) {
+    result.failures.push(String(err));
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+  if (result.shellcheckMissing && !missingNoticeShown) {
+    missingNoticeShown = true;
+    result.notice = SHELLCHECK_MISSING_MESSAGE;
+  }
+  return result;
+}
+
+function runShellcheckFiles(files: string[], options: ShellcheckOptions): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: RunResult): void => {
+      if (!settled) {
+        settled = true;
+        resolve(r);
+      }
+    };
+    const args = ['--norc', '--format=json1', '--shell=bash', `--severity=${options.severity ?? 'info'}`,
+      `--exclude=${EXCLUDED_CODES.map((c) => `SC${c}`).join(',')}`, ...files];
+    let child;
+    try {
+      child = spawn(options.shellcheckPath ?? 'shellcheck', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      done({ kind: 'failed', reason: String(err) });
+      return;
+    }
+    // The limit grows with the chunk: it guards against a hang, not against a large clan.
+    const limit = (options.timeoutMs ?? 3000) + files.length * 50;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      done({ kind: 'failed', reason: `shellcheck timed out after ${limit} ms` });
+    }, limit);
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => { stdout += d; });
+    child.stderr.resume();
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      done(err.code === 'ENOENT' ? { kind: 'missing' } : { kind: 'failed', reason: err.message });
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      try {
+        const parsed = JSON.parse(stdout) as { comments?: ShellcheckComment[] };
+        done({ kind: 'ok', comments: parsed.comments ?? [] });
+      } catch {
+        done({ kind: 'failed', reason: 'shellcheck printed no JSON' });
+      }
+    });
+  });
+}
