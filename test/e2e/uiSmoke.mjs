@@ -258,6 +258,24 @@ async function main() {
       }
       return file;
     });
+
+    await check('quick-fix screenshot: the lightbulb menu on a diagnostic', async () => {
+      // The cursor sits on the undefined machine after the overview step; open the quick fixes there.
+      await page.locator('.monaco-editor textarea').first().focus().catch(() => {});
+      await page.keyboard.press('Control+.');
+      const menu = page.locator('.action-widget, .context-view .monaco-list').first();
+      await menu.waitFor({ state: 'visible', timeout: 10_000 });
+      const text = await menu.innerText();
+      if (!/inventory\.machines/.test(text)) throw new Error(`quick fix menu lacks the undefined-machine fix: ${text.slice(0, 300)}`);
+      const file = join(RESULTS_DIR, 'ui-smoke-quickfix.png');
+      await page.screenshot({ path: file });
+      await page.keyboard.press('Escape');
+      if (updateScreenshots) {
+        mkdirSync(DOCS_IMAGES, { recursive: true });
+        copyFileSync(file, join(DOCS_IMAGES, 'clan-backups-quickfix.png'));
+      }
+      return file;
+    });
   } catch (e) {
     results.push({ name: 'ui smoke harness', ok: false, error: e?.message ?? String(e) });
     console.log(`FAIL ui smoke harness\n     ${e?.stack ?? e}`);
