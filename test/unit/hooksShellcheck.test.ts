@@ -128,8 +128,9 @@ describe('hooks: hook-shell (shellcheck)', () => {
       const result = await checkShellcheck(stateInput(TEXT), { shellcheckPath: join(dir, 'shellcheck'), timeoutMs: 200 });
       assert.deepEqual(result.findings, []);
       assert.equal(result.shellcheckMissing, false);
-      assert.equal(result.failures.length, 2);
-      assert.match(result.failures[0]!, /timed out after 200 ms/);
+      // Both hooks go to one ShellCheck process (checkShellcheckMany), so one failure covers them.
+      assert.equal(result.failures.length, 1);
+      assert.match(result.failures[0]!, /timed out after \d+ ms/);
       assert.ok(Date.now() - started < 2500);
     });
   });

@@ -726,82 +726,13 @@ interface ShellcheckComment {
 
 /** `hook-shell`: ShellCheck findings of every hook, mapped into the Nix document. Never throws. */
 export async function checkShellcheck(state: HookStateInput, options: ShellcheckOptions = {}): Promise<ShellcheckResult> {
-  const result: ShellcheckResult = { findings: [], shellcheckMissing: false, failures: [] };
-  try {
-    const lines = state.lines ?? new LineIndex(state.text);
-    const jobs: Array<Promise<void>> = [];
-    for (const hookName of HOOK_NAMES) {
-      const hook = state.hooks[hookName];
-      if (!hook || hook.value.kind !== 'string') continue;
-      const src = parseHookScript(hook.value, state.text, lines).source;
-      if (src.text.trim() === '') continue;
-      jobs.push(runShellcheck(src.text, options).then((r) => {
-        if (r.kind === 'missing') result.shellcheckMissing = true;
-        else if (r.kind === 'failed') result.failures.push(`${hookName}: ${r.reason}`);
-        else for (const c of r.comments) {
-          const f = mapComment(state, lines, hookName, src, c);
-          if (f) result.findings.push(f);
-        }
-      }));
-    }
-    await Promise.all(jobs);
-  } catch (err) {
-    result.failures.push(String(err));
-  }
-  if (result.shellcheckMissing && !missingNoticeShown) {
-    missingNoticeShown = true;
-    result.notice = SHELLCHECK_MISSING_MESSAGE;
-  }
+  const result = await checkShellcheckMany([state], options);
   result.findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return result;
 }
 
 type RunResult = { kind: 'ok'; comments: ShellcheckComment[] } | { kind: 'missing' } | { kind: 'failed'; reason: string };
 
-function runShellcheck(script: string, options: ShellcheckOptions): Promise<RunResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (r: RunResult): void => {
-      if (!settled) {
-        settled = true;
-        resolve(r);
-      }
-    };
-    const args = ['--norc', '--format=json1', '--shell=bash', `--severity=${options.severity ?? 'info'}`,
-      `--exclude=${EXCLUDED_CODES.map((c) => `SC${c}`).join(',')}`, '-'];
-    let child;
-    try {
-      child = spawn(options.shellcheckPath ?? 'shellcheck', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    } catch (err) {
-      done({ kind: 'failed', reason: String(err) });
-      return;
-    }
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      done({ kind: 'failed', reason: `shellcheck timed out after ${options.timeoutMs ?? 3000} ms` });
-    }, options.timeoutMs ?? 3000);
-    let stdout = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => { stdout += d; });
-    child.stderr.resume();
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      done(err.code === 'ENOENT' ? { kind: 'missing' } : { kind: 'failed', reason: err.message });
-    });
-    child.on('close', () => {
-      clearTimeout(timer);
-      try {
-        const parsed = JSON.parse(stdout) as { comments?: ShellcheckComment[] };
-        done({ kind: 'ok', comments: parsed.comments ?? [] });
-      } catch {
-        done({ kind: 'failed', reason: 'shellcheck printed no JSON' });
-      }
-    });
-    // A process that dies early closes stdin under us; the error handler above reports it.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(script);
-  });
-}
 
 /** 1-based line/column (code points, tab = 1, as json1 counts) → offset into the shell text. */
 function shellOffset(lineStarts: number[], text: string, line: number, column: number): number {
