@@ -47,7 +47,8 @@ const CLAN = `{ config, lib, ... }:
 const DB = `{ config, lib, pkgs, ... }:
 {
   services.postgresql.enable = true;
-  services.postgresql.ensureDatabases = [ "shop" ];
+  services.postgresql.ensureDatabases = [ "shop" "stats" ];
+  services.shop.enable = true;
   clan.core.state.uploads.folders = [ "/var/lib/shop" ];
 }
 `;
@@ -238,10 +239,17 @@ describe('editor intelligence over LSP', () => {
   it('scaffolds clan.core.postgresql from ensureDatabases and makes the machine a client', async () => {
     await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: dbUri, languageId: 'nix', version: 1, text: DB } });
     const actions = await scaffolds(dbUri, posOf(DB, 'ensureDatabases'));
-    const pg = actions.find((a) => a.title === 'Back up PostgreSQL databases shop with clan.core.postgresql')!;
+    const pg = actions.find((a) => a.title === 'Back up PostgreSQL databases shop, stats with clan.core.postgresql')!;
     assert.ok(pg, actions.map((a) => a.title).join('\n'));
     assert.equal(Object.keys(pg.edit!.changes!).length, 2, 'the machine file and clan.nix');
     const after = await check(pg, { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB }, [/roles\.client\.machines\.db = \{ \};/]);
-    assert.ok(after['machines/db/configuration.nix']!.includes('  clan.core.postgresql = {\n    enable = true;\n    databases.shop.create.enable = false;\n  };'), after['machines/db/configuration.nix']);
+    assert.ok(after['machines/db/configuration.nix']!.includes(`  clan.core.postgresql = {
+    enable = true;
+    databases.shop = {
+      create.enable = false;
+      restore.stopOnRestore = [ "shop.service" ];
+    };
+    databases.stats.create.enable = false;
+  };`), after['machines/db/configuration.nix']);
   });
 });

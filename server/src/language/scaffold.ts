@@ -197,8 +197,15 @@ function postgresActions(model: ClanModel, file: SourceFile, m: Machine): Scaffo
   const where = moduleRoot(file, m.name);
   if (!where) return [];
   // One insertion of the whole block keeps the edit simple; `create.enable = false` because ensureDatabases
-  // already creates them (clan-core's own advice).
-  const block = ['{', '  enable = true;', ...dbs.map((d) => `  databases.${nixAttrName(d)}.create.enable = false;`), '}'].join('\n');
+  // already creates them (clan-core's own advice). A service of the database's name that the machine enables is
+  // the one using it: it is stopped while the dump is restored.
+  const enabled = new Set(enabledServices(m));
+  const dbBlock = (d: string) => {
+    const unit = `${d}.service`;
+    if (!enabled.has(unit)) return [`  databases.${nixAttrName(d)}.create.enable = false;`];
+    return [`  databases.${nixAttrName(d)} = {`, '    create.enable = false;', `    restore.stopOnRestore = [ "${unit}" ];`, '  };'];
+  };
+  const block = ['{', '  enable = true;', ...dbs.flatMap(dbBlock), '}'].join('\n');
   const edit = insertAtPath(file, where.root, [...where.prefix, 'clan', 'core', 'postgresql'], block);
   if (!edit) return [];
   const edits = [edit];

@@ -89,9 +89,10 @@ export class ClanLanguageServer {
     c.onDidChangeWatchedFiles((p) => {
       for (const ch of p.changes) this.schedule(ch.uri, this.docs.get(ch.uri) ? undefined : this.index?.update(ch.uri));
     });
-    c.onCodeAction((p) => this.codeActions(p));
-    c.onHover((p) => this.withFile(p.textDocument.uri, (a, f) => hoverAt(a, f, p.position)) ?? null);
-    c.onCompletion((p) => this.withFile(p.textDocument.uri, (a, f) => completionsAt(a, f, p.position)) ?? []);
+    c.onCodeAction((p, token) => (token.isCancellationRequested ? [] : this.codeActions(p)));
+    // A request cancelled before it was handled (the user typed on) is answered at once with an empty result.
+    c.onHover((p, token) => (token.isCancellationRequested ? null : this.withFile(p.textDocument.uri, (a, f) => hoverAt(a, f, p.position)) ?? null));
+    c.onCompletion((p, token) => (token.isCancellationRequested ? [] : this.withFile(p.textDocument.uri, (a, f) => completionsAt(a, f, p.position)) ?? []));
     c.onDocumentSymbol((p) => this.withFile(p.textDocument.uri, (a) => documentSymbols(a, p.textDocument.uri)) ?? []);
     c.onDefinition((p) => this.withFile(p.textDocument.uri, (a) => definitionsAt(a, p.textDocument.uri, p.position)) ?? []);
     c.onReferences((p) => this.withFile(p.textDocument.uri, (a) => referencesAt(a, p.textDocument.uri, p.position, p.context.includeDeclaration)) ?? []);
