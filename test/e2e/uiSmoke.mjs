@@ -259,6 +259,31 @@ async function main() {
       return file;
     });
 
+    await check('tree screenshot: machines, backup jobs with repository, schedule and next run', async () => {
+      // Widen the side bar (drag its sash) so a job's description (repository · schedule · next run) is readable.
+      const box = await page.locator('.part.sidebar').boundingBox();
+      if (!box) throw new Error('no side bar');
+      const dragSash = async (from, to) => {
+        await page.mouse.move(from, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(to, box.y + box.height / 2, { steps: 8 });
+        await page.mouse.up();
+      };
+      await dragSash(box.x + box.width + 1, box.x + box.width + 420);
+      const sidebar = page.locator('.part.sidebar');
+      const text = await sidebar.innerText();
+      if (!/borgbackup-job-/.test(text)) throw new Error(`side bar shows no job: ${text.slice(0, 300)}`);
+      const file = join(RESULTS_DIR, 'ui-smoke-tree.png');
+      await page.screenshot({ path: file });
+      if (updateScreenshots) {
+        mkdirSync(DOCS_IMAGES, { recursive: true });
+        copyFileSync(file, join(DOCS_IMAGES, 'clan-backups-tree.png'));
+      }
+      const wide = await page.locator('.part.sidebar').boundingBox();
+      if (wide) await dragSash(wide.x + wide.width + 1, box.x + box.width);
+      return file;
+    });
+
     await check('quick-fix screenshot: the lightbulb menu on a diagnostic', async () => {
       // The cursor sits on the undefined machine after the overview step; open the quick fixes there.
       await page.locator('.monaco-editor textarea').first().focus().catch(() => {});
