@@ -50,23 +50,14 @@ for entry in data['files']:
         out['files'].append({'ok': False})
 print(json.dumps(out))
 `;
+import { mulberry32 } from '../helpers/prng';
 
 function borgAvailable(): boolean {
   if (!fs.existsSync(PY)) return false;
   return spawnSync(PY, ['-c', 'import borg'], { encoding: 'utf8' }).status === 0;
 }
 
-// mulberry32: small seeded PRNG so failures reproduce.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;

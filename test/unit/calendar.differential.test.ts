@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { runCalendarCommand } from '../../server/src/calendar';
+import { mulberry32 } from '../helpers/prng';
 
 // Differential test against the real `systemd-analyze calendar` (the oracle): validity, errno,
 // normalized form, the next 3 elapses (local and UTC lines) and exit status must be identical.
@@ -12,17 +13,7 @@ function hasOracle(): string | undefined {
   return undefined;
 }
 
-// mulberry32: tiny seeded PRNG so failures are reproducible
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function generator(seed: number) {
   const rnd = prng(seed);

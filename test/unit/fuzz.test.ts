@@ -11,6 +11,7 @@ import { analyzeClan } from '../../server/src/analyze';
 import type { Finding } from '../../server/src/findings';
 import { loadClanSources, loadSingleFile, toUri, UnreadableInput } from '../../server/src/model/loadClan';
 import { initParsing } from '../../server/src/parsing/parser';
+import { mulberry32 } from '../helpers/prng';
 
 const ROOT = resolve(__dirname, '../../..');
 const SEEDS = join(ROOT, 'test/fixtures/seeds');
@@ -22,17 +23,7 @@ const TOTAL_BUDGET_MS = process.env.FUZZ_BUDGET_MS ? Number(process.env.FUZZ_BUD
 /** Not a speed requirement: an input taking this long is a hang (or a quadratic blow-up) worth looking at. */
 const PER_RUN_LIMIT_MS = 2000;
 
-/** mulberry32: small, fast, and the same sequence on every platform for a given seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const TOKENS = [
   '{', '}', ';', "''", '${', '"', '=', '.', '[', ']', '(', ')', ':', ',', '?', '@', '//', '++', '#', '/*', '*/',

@@ -14,6 +14,7 @@ import type { Finding } from '../../server/src/findings';
 import { loadClanSources, loadSingleFile, Overlay, toUri, UnreadableInput } from '../../server/src/model/loadClan';
 import { initParsing, MAX_NIX_SOURCE_LENGTH } from '../../server/src/parsing/parser';
 import { CLI, LspTestClient } from '../helpers/lspClient';
+import { mulberry32 } from '../helpers/prng';
 
 const ROOT = resolve(__dirname, '../../..');
 const DEMO = join(ROOT, 'examples/demo-clan');
@@ -238,17 +239,7 @@ describe('degenerate files', () => {
   });
 });
 
-/** mulberry32, as in the fuzz test: the stream of edits is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const EDIT_TEXTS = ['', '', '{', '}', ';', '=', '"', "''", '${', '[', ']', ' ', '\n', '\r\n', '\r', '\t', '😀', 'é',
   'let x = 1; in', 'settings.start_at = "x";', 'roles.client.machines.ghost = { };', '# comment\n', '/*', '*/', '\\'];

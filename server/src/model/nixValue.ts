@@ -510,9 +510,8 @@ export function describeKind(v: NixValue): string {
  * the string. Undefined when the string is not a literal.
  */
 export function stringOffsets(v: StringValue, from: number, to: number): { start: number; end: number } | undefined {
-  if (v.value === undefined || v.pieces.length !== 1 || v.pieces[0]!.kind !== 'text') {
-    return v.value === '' ? undefined : undefined;
-  }
+  // A literal is one text piece (the empty string has none); anything else has no single source span to point into.
+  if (v.value === undefined || v.pieces.length !== 1 || v.pieces[0]!.kind !== 'text') return undefined;
   const offsets = v.pieces[0]!.offsets;
   if (offsets.length === 0) return undefined;
   const a = Math.max(0, Math.min(from, offsets.length - 1));
