@@ -13,13 +13,24 @@ export interface AnalysisOptions {
 export interface Analysis {
   model: ClanModel;
   findings: Finding[];
+  /** Checks that threw (a bug of ours): the others' findings are still there. */
+  internalErrors: string[];
 }
 
 export function analyzeClan(sources: ClanSources, options: AnalysisOptions = {}): Analysis {
   const model = buildClanModel(sources);
   const disabled = new Set(options.disabled ?? []);
-  const findings = sortFindings(CHECKS.flatMap((check) => check(model)).filter((f) => !disabled.has(f.code)));
-  return { model, findings };
+  const internalErrors: string[] = [];
+  // One failing check must not take every other diagnostic with it.
+  const all = CHECKS.flatMap((check) => {
+    try {
+      return check(model);
+    } catch (e) {
+      internalErrors.push(`${check.name || 'check'}: ${e instanceof Error ? e.message : String(e)}`);
+      return [];
+    }
+  });
+  return { model, findings: sortFindings(all.filter((f) => !disabled.has(f.code))), internalErrors };
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {

@@ -66,6 +66,7 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
   }
 
   const findings: Finding[] = [];
+  let internalError = false;
   for (const s of sources) {
     try {
       const analysis = analyzeClan(s, { disabled });
@@ -73,6 +74,10 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
       const sc = await shellcheckFindings(analysis, { disabled, timeoutMs: 10000 });
       if ('notice' in sc && sc.notice) io.stderr(`clan-backups: ${sc.notice}\n`);
       findings.push(...sortFindings([...analysis.findings, ...sc.findings]));
+      for (const err of analysis.internalErrors) {
+        io.stderr(`clan-backups check: internal error in ${err} (please report it); other checks ran\n`);
+        internalError = true;
+      }
     } catch (e) {
       // A bug of ours must still end in one readable line, not a stack trace in the user's CI log.
       io.stderr(`clan-backups check: internal error while analysing ${s.dir}: ${describeError(e)} (please report it)\n`);
@@ -85,6 +90,7 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
     const errors = findings.filter((f) => f.severity === 'error').length;
     io.stderr(`${errors} error(s), ${findings.length - errors} other finding(s) in ${sources.length} clan(s)\n`);
   }
+  if (internalError) return 2;
   return findings.some((f) => f.severity === 'error') ? 1 : 0;
 }
 

@@ -227,6 +227,7 @@ export class ClanLanguageServer {
       void this.connection.sendNotification(StatusNotificationMethod, { health: 'error', message: String(e) });
       return undefined;
     }
+    for (const err of analysis.internalErrors) this.connection.console.error(`clan-backups: internal error in ${err}`);
     const previous = this.clans.get(key);
     const versions = new Map(analysis.model.files.flatMap((f) => {
       const d = this.docs.get(f.uri);

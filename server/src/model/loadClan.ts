@@ -60,7 +60,8 @@ function readMember(path: string, overlay?: Overlay): OpenDocument | SourceFile 
   } catch (e) {
     if (!(e instanceof UnreadableInput)) throw e;
     const file = readNixSource(toUri(path), 'clan', '');
-    file.syntaxProblems = [{ range: file.lines.rangeOf(0, 0), message: 'binary file, not Nix source' }];
+    const what = path.endsWith('.json') ? 'JSON' : 'Nix source';
+    file.syntaxProblems = [{ range: file.lines.rangeOf(0, 0), message: `binary file, not ${what}` }];
     return file;
   }
 }
@@ -96,8 +97,9 @@ export function loadClanSources(dir: string, overlay?: Overlay, cache?: SourceCa
     }
   }
   const invPath = join(dir, 'inventory.json');
-  const inv = readText(invPath, overlay);
-  if (inv) sources.inventoryJson = readJsonSource(toUri(invPath), inv.text);
+  const inv = readMember(invPath, overlay);
+  if (inv && isSourceFile(inv)) sources.inventoryJson = { ...inv, kind: 'inventory-json' };
+  else if (inv) sources.inventoryJson = readJsonSource(toUri(invPath), inv.text);
   return sources;
 }
 
