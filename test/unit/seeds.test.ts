@@ -30,3 +30,11 @@ describe('seed clans', () => {
     });
   }
 });
+
+describe('valid patterns from public clans (rules.md)', () => {
+  it('computed machines and tags, module inputs, opaque values, template placeholders, every repo/rsh form: no error or warning', async () => {
+    await initParsing();
+    const { findings } = analyzeClan(loadClanSources(resolve(__dirname, '../../../test/fixtures/valid-patterns')));
+    assert.deepEqual(findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => `${f.code}: ${f.message}`), []);
+  });
+});

@@ -5,6 +5,7 @@ import {
 } from '../model/clanModel';
 import { insertBinding, nixAttrName } from '../model/nixEdits';
 import { nearest } from '../util/nearest';
+import { TEMPLATE_PLACEHOLDER } from './metaChecks';
 
 const MACHINE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/i;
 const BORG_ROLES = ['client', 'server'];
@@ -45,7 +46,7 @@ function checkMachineNames(model: ClanModel, out: Finding[]): void {
 }
 
 export function isValidMachineName(name: string): boolean {
-  return name.length <= 63 && MACHINE_NAME.test(name);
+  return (name.length <= 63 && MACHINE_NAME.test(name)) || TEMPLATE_PLACEHOLDER.test(name);
 }
 
 function checkInstanceShape(inst: Instance, out: Finding[]): void {

@@ -3,6 +3,8 @@ import { finding, Finding } from '../findings';
 import type { ClanModel } from '../model/clanModel';
 
 const CLAN_NAME = /^[a-zA-Z0-9_-]+$/;
+/** `{{name}}`: a template placeholder (clan templates), filled in before Nix ever sees it. */
+export const TEMPLATE_PLACEHOLDER = /\{\{[^}]*\}\}/;
 const DOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 export function checkMeta(model: ClanModel): Finding[] {
@@ -14,13 +16,13 @@ export function checkMeta(model: ClanModel): Finding[] {
     out.push(finding('missing-clan-name', model.inventory.value.uri, model.inventory.keyRange,
       'The clan has no `meta.name`: it is required. Add `meta.name = "my-clan";` (unique among the clans you use).'));
   }
-  if (name?.kind === 'string' && name.value !== undefined && !CLAN_NAME.test(name.value)) {
+  if (name?.kind === 'string' && name.value !== undefined && !CLAN_NAME.test(name.value) && !TEMPLATE_PLACEHOLDER.test(name.value)) {
     out.push(finding('invalid-clan-name', name.uri, name.range,
       `\`meta.name\` "${name.value}" may only hold letters, digits, \`_\` and \`-\`.`,
       [{ title: `Use "${name.value.replace(/[^a-zA-Z0-9_-]+/g, '-')}"`, edits: [{ uri: name.uri, range: name.range, newText: `"${name.value.replace(/[^a-zA-Z0-9_-]+/g, '-')}"` }] }]));
   }
   const domain = model.meta.domain?.value;
-  if (domain?.kind === 'string' && domain.value !== undefined && !DOMAIN.test(domain.value)) {
+  if (domain?.kind === 'string' && domain.value !== undefined && !DOMAIN.test(domain.value) && !TEMPLATE_PLACEHOLDER.test(domain.value)) {
     const fixed = domain.value.toLowerCase().replace(/_/g, '-').replace(/\.$/, '');
     out.push(finding('invalid-domain', domain.uri, domain.range,
       `\`meta.domain\` "${domain.value}" must be lowercase DNS labels (letters, digits, inner \`-\`, 1–63 characters each, no trailing dot): machines are reached as \`<machine>.${domain.value}\`.`,

@@ -125,7 +125,12 @@ function readNode(node: Node, uri: string, text: string): NixValue {
       const body = node.childForFieldName('body');
       return { kind: 'function', uri, range, body: body ? readValue(body, uri, text) : opaque(node, uri, text, 'error') };
     }
-    case 'let_expression':
+    case 'let_expression': {
+      // The bindings are not resolved, but Nix rejects duplicates among them while parsing: look for those.
+      if (duplicateSink) readAttrs(node, uri, text);
+      const body = node.childForFieldName('body');
+      return body ? readValue(body, uri, text) : opaque(node, uri, text, 'error');
+    }
     case 'with_expression':
     case 'assert_expression': {
       // Bindings introduced here are not resolved: the body is read as it is, and variables in it stay opaque.
@@ -199,11 +204,34 @@ export function attrName(attr: Node): string | undefined {
   return undefined;
 }
 
+/** An attribute defined twice in one attribute set: Nix refuses the file while parsing. */
+export interface DuplicateAttr {
+  range: Range;
+  /** The attribute path as written in the attrset, e.g. `a.b`. */
+  name: string;
+}
+
+// Set while readValueReporting runs (reading is synchronous, so one sink at a time).
+let duplicateSink: DuplicateAttr[] | undefined;
+
+/** readValue, plus the duplicate attribute definitions it met (which Nix reports as parse errors). */
+export function readValueReporting(node: Node, uri: string, text: string): { value: NixValue; duplicates: DuplicateAttr[] } {
+  const previous = duplicateSink;
+  const duplicates: DuplicateAttr[] = [];
+  duplicateSink = duplicates;
+  try {
+    return { value: readValue(node, uri, text), duplicates };
+  } finally {
+    duplicateSink = previous;
+  }
+}
+
 function addBinding(target: AttrsValue, binding: Node, uri: string, text: string): void {
   const path = binding.childForFieldName('attrpath');
   const expr = binding.childForFieldName('expression');
   if (!path) return;
   const segments = path.childrenForFieldName('attr').filter(isNode);
+  const names = segments.map((seg) => attrName(seg) ?? '${…}');
   let current = target;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
@@ -217,15 +245,20 @@ function addBinding(target: AttrsValue, binding: Node, uri: string, text: string
     if (last) {
       const value = expr ? readValue(expr, uri, text) : opaque(binding, uri, text, 'error');
       if (existing && existing.value.kind === 'attrs' && value.kind === 'attrs') {
-        mergeInto(existing.value, value);
+        mergeInto(existing.value, value, names.join('.'));
       } else if (!existing) {
         current.entries.set(name, { name, keyRange: rangeOfNode(seg), value, binding: { start: binding.startIndex, end: binding.endIndex } });
+      } else {
+        // A second, non-mergeable definition: Nix's parser rejects it; keep the first.
+        duplicateSink?.push({ range: rangeOfNode(seg), name: names.join('.') });
       }
-      // A second, non-mergeable definition is a Nix error ("attribute already defined"); keep the first.
       return;
     }
     if (existing) {
-      if (existing.value.kind !== 'attrs') return;
+      if (existing.value.kind !== 'attrs') {
+        duplicateSink?.push({ range: rangeOfNode(seg), name: names.join('.') });
+        return;
+      }
       current = existing.value;
     } else {
       const implicit: AttrsValue = {
@@ -237,12 +270,14 @@ function addBinding(target: AttrsValue, binding: Node, uri: string, text: string
   }
 }
 
-function mergeInto(target: AttrsValue, source: AttrsValue): void {
+/** Two attrset literals for one attribute merge (Nix allows it); a leaf defined in both is a duplicate. */
+function mergeInto(target: AttrsValue, source: AttrsValue, prefix: string): void {
   target.dynamicKeys ||= source.dynamicKeys;
   for (const [k, e] of source.entries) {
     const existing = target.entries.get(k);
     if (!existing) target.entries.set(k, e);
-    else if (existing.value.kind === 'attrs' && e.value.kind === 'attrs') mergeInto(existing.value, e.value);
+    else if (existing.value.kind === 'attrs' && e.value.kind === 'attrs') mergeInto(existing.value, e.value, `${prefix}.${k}`);
+    else duplicateSink?.push({ range: e.keyRange, name: `${prefix}.${k}` });
   }
 }
 
@@ -257,6 +292,8 @@ function addInherit(target: AttrsValue, node: Node, uri: string, text: string): 
     }
     if (!target.entries.has(name)) {
       target.entries.set(name, { name, keyRange: rangeOfNode(a), value: opaque(a, uri, text, 'variable') });
+    } else {
+      duplicateSink?.push({ range: rangeOfNode(a), name });
     }
   }
 }

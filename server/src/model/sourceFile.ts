@@ -1,7 +1,7 @@
 // A file of the clan, read once into a syntax tree (Nix) or a JSON tree (inventory.json) and a value.
 import { parseTree as parseJsonTree, Node as JsonNode, ParseError, printParseErrorCode } from 'jsonc-parser';
 import { MAX_NIX_SOURCE_LENGTH, parseNix, tooLargeToParse, Tree } from '../parsing/parser';
-import { AttrsValue, NixValue, readValue } from './nixValue';
+import { AttrsValue, DuplicateAttr, NixValue, readValueReporting } from './nixValue';
 import { LineIndex, Range } from './range';
 
 export type FileKind = 'clan' | 'machine' | 'inventory-json';
@@ -36,10 +36,14 @@ export function readNixSource(uri: string, kind: FileKind, text: string, tree?: 
   }
   const t = tree ?? parseNix(text);
   const expr = t.rootNode.namedChildren.find((c) => c !== null && c.type !== 'comment') ?? null;
-  const root: NixValue = expr
-    ? readValue(expr, uri, text)
-    : { kind: 'opaque', reason: 'empty', text: '', uri, range: lines.rangeOf(0, 0) };
+  const read = expr ? readValueReporting(expr, uri, text) : undefined;
+  const duplicates: DuplicateAttr[] = read?.duplicates ?? [];
+  const root: NixValue = read?.value ?? { kind: 'opaque', reason: 'empty', text: '', uri, range: lines.rangeOf(0, 0) };
   const problems = syntaxProblems(t, lines);
+  // tree-sitter accepts an attribute defined twice; Nix's parser does not (and `nix-instantiate --parse` agrees).
+  if (!t.rootNode.hasError) {
+    for (const d of duplicates) problems.push({ range: d.range, message: `syntax error: attribute '${d.name}' already defined` });
+  }
   if (!expr && problems.length === 0) {
     problems.push({ range: lines.rangeOf(text.length, text.length), message: 'syntax error: the file holds no Nix expression' });
   }
