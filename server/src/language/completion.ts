@@ -8,7 +8,7 @@ import { attrName } from '../model/nixValue';
 import type { Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import type { Node } from '../parsing/parser';
-import { allTags, isBorgPath } from './context';
+import { allTags, anchorsOf, isBorgPath } from './context';
 import { cursorContext } from './cursor';
 import { readNixSource } from '../model/sourceFile';
 import { childOptions, formatOptionDoc, OptionDoc, wildcardAt } from './optionDocs';
@@ -44,7 +44,8 @@ export function completionsAt(analysis: Analysis, file: SourceFile, pos: Positio
   const offset = file.lines.offsetAt(pos);
   const lineStart = file.text.lastIndexOf('\n', offset - 1) + 1;
   const before = file.text.slice(lineStart, offset);
-  const ctx = cursorContext(file, pos);
+  const anchors = anchorsOf(analysis, file.uri);
+  const ctx = cursorContext(file, pos, anchors);
 
   // Inside a string value.
   if (ctx?.string && !ctx.key) return valueCompletions(analysis, file, ctx.path, ctx.string, offset);
@@ -55,7 +56,13 @@ export function completionsAt(analysis: Analysis, file: SourceFile, pos: Positio
   const partial = /[A-Za-z0-9_'-]*$/.exec(before)?.[0] ?? '';
   const patchedText = `${file.text.slice(0, offset)}${PLACEHOLDER} = null; ${file.text.slice(offset)}`;
   const patched = readNixSource(file.uri, file.kind, patchedText, undefined, file.machine);
-  const pctx = cursorContext(patched, patched.lines.positionAt(offset + PLACEHOLDER.length));
+  // Anchors around the cursor grow by the inserted text.
+  const inserted = `${PLACEHOLDER} = null; `.length;
+  const shifted = anchors.map((a) => {
+    const end = file.lines.offsetAt(a.range.end);
+    return end < offset ? a : { ...a, range: { start: a.range.start, end: patched.lines.positionAt(end + inserted) } };
+  });
+  const pctx = cursorContext(patched, patched.lines.positionAt(offset + PLACEHOLDER.length), shifted);
   if (!pctx?.key || pctx.key.name !== `${partial}${PLACEHOLDER}`) return [];
   const path = pctx.key.fullPath.slice(0, -1);
   return keyCompletions(analysis, path, isBorgPath(model, path));

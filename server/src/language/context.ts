@@ -3,6 +3,7 @@ import type { Analysis } from '../analyze';
 import type { ClanModel, Instance } from '../model/clanModel';
 import { BUILTIN_TAGS } from '../model/clanModel';
 import type { SourceFile } from '../model/sourceFile';
+import type { Anchor } from './cursor';
 
 /** The instance named by a path `inventory.instances.<i>...`, if the model knows it. */
 export function instanceOfPath(model: ClanModel, path: readonly string[]): Instance | undefined {
@@ -25,4 +26,9 @@ export function allTags(model: ClanModel): string[] {
 
 export function fileOf(analysis: Analysis, uri: string): SourceFile | undefined {
   return analysis.model.files.find((f) => f.uri === uri);
+}
+
+/** The pieces of the clan that sit inside this file (flake layouts), for reading clan paths at a cursor. */
+export function anchorsOf(analysis: Analysis, uri: string): Anchor[] {
+  return analysis.model.anchors.filter((a) => a.uri === uri);
 }

@@ -2,7 +2,7 @@
 // roles.client.settings.startAt`), whether it is on a key or in a value, and the syntax nodes involved. Machine files
 // (machines/<m>/configuration.nix) get the `machines.<m>` prefix so every path reads as in clan.nix.
 import { attrName } from '../model/nixValue';
-import type { Position } from '../model/range';
+import { comparePositions, containsPosition, Position, Range } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import type { Node } from '../parsing/parser';
 
@@ -27,7 +27,20 @@ export function modulePrefix(file: SourceFile): string[] {
   return file.kind === 'machine' && file.machine !== undefined ? ['machines', file.machine] : [];
 }
 
-export function cursorContext(file: SourceFile, pos: Position): CursorContext | undefined {
+/** Where a piece of the clan starts in a file: its value's range, and the clan path it stands for. */
+export interface Anchor {
+  range: Range;
+  path: string[];
+  /** The attribute path of the piece from the file's root, when the file reaches it through attrsets. */
+  filePath?: string[];
+}
+
+/**
+ * The cursor's context. In files that hold a piece of the clan somewhere inside (flake.nix's `lib.clan` argument, a
+ * flake-parts `flake.clan.inventory.instances = { ... }`), `anchors` say where: the path is read from the innermost
+ * anchor around the cursor and prefixed with the anchor's clan path.
+ */
+export function cursorContext(file: SourceFile, pos: Position, anchors: Anchor[] = []): CursorContext | undefined {
   if (!file.tree) return undefined;
   const offset = file.lines.offsetAt(pos);
   // The node just before the cursor is what the user is typing; prefer it at token boundaries.
@@ -36,8 +49,17 @@ export function cursorContext(file: SourceFile, pos: Position): CursorContext | 
   if (!node) return undefined;
   const ctx: CursorContext = { path: [], node, inList: false };
   const segments: string[][] = [];
+  const anchor = anchors.filter((a) => containsPosition(a.range, pos))
+    .sort((a, b) => comparePositions(b.range.start, a.range.start))[0];
+  // With a file path the whole path is read from the root and its prefix swapped; otherwise the walk stops at the
+  // anchor's node (an attrset written with braces, e.g. the argument of `lib.clan`).
+  const stopAtAnchor = anchor && !anchor.filePath;
+  const anchorStart = stopAtAnchor ? file.lines.offsetAt(anchor.range.start) : -1;
+  const anchorEnd = stopAtAnchor ? file.lines.offsetAt(anchor.range.end) : -1;
   let child: Node = node;
   for (let cur: Node | null = node; cur; child = cur, cur = cur.parent) {
+    // Above the anchor's own node the path belongs to the file's wrapping (flake outputs, flake-parts), not the clan.
+    if (stopAtAnchor && (cur.startIndex < anchorStart || cur.endIndex > anchorEnd)) break;
     if (!ctx.string && (cur.type === 'string_expression' || cur.type === 'indented_string_expression')
       && cur.parent?.type !== 'attrpath') ctx.string = cur;
     if (!ctx.attrset && (cur.type === 'attrset_expression' || cur.type === 'rec_attrset_expression') && cur !== node) ctx.attrset = cur;
@@ -58,8 +80,12 @@ export function cursorContext(file: SourceFile, pos: Position): CursorContext | 
       segments.push(names);
     }
   }
-  const path = [...modulePrefix(file)];
-  for (const s of segments.reverse()) path.push(...s);
+  const fromRoot: string[] = [];
+  for (const s of segments.reverse()) fromRoot.push(...s);
+  const fp = anchor?.filePath;
+  const path = !anchor ? [...modulePrefix(file), ...fromRoot]
+    : fp ? (fp.every((seg, i) => fromRoot[i] === seg) ? [...anchor.path, ...fromRoot.slice(fp.length)] : fromRoot)
+      : [...anchor.path, ...fromRoot];
   if (ctx.key) ctx.key.fullPath = [...path, ctx.key.name ?? '${…}'];
   ctx.path = path;
   return ctx;

@@ -9,7 +9,7 @@ import { readValue } from '../model/nixValue';
 import { rangeOfNode, Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import { buildJobsModel } from '../lsp/jobs';
-import { instanceOfPath, isBorgPath } from './context';
+import { anchorsOf, instanceOfPath, isBorgPath } from './context';
 import { cursorContext } from './cursor';
 import { formatOptionDoc, lookupOption } from './optionDocs';
 
@@ -20,7 +20,7 @@ export interface HoverOptions {
 }
 
 export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, options: HoverOptions = {}): Hover | undefined {
-  const ctx = cursorContext(file, pos);
+  const ctx = cursorContext(file, pos, anchorsOf(analysis, file.uri));
   if (!ctx) return undefined;
   const { model } = analysis;
   const borg = isBorgPath(model, ctx.path);

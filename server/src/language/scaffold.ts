@@ -10,6 +10,7 @@ import type { Range } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import type { Node } from '../parsing/parser';
 import { cursorContext } from './cursor';
+import { anchorsOf } from './context';
 
 export interface Scaffold extends Fix {
   kind: 'refactor';
@@ -18,7 +19,7 @@ export interface Scaffold extends Fix {
 const STORAGEBOX_USER = 'u000000';
 
 export function scaffoldActions(analysis: Analysis, file: SourceFile, range: Range): Scaffold[] {
-  const ctx = cursorContext(file, range.start);
+  const ctx = cursorContext(file, range.start, anchorsOf(analysis, file.uri));
   if (!ctx) return [];
   const path = ctx.key ? ctx.key.fullPath : ctx.path;
   const machineName = machineOfPath(path);

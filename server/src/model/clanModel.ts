@@ -126,6 +126,11 @@ export interface ClanModel {
   clanFile?: SourceFile;
   root?: AttrsValue;
   meta: { name?: AttrEntry; domain?: AttrEntry };
+  /**
+   * Where each piece of the clan sits in its file (flake layouts): its value's range, the clan path it stands for,
+   * and, when the value is reachable through attribute sets from the file's root, the attribute path to it there.
+   */
+  anchors: Array<{ uri: string; range: Range; path: string[]; filePath?: string[] }>;
   inventory?: AttrEntry;
   machines: Map<string, Machine>;
   /** Every machine of the clan is known (no computed `machines`, no `imports` in clan.nix, no unreadable files). */
@@ -168,6 +173,18 @@ function uniqueFiles(list: Array<SourceFile | undefined>): SourceFile[] {
   return list.filter((f): f is SourceFile => !!f && !seen.has(f.uri) && !!seen.add(f.uri));
 }
 
+/** The attribute path from `root` to the very value object `target`, through attrsets and module functions. */
+function pathTo(root: NixValue, target: NixValue, depth = 0): string[] | undefined {
+  if (root === target) return [];
+  const attrs = asAttrs(root);
+  if (!attrs || depth > 16) return undefined;
+  for (const [k, e] of attrs.entries) {
+    const rest = pathTo(e.value, target, depth + 1);
+    if (rest) return [k, ...rest];
+  }
+  return undefined;
+}
+
 function hasImports(v: NixValue | undefined): boolean {
   const a = asAttrs(v);
   return !!a && a.entries.has('imports');
@@ -181,6 +198,10 @@ export function buildClanModel(src: ClanSources): ClanModel {
   const model: ClanModel = {
     dir: src.dir, files, machines: new Map(), machinesComplete: true, tagsComplete: true, instances: [],
     instancesComplete: true, legacyServices: [], meta: {},
+    anchors: (src.fragments ?? []).map((f) => {
+      const filePath = pathTo(f.file.root, f.value);
+      return { uri: f.file.uri, range: f.value.range, path: f.path, ...(filePath ? { filePath } : {}) };
+    }),
   };
   if (src.clanFile) model.clanFile = src.clanFile;
   const root = merged ? merged.root : asAttrs(src.clanFile?.root);
