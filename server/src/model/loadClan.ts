@@ -74,7 +74,7 @@ function cachedNix(cache: SourceCache | undefined, path: string, kind: SourceFil
   const uri = toUri(path);
   const hit = cache?.get(uri);
   if (hit && hit.text === doc.text && hit.kind === kind && (!doc.tree || hit.tree === doc.tree)) return hit;
-  const file = readNixSource(uri, kind, doc.text, doc.tree, machine);
+  const file = readNixSource(uri, kind, doc.text, doc.tree, machine, hit);
   cache?.set(uri, file);
   return file;
 }

@@ -2,7 +2,7 @@
 // ranges; anything whose value depends on evaluation (variables, calls, `//`, `++`, interpolations) becomes `opaque`,
 // and rules must treat opaque as "unknown", never as "absent" or "wrong".
 import type { Node } from '../parsing/parser';
-import { Range, rangeOfNode } from './range';
+import { LineIndex, Range, rangeOfNode } from './range';
 
 export type Priority = 'force' | 'default' | 'override';
 
@@ -82,10 +82,197 @@ export function readValue(node: Node, uri: string, text: string): NixValue {
   if (readDepth >= MAX_READ_DEPTH) return opaque(node, uri, text, 'too-deep');
   readDepth++;
   try {
+    if (reuse && CACHEABLE.has(node.type) && node.endIndex - node.startIndex >= MIN_CACHED_LENGTH) {
+      return readReusing(reuse, node, uri, text);
+    }
     return readNode(node, uri, text);
   } finally {
     readDepth--;
   }
+}
+
+// ---- reading an edited document again: reuse the values of unchanged subtrees ----
+//
+// After an incremental parse, tree-sitter keeps the subtrees an edit did not touch, with their node ids. A value read
+// from such a node is the same value again, only moved when the edit was before it: it is reused as it is when it
+// sits at the same place, and copied with shifted positions otherwise. Everything else is read as usual.
+
+/** A value read from one node, kept for the next read of the same document. */
+export interface ReadCacheEntry {
+  type: string;
+  start: number;
+  length: number;
+  line: number;
+  character: number;
+  value: NixValue;
+  duplicates: DuplicateAttr[];
+  /** Ids of cached nodes inside this one (carried along when this one is reused whole). */
+  children: number[];
+}
+
+export interface ReadCache {
+  entries: Map<number, ReadCacheEntry>;
+  /** Line index of the text the entries were read from (to move old positions). */
+  lines: LineIndex;
+}
+
+interface ReuseState {
+  prev: ReadCache | undefined;
+  next: Map<number, ReadCacheEntry>;
+  lines: LineIndex;
+  /** For each cached node being read, the ids of the cached nodes read inside it so far. */
+  open: number[][];
+}
+
+const CACHEABLE = new Set(['attrset_expression', 'rec_attrset_expression', 'function_expression', 'list_expression',
+  'indented_string_expression', 'let_expression']);
+const MIN_CACHED_LENGTH = 48;
+let reuse: ReuseState | undefined;
+
+/**
+ * readValueReporting for a document read before: `prev` is the cache of the previous read, valid only when the
+ * tree was parsed incrementally from that read's tree (see parser.isDerivedFrom). Returns the cache for the next read.
+ */
+export function readValueIncremental(node: Node, uri: string, text: string, lines: LineIndex, prev: ReadCache | undefined):
+  { value: NixValue; duplicates: DuplicateAttr[]; cache: ReadCache } {
+  const previous = reuse;
+  reuse = { prev, next: new Map(), lines, open: [] };
+  try {
+    const { value, duplicates } = readValueReporting(node, uri, text);
+    return { value, duplicates, cache: { entries: reuse.next, lines } };
+  } finally {
+    reuse = previous;
+  }
+}
+
+function readReusing(state: ReuseState, node: Node, uri: string, text: string): NixValue {
+  const id = node.id;
+  const start = node.startIndex;
+  const length = node.endIndex - start;
+  const { row, column } = node.startPosition;
+  const parentOpen = state.open[state.open.length - 1];
+  const old = state.prev?.entries.get(id);
+  if (old && old.length === length && old.type === node.type) {
+    parentOpen?.push(id);
+    if (old.start === start && old.line === row && old.character === column) {
+      carry(state, id, old, undefined);
+      duplicateSink?.push(...old.duplicates);
+      return old.value;
+    }
+    const shift = makeShift(state, old.start, start);
+    const moved = carry(state, id, old, shift);
+    duplicateSink?.push(...old.duplicates.map((d) => ({ ...d, range: shift.range(d.range) })));
+    return moved;
+  }
+  const mark = duplicateSink?.length ?? 0;
+  state.open.push([]);
+  let value: NixValue;
+  let children: number[];
+  try {
+    value = readNode(node, uri, text);
+  } finally {
+    children = state.open.pop()!;
+  }
+  state.next.set(id, {
+    type: node.type, start, length, line: row, character: column, value,
+    duplicates: duplicateSink ? duplicateSink.slice(mark) : [], children,
+  });
+  parentOpen?.push(id);
+  return value;
+}
+
+interface Shift {
+  delta: number;
+  range(r: Range): Range;
+  map: Map<object, object>;
+}
+
+function makeShift(state: ReuseState, oldStart: number, newStart: number): Shift {
+  const delta = newStart - oldStart;
+  const oldLines = state.prev!.lines;
+  const pos = (p: Range['start']) => state.lines.positionAt(oldLines.offsetAt(p) + delta);
+  return { delta, range: (r) => ({ start: pos(r.start), end: pos(r.end) }), map: new Map() };
+}
+
+/** Puts a reused entry (and the cached entries inside it) into the next cache; returns its (moved) value. */
+function carry(state: ReuseState, id: number, entry: ReadCacheEntry, shift: Shift | undefined): NixValue {
+  const value = shift ? moveValue(entry.value, shift) : entry.value;
+  state.next.set(id, movedEntry(state, entry, value, shift));
+  carryChildren(state, entry, shift);
+  return value;
+}
+
+function movedEntry(state: ReuseState, entry: ReadCacheEntry, value: NixValue, shift: Shift | undefined): ReadCacheEntry {
+  if (!shift) return entry;
+  const start = entry.start + shift.delta;
+  const at = state.lines.positionAt(start);
+  return {
+    ...entry, start, line: at.line, character: at.character, value,
+    duplicates: entry.duplicates.map((d) => ({ ...d, range: shift.range(d.range) })),
+  };
+}
+
+function carryChildren(state: ReuseState, entry: ReadCacheEntry, shift: Shift | undefined): void {
+  for (const childId of entry.children) {
+    const child = state.prev!.entries.get(childId);
+    if (!child || state.next.has(childId)) continue;
+    // Inner values were copied together with the outer one: map them instead of moving them again. A value the
+    // outer one does not hold as such (wrapped in mkForce, merged away) is not carried: a miss, never a wrong hit.
+    const value = shift ? (shift.map.get(child.value) as NixValue | undefined) : child.value;
+    if (!value) continue;
+    state.next.set(childId, movedEntry(state, child, value, shift));
+    carryChildren(state, child, shift);
+  }
+}
+
+/** A copy of a value with every position moved by `shift` (old objects map to their copies in shift.map). */
+function moveValue(v: NixValue, shift: Shift): NixValue {
+  const seen = shift.map.get(v);
+  if (seen) return seen as NixValue;
+  const range = shift.range(v.range);
+  let out: NixValue;
+  switch (v.kind) {
+    case 'string':
+      out = { ...v, range, pieces: v.pieces.map((p) => movePiece(p, shift)) };
+      break;
+    case 'list':
+      out = { ...v, range, items: v.items.map((i) => moveValue(i, shift)) };
+      break;
+    case 'attrs': {
+      const entries = new Map<string, AttrEntry>();
+      for (const [k, e] of v.entries) {
+        const moved: AttrEntry = { name: e.name, keyRange: shift.range(e.keyRange), value: moveValue(e.value, shift) };
+        if (e.binding) moved.binding = { start: e.binding.start + shift.delta, end: e.binding.end + shift.delta };
+        entries.set(k, moved);
+      }
+      out = { ...v, range, entries };
+      break;
+    }
+    case 'function':
+      out = { ...v, range, body: moveValue(v.body, shift) };
+      break;
+    default:
+      out = { ...v, range };
+  }
+  shift.map.set(v, out);
+  return out;
+}
+
+function movePiece(p: StringPiece, shift: Shift): StringPiece {
+  if (p.kind === 'interpolation') {
+    return { ...p, range: shift.range(p.range), start: p.start + shift.delta, end: p.end + shift.delta };
+  }
+  const old = p;
+  let cached: number[] | undefined;
+  const piece = { kind: 'text' as const, text: p.text } as { kind: 'text'; text: string; offsets: number[] };
+  Object.defineProperty(piece, 'offsets', {
+    enumerable: true,
+    get(): number[] {
+      cached ??= old.offsets.map((o) => o + shift.delta);
+      return cached;
+    },
+  });
+  return piece;
 }
 
 function readNode(node: Node, uri: string, text: string): NixValue {
@@ -185,9 +372,11 @@ function readAttrs(node: Node, uri: string, text: string): AttrsValue {
   };
   const bindings = node.namedChildren.find((c) => c?.type === 'binding_set');
   if (!bindings) return attrs;
+  // Attrsets this read may change; any other (a value read before, possibly kept in a reuse cache) is copied first.
+  const owned = new WeakSet<AttrsValue>([attrs]);
   for (const b of bindings.namedChildren) {
     if (!b) continue;
-    if (b.type === 'binding') addBinding(attrs, b, uri, text);
+    if (b.type === 'binding') addBinding(attrs, b, uri, text, owned);
     else if (b.type === 'inherit' || b.type === 'inherit_from') addInherit(attrs, b, uri, text);
   }
   return attrs;
@@ -226,7 +415,15 @@ export function readValueReporting(node: Node, uri: string, text: string): { val
   }
 }
 
-function addBinding(target: AttrsValue, binding: Node, uri: string, text: string): void {
+function ownedCopy(parent: AttrsValue, entry: AttrEntry, value: AttrsValue, owned: WeakSet<AttrsValue>): AttrsValue {
+  if (owned.has(value)) return value;
+  const copy: AttrsValue = { ...value, entries: new Map(value.entries) };
+  owned.add(copy);
+  parent.entries.set(entry.name, { ...entry, value: copy });
+  return copy;
+}
+
+function addBinding(target: AttrsValue, binding: Node, uri: string, text: string, owned: WeakSet<AttrsValue>): void {
   const path = binding.childForFieldName('attrpath');
   const expr = binding.childForFieldName('expression');
   if (!path) return;
@@ -245,7 +442,7 @@ function addBinding(target: AttrsValue, binding: Node, uri: string, text: string
     if (last) {
       const value = expr ? readValue(expr, uri, text) : opaque(binding, uri, text, 'error');
       if (existing && existing.value.kind === 'attrs' && value.kind === 'attrs') {
-        mergeInto(existing.value, value, names.join('.'));
+        mergeInto(ownedCopy(current, existing, existing.value, owned), value, names.join('.'), owned);
       } else if (!existing) {
         current.entries.set(name, { name, keyRange: rangeOfNode(seg), value, binding: { start: binding.startIndex, end: binding.endIndex } });
       } else {
@@ -259,25 +456,27 @@ function addBinding(target: AttrsValue, binding: Node, uri: string, text: string
         duplicateSink?.push({ range: rangeOfNode(seg), name: names.join('.') });
         return;
       }
-      current = existing.value;
+      current = ownedCopy(current, existing, existing.value, owned);
     } else {
       const implicit: AttrsValue = {
         kind: 'attrs', uri, range: rangeOfNode(binding), entries: new Map(), dynamicKeys: false, implicit: true,
       };
       current.entries.set(name, { name, keyRange: rangeOfNode(seg), value: implicit });
+      owned.add(implicit);
       current = implicit;
     }
   }
 }
 
 /** Two attrset literals for one attribute merge (Nix allows it); a leaf defined in both is a duplicate. */
-function mergeInto(target: AttrsValue, source: AttrsValue, prefix: string): void {
+function mergeInto(target: AttrsValue, source: AttrsValue, prefix: string, owned: WeakSet<AttrsValue>): void {
   target.dynamicKeys ||= source.dynamicKeys;
   for (const [k, e] of source.entries) {
     const existing = target.entries.get(k);
     if (!existing) target.entries.set(k, e);
-    else if (existing.value.kind === 'attrs' && e.value.kind === 'attrs') mergeInto(existing.value, e.value, `${prefix}.${k}`);
-    else duplicateSink?.push({ range: e.keyRange, name: `${prefix}.${k}` });
+    else if (existing.value.kind === 'attrs' && e.value.kind === 'attrs') {
+      mergeInto(ownedCopy(target, existing, existing.value, owned), e.value, `${prefix}.${k}`, owned);
+    } else duplicateSink?.push({ range: e.keyRange, name: `${prefix}.${k}` });
   }
 }
 

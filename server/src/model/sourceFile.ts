@@ -1,7 +1,7 @@
 // A file of the clan, read once into a syntax tree (Nix) or a JSON tree (inventory.json) and a value.
 import { parseTree as parseJsonTree, Node as JsonNode, ParseError, printParseErrorCode } from 'jsonc-parser';
-import { MAX_NIX_SOURCE_LENGTH, parseNix, tooLargeToParse, Tree } from '../parsing/parser';
-import { AttrsValue, DuplicateAttr, NixValue, readValueReporting } from './nixValue';
+import { isDerivedFrom, MAX_NIX_SOURCE_LENGTH, parseNix, tooLargeToParse, Tree } from '../parsing/parser';
+import { AttrsValue, DuplicateAttr, NixValue, ReadCache, readValueIncremental, readValueReporting } from './nixValue';
 import { LineIndex, Range } from './range';
 
 export type FileKind = 'clan' | 'machine' | 'inventory-json';
@@ -22,9 +22,15 @@ export interface SourceFile {
   syntaxProblems: SyntaxProblem[];
   /** For machine files: the machine's name (its directory under machines/). */
   machine?: string;
+  /** Values by syntax node, for reading the next version of an open document (not for files read from disk). */
+  readCache?: ReadCache;
 }
 
-export function readNixSource(uri: string, kind: FileKind, text: string, tree?: Tree, machine?: string): SourceFile {
+/**
+ * Reads a Nix file. With the editor's `tree` and the previous read of the same document (`prev`), the values of
+ * subtrees the edit did not touch are reused (see nixValue.readValueIncremental).
+ */
+export function readNixSource(uri: string, kind: FileKind, text: string, tree?: Tree, machine?: string, prev?: SourceFile): SourceFile {
   const lines = new LineIndex(text);
   if (tooLargeToParse(text)) {
     const file: SourceFile = {
@@ -36,7 +42,9 @@ export function readNixSource(uri: string, kind: FileKind, text: string, tree?: 
   }
   const t = tree ?? parseNix(text);
   const expr = t.rootNode.namedChildren.find((c) => c !== null && c.type !== 'comment') ?? null;
-  const read = expr ? readValueReporting(expr, uri, text) : undefined;
+  const reusable = tree && prev?.readCache && prev.tree && isDerivedFrom(tree, prev.tree) ? prev.readCache : undefined;
+  const incremental = expr && tree ? readValueIncremental(expr, uri, text, lines, reusable) : undefined;
+  const read = incremental ?? (expr ? readValueReporting(expr, uri, text) : undefined);
   const duplicates: DuplicateAttr[] = read?.duplicates ?? [];
   const root: NixValue = read?.value ?? { kind: 'opaque', reason: 'empty', text: '', uri, range: lines.rangeOf(0, 0) };
   const problems = syntaxProblems(t, lines);
@@ -48,6 +56,7 @@ export function readNixSource(uri: string, kind: FileKind, text: string, tree?: 
     problems.push({ range: lines.rangeOf(text.length, text.length), message: 'syntax error: the file holds no Nix expression' });
   }
   const file: SourceFile = { uri, kind, text, lines, root, tree: t, syntaxProblems: problems };
+  if (incremental) file.readCache = incremental.cache;
   if (machine !== undefined) file.machine = machine;
   return file;
 }

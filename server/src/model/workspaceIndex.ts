@@ -352,7 +352,7 @@ export class WorkspaceIndex {
     const hit = this.cache.get(e.uri);
     if (hit && hit.kind === 'clan' && hit.text === doc.text && (!doc.tree || hit.tree === doc.tree)) e.source = hit;
     else {
-      e.source = readNixSource(e.uri, 'clan', doc.text, doc.tree);
+      e.source = readNixSource(e.uri, 'clan', doc.text, doc.tree, undefined, hit);
       this.cache.set(e.uri, e.source);
     }
     return e.source;

@@ -60,10 +60,19 @@ export function tooLargeToParse(text: string): boolean {
 }
 
 /** Parses Nix. With `old` (already edited through `editTree`), tree-sitter reuses unchanged subtrees. */
+// Which tree an incremental parse started from: node ids are only comparable within one such lineage.
+const derivedFrom = new WeakMap<Tree, Tree>();
+
 export function parseNix(text: string, old?: Tree): Tree {
   const tree = ready().nix.parse(text, old ?? null);
   if (!tree) throw new Error('tree-sitter returned no tree');
+  if (old) derivedFrom.set(tree, old);
   return tree;
+}
+
+/** True when `tree` was parsed incrementally from `old` (unchanged subtrees then keep their node ids). */
+export function isDerivedFrom(tree: Tree, old: Tree): boolean {
+  return derivedFrom.get(tree) === old;
 }
 
 export function parseBash(text: string): Tree {

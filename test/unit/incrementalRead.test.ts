@@ -1,0 +1,69 @@
+// Reading an edited document again reuses the values of unchanged subtrees (moved when the edit was before them).
+// Whatever the edits, the result must equal a fresh read: same values with the same positions and offsets, same
+// syntax problems, same findings.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { analyzeClan } from '../../server/src/analyze';
+import type { NixValue } from '../../server/src/model/nixValue';
+import { readNixSource, SourceFile } from '../../server/src/model/sourceFile';
+import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
+import { generateClan } from '../bench/bench';
+import { mulberry32 } from '../helpers/prng';
+
+/** Every observable part of a value, offsets included (lazy offset arrays are materialised). */
+function dump(v: NixValue): unknown {
+  const base = { kind: v.kind, range: v.range, priority: v.priority ?? null };
+  switch (v.kind) {
+    case 'string':
+      return { ...base, value: v.value ?? null, pieces: v.pieces.map((p) => (p.kind === 'text' ? { t: p.text, o: p.offsets } : { ...p })) };
+    case 'list':
+      return { ...base, items: v.items.map(dump) };
+    case 'attrs':
+      return { ...base, dyn: v.dynamicKeys, implicit: v.implicit, entries: [...v.entries].map(([k, e]) => [k, e.keyRange, e.binding ?? null, dump(e.value)]) };
+    case 'function':
+      return { ...base, body: dump(v.body) };
+    default:
+      return { ...v };
+  }
+}
+
+function findingsOf(file: SourceFile): unknown {
+  const a = analyzeClan({ dir: '/x', clanFile: file, machineFiles: [], machineDirs: [] });
+  return a.findings.map((f) => ({ code: f.code, range: f.range, message: f.message, fixes: f.fixes ?? null }));
+}
+
+const EDITS = ['x', '\n', '', ' ', '"', '{', '}', ';', 'a = 1;', '\n  ', "''", '${x}', '# c\n'];
+
+describe('incremental re-reading of an edited document', () => {
+  before(() => initParsing());
+
+  for (const [name, source] of [
+    ['generated 30-machine clan', () => generateClan(30)],
+    ['demo clan', () => readFileSync(resolve(__dirname, '../../../examples/demo-clan/clan.nix'), 'utf8')],
+    ['two-machines seed', () => readFileSync(join(resolve(__dirname, '../../../test/fixtures/seeds/two-machines'), 'clan.nix'), 'utf8')],
+  ] as const) {
+    it(`equals a fresh read after each of 120 random edits: ${name}`, () => {
+      const rnd = mulberry32(42);
+      let text = source();
+      let tree = parseNix(text);
+      let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+      for (let i = 0; i < 120; i++) {
+        const start = Math.floor(rnd() * (text.length + 1));
+        const end = Math.min(text.length, start + (rnd() < 0.5 ? 0 : Math.floor(rnd() * 6)));
+        const insert = EDITS[Math.floor(rnd() * EDITS.length)]!;
+        text = editTree(tree, text, start, end, insert);
+        const next = parseNix(text, tree);
+        const incremental = readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
+        const fresh = readNixSource('file:///x/clan.nix', 'clan', text);
+        assert.deepEqual(dump(incremental.root), dump(fresh.root), `value after edit ${i} (${JSON.stringify(insert)} at ${start})`);
+        assert.deepEqual(incremental.syntaxProblems, fresh.syntaxProblems, `syntax problems after edit ${i}`);
+        if (i % 10 === 0) assert.deepEqual(findingsOf(incremental), findingsOf(fresh), `findings after edit ${i}`);
+        tree.delete();
+        tree = next;
+        file = incremental;
+      }
+    });
+  }
+});
