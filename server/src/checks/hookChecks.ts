@@ -24,7 +24,81 @@ function hookInputs(model: ClanModel): HookStateInput[] {
 }
 
 export function checkHooks(model: ClanModel): Finding[] {
-  return hookInputs(model).flatMap((input) => [...checkUnbalancedHooks(input), ...checkHookPath(input)]);
+  return hookInputs(model).flatMap(hookFindings);
+}
+
+// ---- the hook findings of a state, kept while its hook bindings read the same ----
+//
+// An edit above a state moves its hooks without changing them; analysing their shell again (thousands of hooks in a
+// large clan) was most of the cost of such an edit. The findings are kept with positions relative to the first hook
+// binding and placed again at its new offset. A fix that edits outside the hook bindings (function arguments) is
+// only reused when the text around it is still the same.
+
+interface KeptEdit { start: number; end: number; newText: string; context: string }
+interface KeptFinding {
+  code: Finding['code'];
+  severity: Finding['severity'];
+  message: string;
+  start: number;
+  end: number;
+  fixes?: Array<{ title: string; isPreferred?: boolean; edits: KeptEdit[] }>;
+}
+
+const kept = new Map<string, KeptFinding[]>();
+const MAX_KEPT = 20000;
+const CONTEXT = 24;
+
+function hookFindings(input: HookStateInput): Finding[] {
+  const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
+  const base = Math.min(...bindings.map((b) => b.bindingStart));
+  const key = `${input.uri}\u0000${input.stateName}\u0000${Object.entries(input.hooks)
+    .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
+  const lines = input.lines!;
+  const hit = kept.get(key);
+  if (hit) {
+    const restored = restore(hit, base, input.text, lines, input.uri);
+    if (restored) return restored;
+  }
+  const findings = [...checkUnbalancedHooks(input), ...checkHookPath(input)];
+  if (kept.size >= MAX_KEPT) kept.clear();
+  kept.set(key, findings.map((f) => ({
+    code: f.code, severity: f.severity, message: f.message,
+    start: lines.offsetAt(f.range.start) - base, end: lines.offsetAt(f.range.end) - base,
+    ...(f.fixes ? {
+      fixes: f.fixes.map((x) => ({
+        title: x.title, ...(x.isPreferred ? { isPreferred: true } : {}),
+        edits: x.edits.map((e) => {
+          const start = lines.offsetAt(e.range.start);
+          const end = lines.offsetAt(e.range.end);
+          return { start: start - base, end: end - base, newText: e.newText, context: input.text.slice(Math.max(0, start - CONTEXT), end + CONTEXT) };
+        }),
+      })),
+    } : {}),
+  })));
+  return findings;
+}
+
+function restore(items: KeptFinding[], base: number, text: string, lines: NonNullable<HookStateInput['lines']>, uri: string): Finding[] | undefined {
+  const out: Finding[] = [];
+  for (const k of items) {
+    const f: Finding = { uri, code: k.code, severity: k.severity, message: k.message, range: lines.rangeOf(base + k.start, base + k.end) };
+    if (k.fixes) {
+      const fixes = [];
+      for (const x of k.fixes) {
+        const edits = [];
+        for (const e of x.edits) {
+          const start = base + e.start;
+          const end = base + e.end;
+          if (text.slice(Math.max(0, start - CONTEXT), end + CONTEXT) !== e.context) return undefined;
+          edits.push({ uri, range: lines.rangeOf(start, end), newText: e.newText });
+        }
+        fixes.push({ title: x.title, edits, ...(x.isPreferred ? { isPreferred: true } : {}) });
+      }
+      f.fixes = fixes;
+    }
+    out.push(f);
+  }
+  return out;
 }
 
 export interface ShellcheckRun {
@@ -40,4 +114,9 @@ export async function shellcheckHooks(model: ClanModel, timeoutMs?: number): Pro
   const run: ShellcheckRun = { findings: r.findings };
   if (r.notice) run.notice = r.notice;
   return run;
+}
+
+/** Forget the kept hook findings (tests compare them with a fresh analysis). */
+export function forgetKeptHookFindings(): void {
+  kept.clear();
 }

@@ -1,0 +1,51 @@
+// Hook findings kept across analyses (moved with their hooks) equal a fresh analysis after any edit.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { checkHooks, forgetKeptHookFindings } from '../../server/src/checks/hookChecks';
+import { buildClanModel } from '../../server/src/model/clanModel';
+import { readNixSource } from '../../server/src/model/sourceFile';
+import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
+import { mulberry32 } from '../helpers/prng';
+
+const STATE = (i: number) => `
+    m${i} = { config, ... }: {
+      clan.core.state.s${i} = {
+        folders = [ "/var/lib/s${i}" ];
+        preBackupScript = ''
+          docker pause $(docker ps -q)
+          systemctl stop app${i}.service
+        '';
+        postBackupScript = ''
+          systemctl start app${i}.service
+        '';
+      };
+    };`;
+const CLAN = `{\n  meta.name = "hooks";\n  machines = {${[0, 1, 2, 3, 4, 5].map(STATE).join('')}\n  };\n}\n`;
+const EDITS = ['x', '\n', ' ', '', '# c\n', '"', ';', 'lib, '];
+
+describe('kept hook findings', () => {
+  before(() => initParsing());
+  it('equal a fresh analysis after each of 150 random edits', () => {
+    const rnd = mulberry32(7);
+    let text = CLAN;
+    let tree = parseNix(text);
+    let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+    const analyse = (f: typeof file) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
+    const found = analyse(file);
+    assert.ok(found.some((f) => f.code === 'hook-missing-path' && f.fixes?.some((x) => x.edits.length > 1)), 'a fix that also edits the function arguments');
+    assert.ok(found.some((f) => f.code === 'unbalanced-hook'));
+    for (let i = 0; i < 150; i++) {
+      const start = Math.floor(rnd() * (text.length + 1));
+      const end = Math.min(text.length, start + (rnd() < 0.6 ? 0 : Math.floor(rnd() * 4)));
+      text = editTree(tree, text, start, end, EDITS[Math.floor(rnd() * EDITS.length)]!);
+      const next = parseNix(text, tree);
+      file = readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
+      tree.delete();
+      tree = next;
+      const reused = analyse(file);
+      forgetKeptHookFindings();
+      const fresh = analyse(readNixSource('file:///x/clan.nix', 'clan', text));
+      assert.deepEqual(reused, fresh, `after edit ${i}`);
+    }
+  });
+});
