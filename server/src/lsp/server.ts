@@ -75,7 +75,8 @@ export class ClanLanguageServer {
     });
     c.onDidOpenTextDocument((p) => {
       const doc = this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text);
-      this.schedule(p.textDocument.uri, this.index?.update(doc.uri, doc.text, doc.tree));
+      // Opening is no burst of keystrokes: analyse on the next turn of the event loop, not after the debounce.
+      this.schedule(p.textDocument.uri, this.index?.update(doc.uri, doc.text, doc.tree), 0);
     });
     c.onDidChangeTextDocument((p) => {
       const doc = this.docs.change(p.textDocument.uri, p.textDocument.version, p.contentChanges);
@@ -173,19 +174,19 @@ export class ClanLanguageServer {
   }
 
   /** Analyses the document's clan soon, and the other clans a change concerns (`WorkspaceIndex.update`). */
-  private schedule(uri: string, alsoKeys: string[] = []): void {
+  private schedule(uri: string, alsoKeys: string[] = [], delayMs = this.debounceMs): void {
     const key = this.clanKeyFor(uri);
-    for (const k of new Set([...(key ? [key] : []), ...alsoKeys])) this.scheduleKey(k);
+    for (const k of new Set([...(key ? [key] : []), ...alsoKeys])) this.scheduleKey(k, delayMs);
   }
 
-  private scheduleKey(key: string): void {
+  private scheduleKey(key: string, delayMs = this.debounceMs): void {
     const existing = this.pending.get(key);
     if (existing) clearTimeout(existing);
     // Coalesce bursts of keystrokes into one analysis; the analysis itself is a few milliseconds.
     this.pending.set(key, setTimeout(() => {
       this.pending.delete(key);
       this.analyze(key);
-    }, this.debounceMs));
+    }, delayMs));
   }
 
   private reanalyzeAll(): void {
