@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { Finding, TextEdit } from '../../server/src/findings';
+import type { Finding } from '../../server/src/findings';
 import {
   HOOK_NAMES, HookName, HookStateInput, checkHookPath, checkUnbalancedHooks,
 } from '../../server/src/hooks/hookRules';
@@ -10,6 +10,7 @@ import type { StringValue } from '../../server/src/model/nixValue';
 import { LineIndex } from '../../server/src/model/range';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import type { Node } from '../../server/src/parsing/parser';
+import { applyEdits } from '../helpers/applyEdits';
 
 const URI = 'file:///clan/clan.nix';
 
@@ -31,14 +32,6 @@ function stateInput(text: string, stateName = 'svc'): HookStateInput {
   };
   walk(tree.rootNode);
   return { uri: URI, text, stateName, hooks };
-}
-
-function applyEdits(text: string, edits: TextEdit[]): string {
-  const lines = new LineIndex(text);
-  const sorted = [...edits].sort((a, b) => lines.offsetAt(b.range.start) - lines.offsetAt(a.range.start));
-  let out = text;
-  for (const e of sorted) out = out.slice(0, lines.offsetAt(e.range.start)) + e.newText + out.slice(lines.offsetAt(e.range.end));
-  return out;
 }
 
 /** [line, character, endLine, endCharacter] of a finding, 0-based. */

@@ -4,14 +4,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TextEdit } from '../../server/src/findings';
 import {
   HOOK_NAMES, HookName, HookStateInput, SHELLCHECK_MISSING_MESSAGE, checkShellcheck, resetShellcheckNotice,
 } from '../../server/src/hooks/hookRules';
 import { readValue } from '../../server/src/model/nixValue';
-import { LineIndex } from '../../server/src/model/range';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import type { Node } from '../../server/src/parsing/parser';
+import { applyEdits } from '../helpers/applyEdits';
 
 const URI = 'file:///clan/machines/m/configuration.nix';
 
@@ -30,14 +29,6 @@ function stateInput(text: string): HookStateInput {
   };
   walk(tree.rootNode);
   return { uri: URI, text, stateName: 's', hooks };
-}
-
-function applyEdits(text: string, edits: TextEdit[]): string {
-  const lines = new LineIndex(text);
-  const sorted = [...edits].sort((a, b) => lines.offsetAt(b.range.start) - lines.offsetAt(a.range.start));
-  let out = text;
-  for (const e of sorted) out = out.slice(0, lines.offsetAt(e.range.start)) + e.newText + out.slice(lines.offsetAt(e.range.end));
-  return out;
 }
 
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;

@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CodeAction, CompletionItem, CompletionList, DocumentSymbol, Hover, InlayHint, Location, TextEdit, WorkspaceEdit,
+  CodeAction, CompletionItem, CompletionList, DocumentSymbol, Hover, InlayHint, Location, WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 import { toUri } from '../../server/src/model/loadClan';
 import { LineIndex } from '../../server/src/model/range';
 import { analyzeFiles, writeClan } from '../helpers/clanFixture';
 import { LspTestClient } from '../helpers/lspClient';
+import { applyEdits } from '../helpers/applyEdits';
 
 const CLAN = `{ config, lib, ... }:
 {
@@ -58,14 +59,6 @@ function posOf(text: string, needle: string, delta = 0) {
   const i = text.indexOf(needle);
   assert.ok(i >= 0, `fixture lacks ${needle}`);
   return new LineIndex(text).positionAt(i + delta);
-}
-
-function applyEdits(text: string, edits: TextEdit[]): string {
-  const lines = new LineIndex(text);
-  const sorted = [...edits].sort((a, b) => lines.offsetAt(b.range.start) - lines.offsetAt(a.range.start));
-  let out = text;
-  for (const e of sorted) out = out.slice(0, lines.offsetAt(e.range.start)) + e.newText + out.slice(lines.offsetAt(e.range.end));
-  return out;
 }
 
 function nixParses(text: string): boolean {
