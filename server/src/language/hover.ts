@@ -8,7 +8,7 @@ import { findRole, machinesWithTag, roleMembers } from '../model/clanModel';
 import { readValue } from '../model/nixValue';
 import { rangeOfNode, Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
-import { buildJobsModel } from '../lsp/jobs';
+import { machineSummary } from '../lsp/jobs';
 import { anchorsOf, instanceOfPath, isBorgPath } from './context';
 import { cursorContext } from './cursor';
 import { formatOptionDoc, lookupOption } from './optionDocs';
@@ -63,7 +63,7 @@ export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, opt
     || (fullPath.length === 2 && fullPath[0] === 'machines')
     || (fullPath.length === 7 && fullPath[3] === 'roles' && fullPath[5] === 'machines');
   if (machineKey && model.machines.has(name)) {
-    const summary = buildJobsModel(analysis).machines.find((m) => m.name === name)!;
+    const summary = machineSummary(analysis, model.machines.get(name)!);
     const jobs = summary.jobs.map((j) => `- \`${j.unit}\` → \`${j.repo ?? '(computed)'}\` at \`${j.startAt ?? '(computed)'}\``);
     parts.push(`**machine** \`${name}\`${summary.tags.length ? ` — tags: ${summary.tags.map((t) => `\`${t}\``).join(', ')}` : ''}`
       + `${summary.roles.length ? `\n\nRoles: ${summary.roles.join(', ')}` : ''}`

@@ -3,7 +3,7 @@
 import type { Analysis } from '../analyze';
 import { ClanModel, findRole, Machine, roleMembers } from '../model/clanModel';
 import { asAttrs, NixValue } from '../model/nixValue';
-import { containsPosition, Range } from '../model/range';
+import { containsPosition } from '../model/range';
 import { layersForMember } from '../model/settingsLayers';
 import type { BackupJob, JobsModel, MachineSummary, StateSummary } from './protocol';
 
@@ -14,29 +14,30 @@ const HOOKS = ['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postR
 export type NextRun = (startAt: string) => string | undefined;
 
 export function buildJobsModel(analysis: Analysis, nextRun: NextRun = () => undefined): JobsModel {
+  const machines = [...analysis.model.machines.values()].sort((a, b) => a.name.localeCompare(b.name))
+    .map((m) => machineSummary(analysis, m, nextRun));
+  return { clanDir: analysis.model.dir, machines };
+}
+
+/** One machine of the jobs model (hover asks for a single one). */
+export function machineSummary(analysis: Analysis, m: Machine, nextRun: NextRun = () => undefined): MachineSummary {
   const { model, findings } = analysis;
-  const machines: MachineSummary[] = [];
-  for (const m of [...model.machines.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-    const decl = m.decls.find((d) => d.source !== 'directory') ?? m.decls[0];
-    const areas: Array<{ uri: string; range?: Range }> = [
-      ...m.configs.map((c) => ({ uri: c.uri, range: c.range })),
-      ...m.decls.map((d) => ({ uri: d.ref.uri, range: d.ref.range })),
-    ];
-    const mine = findings.filter((f) => areas.some((a) => a.uri === f.uri && (!a.range || containsPosition(a.range, f.range.start))));
-    machines.push({
-      name: m.name,
-      tags: [...new Set(m.tags.map((t) => t.name))],
-      machineClass: m.machineClass,
-      uri: decl?.ref.uri ?? '',
-      range: decl?.ref.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-      roles: rolesOf(model, m.name),
-      jobs: jobsOf(model, m, nextRun),
-      states: statesOf(m),
-      errors: mine.filter((f) => f.severity === 'error').length,
-      warnings: mine.filter((f) => f.severity === 'warning').length,
-    });
-  }
-  return { clanDir: model.dir, machines };
+  const decl = m.decls.find((d) => d.source !== 'directory') ?? m.decls[0];
+  // The machine's diagnostics: those inside its modules or at its declarations.
+  const areas = [...m.configs.map((c) => ({ uri: c.uri, range: c.range })), ...m.decls.map((d) => d.ref)];
+  const mine = findings.filter((f) => areas.some((a) => a.uri === f.uri && containsPosition(a.range, f.range.start)));
+  return {
+    name: m.name,
+    tags: [...new Set(m.tags.map((t) => t.name))],
+    machineClass: m.machineClass,
+    uri: decl?.ref.uri ?? '',
+    range: decl?.ref.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    roles: rolesOf(model, m.name),
+    jobs: jobsOf(model, m, nextRun),
+    states: statesOf(m),
+    errors: mine.filter((f) => f.severity === 'error').length,
+    warnings: mine.filter((f) => f.severity === 'warning').length,
+  };
 }
 
 function rolesOf(model: ClanModel, machine: string): string[] {
