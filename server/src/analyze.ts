@@ -4,6 +4,7 @@ import { shellcheckHooks } from './checks/hookChecks';
 import type { Finding } from './findings';
 import { buildClanModel, ClanModel, ClanSources } from './model/clanModel';
 import { comparePositions } from './model/range';
+import { compareStrings } from './util/compare';
 
 export interface AnalysisOptions {
   /** Rule codes to leave out (the `clanBackups.diagnostics.disabled` setting). */
@@ -34,8 +35,8 @@ export function analyzeClan(sources: ClanSources, options: AnalysisOptions = {})
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
-  return findings.sort((a, b) => a.uri.localeCompare(b.uri) || comparePositions(a.range.start, b.range.start)
-    || a.code.localeCompare(b.code));
+  return findings.sort((a, b) => compareStrings(a.uri, b.uri) || comparePositions(a.range.start, b.range.start)
+    || compareStrings(a.code, b.code));
 }
 
 /** ShellCheck findings for the hooks of an analysed clan (`hook-shell`); empty when disabled or not installed. */

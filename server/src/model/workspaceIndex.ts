@@ -25,6 +25,7 @@ import { asAttrs } from './nixValue';
 import type { Overlay, SourceCache } from './loadClan';
 import { toPath, toUri } from './loadClan';
 import { readJsonSource, readNixSource, SourceFile } from './sourceFile';
+import { compareStrings } from '../util/compare';
 
 export interface IndexedClan {
   /** Stable name of the clan: its directory (with `#2`, `#3`… when one directory holds several clans). */
@@ -198,7 +199,7 @@ export class WorkspaceIndex {
   private build(): BuiltClan[] {
     if (this.built) return this.built;
     const defs: Array<ClanDefinition & { path: string }> = [];
-    for (const e of [...this.entries.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+    for (const e of [...this.entries.values()].sort((a, b) => compareStrings(a.path, b.path))) {
       for (const d of this.defsOf(e)) defs.push({ ...d, path: e.path });
     }
     this.built = this.buildFrom(defs, []);
@@ -245,7 +246,7 @@ export class WorkspaceIndex {
     }
     for (const [dir, list] of groups) out.push(this.buildClan(keyed(dir), dir, list, extra));
     // Shallow files first: a clan.nix importing another clan-shaped file owns it.
-    const files = defs.filter((x) => x.kind === 'file').sort((a, b) => depth(a.path) - depth(b.path) || a.path.localeCompare(b.path));
+    const files = defs.filter((x) => x.kind === 'file').sort((a, b) => depth(a.path) - depth(b.path) || compareStrings(a.path, b.path));
     for (const d of files) {
       if (out.some((c) => c.files.has(d.path))) continue;
       const dir = dirname(d.path);
