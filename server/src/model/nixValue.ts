@@ -2,7 +2,7 @@
 // ranges; anything whose value depends on evaluation (variables, calls, `//`, `++`, interpolations) becomes `opaque`,
 // and rules must treat opaque as "unknown", never as "absent" or "wrong".
 import type { Node } from '../parsing/parser';
-import { LineIndex, Range, rangeOfNode } from './range';
+import { Position, Range, rangeOfNode } from './range';
 
 export type Priority = 'force' | 'default' | 'override';
 
@@ -112,14 +112,11 @@ export interface ReadCacheEntry {
 
 export interface ReadCache {
   entries: Map<number, ReadCacheEntry>;
-  /** Line index of the text the entries were read from (to move old positions). */
-  lines: LineIndex;
 }
 
 interface ReuseState {
   prev: ReadCache | undefined;
   next: Map<number, ReadCacheEntry>;
-  lines: LineIndex;
   /** For each cached node being read, the ids of the cached nodes read inside it so far. */
   open: number[][];
 }
@@ -133,13 +130,13 @@ let reuse: ReuseState | undefined;
  * readValueReporting for a document read before: `prev` is the cache of the previous read, valid only when the
  * tree was parsed incrementally from that read's tree (see parser.isDerivedFrom). Returns the cache for the next read.
  */
-export function readValueIncremental(node: Node, uri: string, text: string, lines: LineIndex, prev: ReadCache | undefined):
+export function readValueIncremental(node: Node, uri: string, text: string, prev: ReadCache | undefined):
   { value: NixValue; duplicates: DuplicateAttr[]; cache: ReadCache } {
   const previous = reuse;
-  reuse = { prev, next: new Map(), lines, open: [] };
+  reuse = { prev, next: new Map(), open: [] };
   try {
     const { value, duplicates } = readValueReporting(node, uri, text);
-    return { value, duplicates, cache: { entries: reuse.next, lines } };
+    return { value, duplicates, cache: { entries: reuse.next } };
   } finally {
     reuse = previous;
   }
@@ -159,7 +156,7 @@ function readReusing(state: ReuseState, node: Node, uri: string, text: string): 
       duplicateSink?.push(...old.duplicates);
       return old.value;
     }
-    const shift = makeShift(state, old.start, start);
+    const shift = makeShift(old, start, row, column);
     const moved = carry(state, id, old, shift);
     duplicateSink?.push(...old.duplicates.map((d) => ({ ...d, range: shift.range(d.range) })));
     return moved;
@@ -183,29 +180,45 @@ function readReusing(state: ReuseState, node: Node, uri: string, text: string): 
 
 interface Shift {
   delta: number;
+  position(p: Position): Position;
   range(r: Range): Range;
   map: Map<object, object>;
 }
 
-function makeShift(state: ReuseState, oldStart: number, newStart: number): Shift {
-  const delta = newStart - oldStart;
-  const oldLines = state.prev!.lines;
-  const pos = (p: Range['start']) => state.lines.positionAt(oldLines.offsetAt(p) + delta);
-  return { delta, range: (r) => ({ start: pos(r.start), end: pos(r.end) }), map: new Map() };
+/**
+ * How positions inside a reused subtree move: its text is unchanged, so every line after its first keeps its
+ * characters and moves by whole lines, and only its first line also moves sideways. Unmoved positions and ranges are
+ * shared with the previous read instead of copied.
+ */
+function makeShift(old: ReadCacheEntry, start: number, line: number, character: number): Shift {
+  const delta = start - old.start;
+  const lineDelta = line - old.line;
+  const charDelta = character - old.character;
+  const firstLine = old.line;
+  const position = (p: Position): Position => {
+    const dc = p.line === firstLine ? charDelta : 0;
+    return lineDelta || dc ? { line: p.line + lineDelta, character: p.character + dc } : p;
+  };
+  const range = (r: Range): Range => {
+    const s = position(r.start);
+    const e = position(r.end);
+    return s === r.start && e === r.end ? r : { start: s, end: e };
+  };
+  return { delta, position, range, map: new Map() };
 }
 
 /** Puts a reused entry (and the cached entries inside it) into the next cache; returns its (moved) value. */
 function carry(state: ReuseState, id: number, entry: ReadCacheEntry, shift: Shift | undefined): NixValue {
   const value = shift ? moveValue(entry.value, shift) : entry.value;
-  state.next.set(id, movedEntry(state, entry, value, shift));
+  state.next.set(id, movedEntry(entry, value, shift));
   carryChildren(state, entry, shift);
   return value;
 }
 
-function movedEntry(state: ReuseState, entry: ReadCacheEntry, value: NixValue, shift: Shift | undefined): ReadCacheEntry {
+function movedEntry(entry: ReadCacheEntry, value: NixValue, shift: Shift | undefined): ReadCacheEntry {
   if (!shift) return entry;
   const start = entry.start + shift.delta;
-  const at = state.lines.positionAt(start);
+  const at = shift.position({ line: entry.line, character: entry.character });
   return {
     ...entry, start, line: at.line, character: at.character, value,
     duplicates: entry.duplicates.map((d) => ({ ...d, range: shift.range(d.range) })),
@@ -220,7 +233,7 @@ function carryChildren(state: ReuseState, entry: ReadCacheEntry, shift: Shift | 
     // outer one does not hold as such (wrapped in mkForce, merged away) is not carried: a miss, never a wrong hit.
     const value = shift ? (shift.map.get(child.value) as NixValue | undefined) : child.value;
     if (!value) continue;
-    state.next.set(childId, movedEntry(state, child, value, shift));
+    state.next.set(childId, movedEntry(child, value, shift));
     carryChildren(state, child, shift);
   }
 }

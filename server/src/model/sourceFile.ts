@@ -43,7 +43,7 @@ export function readNixSource(uri: string, kind: FileKind, text: string, tree?: 
   const t = tree ?? parseNix(text);
   const expr = t.rootNode.namedChildren.find((c) => c !== null && c.type !== 'comment') ?? null;
   const reusable = tree && prev?.readCache && prev.tree && isDerivedFrom(tree, prev.tree) ? prev.readCache : undefined;
-  const incremental = expr && tree ? readValueIncremental(expr, uri, text, lines, reusable) : undefined;
+  const incremental = expr && tree ? readValueIncremental(expr, uri, text, reusable) : undefined;
   const read = incremental ?? (expr ? readValueReporting(expr, uri, text) : undefined);
   const duplicates: DuplicateAttr[] = read?.duplicates ?? [];
   const root: NixValue = read?.value ?? { kind: 'opaque', reason: 'empty', text: '', uri, range: lines.rangeOf(0, 0) };
