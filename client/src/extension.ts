@@ -24,6 +24,10 @@ export interface ClanBackupsApi {
   restoreBackup(args: CommandArgs): Promise<CommandOutcome>;
   /** Replaces the modal restore confirmation (tests cannot click a modal); returns the previous handler. */
   setRestoreConfirmation(confirm: (plan: RestorePlan) => Promise<boolean>): (plan: RestorePlan) => Promise<boolean>;
+  /** Replaces how a server crash is told to the user (tests count the messages); returns the previous handler. */
+  setCrashNotifier(notify: (message: string) => void): (message: string) => void;
+  /** The language client's state: 'starting' and 'running' while a server process is (being) started. */
+  serverState(): 'stopped' | 'starting' | 'running';
   /** The validated settings. */
   getSettings(): Settings;
   readonly commandIds: typeof COMMAND_IDS;
@@ -116,6 +120,12 @@ export function activate(context: vscode.ExtensionContext): ClanBackupsApi {
       commands.confirmRestore = confirm;
       return previous;
     },
+    setCrashNotifier: (notify) => {
+      const previous = manager.crashNotifier;
+      manager.crashNotifier = notify;
+      return previous;
+    },
+    serverState: () => manager.state,
     getSettings,
     commandIds: COMMAND_IDS,
   };

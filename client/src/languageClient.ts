@@ -76,6 +76,10 @@ export class ClientManager implements vscode.Disposable {
   private readonly rawDiagnostics = new Map<string, vscode.Diagnostic[]>();
   private readonly statusItem: vscode.StatusBarItem;
   private readonly crashPolicy = new CrashPolicy();
+  /** Tells the user about a crash; replaceable so the end-to-end suite can count the messages a crash loop shows. */
+  crashNotifier: (message: string) => void = (message) => {
+    void vscode.window.showWarningMessage(message, 'Show Output').then((c) => (c ? this.output.show(true) : undefined));
+  };
   private readyResolve!: () => void;
   /** Resolves once the server has started the first time. */
   readonly ready: Promise<void> = new Promise<void>((resolve) => (this.readyResolve = resolve));
@@ -95,6 +99,11 @@ export class ClientManager implements vscode.Disposable {
 
   get isRunning(): boolean {
     return this.client?.state === State.Running;
+  }
+
+  get state(): 'stopped' | 'starting' | 'running' {
+    const state = this.client?.state;
+    return state === State.Running ? 'running' : state === State.Starting ? 'starting' : 'stopped';
   }
 
   /** Starts the server if it is not running; concurrent callers share one start. */
@@ -123,9 +132,7 @@ export class ClientManager implements vscode.Disposable {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {
           const d = this.crashPolicy.onClosed();
-          if (d.message) {
-            void vscode.window.showWarningMessage(d.message, 'Show Output').then((c) => (c ? this.output.show(true) : undefined));
-          }
+          if (d.message) this.crashNotifier(d.message);
           return { action: d.restart ? CloseAction.Restart : CloseAction.DoNotRestart, handled: true };
         },
       },

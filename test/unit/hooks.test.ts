@@ -199,6 +199,19 @@ describe('hooks: shell script view of a Nix string', () => {
     assert.deepEqual(names, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u']);
     assert.deepEqual([...script(text).functions], ['fn']);
     assert.equal(script(text).commands.find((c) => c.name === 's')!.inFunction, true);
+    assert.deepEqual(script(text).commands.filter((c) => c.inFunction).map((c) => c.name), ['s']);
+  });
+
+  it('sees a PATH assignment inside a command substitution, but not the prefix of a command', () => {
+    const sub = script(`{ preBackupScript = ''
+  echo "$(PATH=/opt/bin; systemctl stop x)"
+''; }`);
+    assert.equal(sub.pathSettings.filter((p) => p.kind === 'assignment').length, 1);
+    const prefix = script(`{ preBackupScript = ''
+  PATH=/opt/bin systemctl stop x
+''; }`);
+    assert.equal(prefix.pathSettings.filter((p) => p.kind === 'assignment').length, 0);
+    assert.equal(prefix.commands[0]!.pathOverride, true);
   });
 
   it('turns interpolations into opaque placeholder words and maps them back', () => {

@@ -38,7 +38,7 @@ function run() {
   if (process.env.CLAN_E2E_GREP) mocha.grep(process.env.CLAN_E2E_GREP);
 
   // Run order matters a little: read-only checks first, then the quick fix (edits clan.nix), then the commands.
-  const order = ['activation', 'diagnostics', 'language', 'tree', 'commands', 'quickfix'];
+  const order = ['activation', 'diagnostics', 'language', 'tree', 'commands', 'quickfix', 'crash'];
   const files = fs
     .readdirSync(__dirname)
     .filter((f) => f.endsWith('.test.js'))
