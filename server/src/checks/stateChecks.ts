@@ -65,6 +65,7 @@ function checkState(s: State, out: Finding[]): void {
 }
 
 function normalizeFolder(f: string): string {
+  if (!f.includes('//') && (f.length < 2 || !f.endsWith('/'))) return f;
   return f.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
 }
 
@@ -77,6 +78,8 @@ function literalFolders(s: State): Array<{ folder: string; value: NixValue }> {
 
 /** A folder inside another state's folder on the same machine is archived twice and restored twice. */
 function checkFolderOverlaps(m: Machine, out: Finding[]): void {
+  // Only folders of two different states can overlap.
+  if (m.states.length < 2) return;
   const all = m.states.flatMap((s) => literalFolders(s).map((f) => ({ ...f, state: s.name })));
   for (const a of all) {
     const parent = all.find((b) => b.state !== a.state && b.folder !== a.folder
