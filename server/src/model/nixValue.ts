@@ -82,10 +82,13 @@ export function readValue(node: Node, uri: string, text: string): NixValue {
   if (readDepth >= MAX_READ_DEPTH) return opaque(node, uri, text, 'too-deep');
   readDepth++;
   try {
-    if (reuse && CACHEABLE.has(node.type) && node.endIndex - node.startIndex >= MIN_CACHED_LENGTH) {
-      return readReusing(reuse, node, uri, text);
+    // Every property of a web-tree-sitter node but its id, start and start position is a call into WebAssembly:
+    // the type is looked up once here and handed on.
+    const type = node.type;
+    if (reuse && CACHEABLE.has(type) && node.endIndex - node.startIndex >= MIN_CACHED_LENGTH) {
+      return readReusing(reuse, node, type, uri, text);
     }
-    return readNode(node, uri, text);
+    return readNode(node, type, uri, text);
   } finally {
     readDepth--;
   }
@@ -142,14 +145,14 @@ export function readValueIncremental(node: Node, uri: string, text: string, prev
   }
 }
 
-function readReusing(state: ReuseState, node: Node, uri: string, text: string): NixValue {
+function readReusing(state: ReuseState, node: Node, type: string, uri: string, text: string): NixValue {
   const id = node.id;
   const start = node.startIndex;
   const length = node.endIndex - start;
   const { row, column } = node.startPosition;
   const parentOpen = state.open[state.open.length - 1];
   const old = state.prev?.entries.get(id);
-  if (old && old.length === length && old.type === node.type) {
+  if (old && old.length === length && old.type === type) {
     parentOpen?.push(id);
     if (old.start === start && old.line === row && old.character === column) {
       carry(state, id, old, undefined);
@@ -166,12 +169,12 @@ function readReusing(state: ReuseState, node: Node, uri: string, text: string): 
   let value: NixValue;
   let children: number[];
   try {
-    value = readNode(node, uri, text);
+    value = readNode(node, type, uri, text);
   } finally {
     children = state.open.pop()!;
   }
   state.next.set(id, {
-    type: node.type, start, length, line: row, character: column, value,
+    type, start, length, line: row, character: column, value,
     duplicates: duplicateSink ? duplicateSink.slice(mark) : [], children,
   });
   parentOpen?.push(id);
@@ -288,31 +291,31 @@ function movePiece(p: StringPiece, shift: Shift): StringPiece {
   return piece;
 }
 
-function readNode(node: Node, uri: string, text: string): NixValue {
+function readNode(node: Node, type: string, uri: string, text: string): NixValue {
   const range = rangeOfNode(node);
-  switch (node.type) {
+  switch (type) {
     case 'parenthesized_expression': {
       const inner = node.namedChildren.find((c) => c && c.type !== 'comment');
-      return inner ? readValue(inner, uri, text) : opaque(node, uri, text, 'error');
+      return inner ? readValue(inner, uri, text) : opaqueAt(node, uri, range, 'error');
     }
     case 'string_expression':
     case 'indented_string_expression':
-      return readString(node, uri, text);
+      return readString(node, type, uri, text, range);
     case 'integer_expression':
-      return { kind: 'int', value: Number(node.text), uri, range };
+      return { kind: 'int', value: Number(nodeText(node, text)), uri, range };
     case 'float_expression':
-      return { kind: 'float', value: Number(node.text), uri, range };
+      return { kind: 'float', value: Number(nodeText(node, text)), uri, range };
     case 'variable_expression': {
-      const name = node.text;
+      const name = nodeText(node, text);
       if (name === 'true' || name === 'false') return { kind: 'bool', value: name === 'true', uri, range };
       if (name === 'null') return { kind: 'null', uri, range };
-      return opaque(node, uri, text, 'variable');
+      return opaqueAt(node, uri, range, 'variable');
     }
     case 'path_expression':
     case 'hpath_expression':
     case 'spath_expression':
-      if (node.namedChildren.some((c) => c?.type === 'interpolation')) return opaque(node, uri, text, 'interpolation');
-      return { kind: 'path', text: node.text, uri, range };
+      if (node.namedChildren.some((c) => c?.type === 'interpolation')) return opaqueAt(node, uri, range, 'interpolation');
+      return { kind: 'path', text: nodeText(node, text), uri, range };
     case 'list_expression':
       return {
         kind: 'list', uri, range,
@@ -320,35 +323,35 @@ function readNode(node: Node, uri: string, text: string): NixValue {
       };
     case 'attrset_expression':
     case 'rec_attrset_expression':
-      return readAttrs(node, uri, text);
+      return readAttrs(node, uri, text, range);
     case 'function_expression': {
       const body = node.childForFieldName('body');
-      return { kind: 'function', uri, range, body: body ? readValue(body, uri, text) : opaque(node, uri, text, 'error') };
+      return { kind: 'function', uri, range, body: body ? readValue(body, uri, text) : opaqueAt(node, uri, range, 'error') };
     }
     case 'let_expression': {
       // The bindings are not resolved, but Nix rejects duplicates among them while parsing: look for those.
-      if (duplicateSink) readAttrs(node, uri, text);
+      if (duplicateSink) readAttrs(node, uri, text, range);
       const body = node.childForFieldName('body');
-      return body ? readValue(body, uri, text) : opaque(node, uri, text, 'error');
+      return body ? readValue(body, uri, text) : opaqueAt(node, uri, range, 'error');
     }
     case 'with_expression':
     case 'assert_expression': {
       // Bindings introduced here are not resolved: the body is read as it is, and variables in it stay opaque.
       const body = node.childForFieldName('body');
-      return body ? readValue(body, uri, text) : opaque(node, uri, text, 'error');
+      return body ? readValue(body, uri, text) : opaqueAt(node, uri, range, 'error');
     }
     case 'apply_expression':
       return readApply(node, uri, text);
     case 'if_expression':
-      return opaque(node, uri, text, 'conditional');
+      return opaqueAt(node, uri, range, 'conditional');
     case 'binary_expression':
     case 'unary_expression':
-      return opaque(node, uri, text, 'operator');
+      return opaqueAt(node, uri, range, 'operator');
     case 'select_expression':
     case 'has_attr_expression':
-      return opaque(node, uri, text, 'select');
+      return opaqueAt(node, uri, range, 'select');
     default:
-      return opaque(node, uri, text, node.type === 'ERROR' ? 'error' : node.type);
+      return opaqueAt(node, uri, range, type === 'ERROR' ? 'error' : type);
   }
 }
 
@@ -358,6 +361,15 @@ function isNode(n: Node | null): n is Node {
 
 function opaque(node: Node, uri: string, _text: string, reason: string): OpaqueValue {
   return { kind: 'opaque', reason, text: node.text, uri, range: rangeOfNode(node) };
+}
+
+function opaqueAt(node: Node, uri: string, range: Range, reason: string): OpaqueValue {
+  return { kind: 'opaque', reason, text: node.text, uri, range };
+}
+
+/** A node's source text from the document (tree-sitter's indices are UTF-16 offsets into it). */
+function nodeText(node: Node, text: string): string {
+  return text.slice(node.startIndex, node.endIndex);
 }
 
 /** `lib.mkForce x` and friends keep x's value and remember the priority; every other call is opaque. */
@@ -379,9 +391,9 @@ function readApply(node: Node, uri: string, text: string): NixValue {
   return opaque(node, uri, text, 'call');
 }
 
-function readAttrs(node: Node, uri: string, text: string): AttrsValue {
+function readAttrs(node: Node, uri: string, text: string, range: Range): AttrsValue {
   const attrs: AttrsValue = {
-    kind: 'attrs', uri, range: rangeOfNode(node), entries: new Map(), dynamicKeys: false, implicit: false,
+    kind: 'attrs', uri, range, entries: new Map(), dynamicKeys: false, implicit: false,
   };
   const bindings = node.namedChildren.find((c) => c?.type === 'binding_set');
   if (!bindings) return attrs;
@@ -561,8 +573,8 @@ function lazyTextPiece(text: string, runs: Array<[number, number, number, number
   return piece;
 }
 
-function readString(node: Node, uri: string, text: string): StringValue {
-  const indented = node.type === 'indented_string_expression';
+function readString(node: Node, type: string, uri: string, text: string, range: Range): StringValue {
+  const indented = type === 'indented_string_expression';
   const parts = node.namedChildren.filter(isNode);
   if (!indented && !parts.some((p) => p.type === 'interpolation')) {
     // The common case, a plain "…" literal: no indentation rule, no interpolation.
@@ -579,7 +591,7 @@ function readString(node: Node, uri: string, text: string): StringValue {
         value += decoded;
       }
     }
-    return { kind: 'string', uri, range: rangeOfNode(node), indented, value, pieces: value ? [lazyTextPiece(value, runs)] : [] };
+    return { kind: 'string', uri, range, indented, value, pieces: value ? [lazyTextPiece(value, runs)] : [] };
   }
   // Segments: literal fragments (offsets step through the source), escapes (every decoded character points at the
   // escape) and interpolations. Indentation stripping works on whole segments, not characters.
@@ -616,7 +628,7 @@ function readString(node: Node, uri: string, text: string): StringValue {
   }
   flush();
   const literal = pieces.every((p) => p.kind === 'text');
-  return { kind: 'string', uri, range: rangeOfNode(node), indented, pieces, value: literal ? value : undefined };
+  return { kind: 'string', uri, range, indented, pieces, value: literal ? value : undefined };
 }
 
 type Seg = { kind: 'text'; text: string; doc: number; step: 0 | 1 } | { kind: 'interp'; node: Node };
