@@ -2,18 +2,14 @@
 // from a guide's code block, starts the server exactly so (`node dist/cli.js` standing in for `clan-backups`), speaks
 // LSP over its stdio and expects diagnostics for the bundled example clan.
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
-import {
-  createProtocolConnection, Diagnostic, InitializeRequest, ProtocolConnection, PublishDiagnosticsNotification,
-  PublishDiagnosticsParams, StreamMessageReader, StreamMessageWriter,
-} from 'vscode-languageserver-protocol/node';
+import type { Diagnostic } from 'vscode-languageserver-protocol/node';
+import { CLI, LspTestClient } from '../helpers/lspClient';
 
 const ROOT = resolve(__dirname, '../../..');
-const CLI = join(ROOT, 'dist', 'cli.js');
 const GUIDES = join(ROOT, 'docs', 'editors');
 const DEMO = join(ROOT, 'examples', 'demo-clan');
 const DEMO_CLAN = join(DEMO, 'clan.nix');
@@ -70,104 +66,35 @@ function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Runs the server the way a guide says; `clan-backups` is `node dist/cli.js` here. */
-class GuideServer {
-  readonly child: ChildProcess;
-  readonly connection: ProtocolConnection;
-  private readonly published: PublishDiagnosticsParams[] = [];
-  private readonly waiters: Array<() => void> = [];
-  /** Resolves once the server has asked for the settings section (clients that announce the capability). */
-  private readonly configured: Promise<void>;
-  stderr = '';
-
-  constructor(argv: string[], private readonly settings: Record<string, unknown> | null) {
-    assert.equal(argv[0], 'clan-backups', `the guide starts ${argv[0]}, not clan-backups`);
-    this.child = spawn(process.execPath, [CLI, ...argv.slice(1)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
-    this.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
-      this.published.push(p);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    // workspace/configuration: one answer per requested item (the section `clanBackups`).
-    this.configured = new Promise((r) => {
-      this.connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => {
-        setImmediate(r);
-        return p.items.map(() => this.settings);
-      });
-    });
-    this.connection.listen();
-  }
-
-  async start(initializationOptions: unknown): Promise<void> {
-    const rootUri = pathToFileURL(DEMO).href;
-    const r = await this.connection.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'demo-clan' }],
-      capabilities: { workspace: { configuration: this.settings !== null } }, initializationOptions,
-    });
-    assert.ok(r.capabilities.textDocumentSync, 'the server announces no text document sync');
-    await this.connection.sendNotification('initialized', {});
-    // The server asks for its settings right after `initialized`; open documents once it has them, as editors do.
-    if (this.settings !== null) await withDeadline(this.configured, 10000, 'the server never asked for workspace/configuration');
-  }
-
-  async open(path: string): Promise<string> {
-    const uri = pathToFileURL(path).href;
-    await this.connection.sendNotification('textDocument/didOpen', {
-      textDocument: { uri, languageId: 'nix', version: 1, text: readFileSync(path, 'utf8') },
-    });
-    return uri;
-  }
-
-  /** The first publication for `uri` that `accept` takes, within the deadline. */
-  diagnostics(uri: string, accept: (d: Diagnostic[]) => boolean, timeoutMs = 15000): Promise<Diagnostic[]> {
-    const deadline = Date.now() + timeoutMs;
-    return new Promise((resolvePromise, reject) => {
-      const check = (): void => {
-        const found = this.published.find((p) => p.uri === uri && accept(p.diagnostics));
-        if (found) return resolvePromise(found.diagnostics);
-        if (Date.now() > deadline) {
-          return reject(new Error(`no accepted diagnostics for ${uri} within ${timeoutMs} ms; got ${JSON.stringify(this.published.map((p) => p.diagnostics.map((d) => d.code)))}; stderr: ${this.stderr}`));
-        }
-        this.waiters.push(check);
-        setTimeout(check, Math.max(0, deadline - Date.now()) + 1).unref();
-      };
-      check();
-    });
-  }
-
-  async stop(): Promise<number | null> {
-    await this.connection.sendRequest('shutdown');
-    await this.connection.sendNotification('exit');
-    const code = await new Promise<number | null>((r) => {
-      if (this.child.exitCode !== null) r(this.child.exitCode);
-      else this.child.once('exit', (c) => r(c));
-    });
-    this.connection.dispose();
-    return code;
-  }
-}
-
 /** Codes the demo clan is known to produce without ShellCheck (README and examples/demo-clan). */
 const DEMO_CODES = ['unknown-setting', 'invalid-calendar', 'undefined-machine', 'relative-folder', 'exclude-root-only'];
 const hasDemoCodes = (codes: string[]) => (d: Diagnostic[]) => codes.every((c) => d.some((x) => x.code === c));
 
-const servers: GuideServer[] = [];
+const clients: LspTestClient[] = [];
 after(() => {
-  for (const s of servers) if (s.child.exitCode === null) s.child.kill();
+  for (const c of clients) if (c.child.exitCode === null) c.child.kill();
 });
 
+/** Starts the server the way a guide says (`node dist/cli.js` standing in for `clan-backups`) and opens the demo. */
 async function diagnoseDemo(argv: string[], settings: Record<string, unknown> | null, init: unknown, expect: string[]): Promise<Diagnostic[]> {
-  const server = new GuideServer(argv, settings);
-  servers.push(server);
-  await server.start(init);
-  const uri = await server.open(DEMO_CLAN);
-  const diags = await server.diagnostics(uri, hasDemoCodes(expect));
+  assert.equal(argv[0], 'clan-backups', `the guide starts ${argv[0]}, not clan-backups`);
+  const client = new LspTestClient({ args: argv.slice(1), settings });
+  clients.push(client);
+  const r = await client.initialize(pathToFileURL(DEMO).href, init);
+  assert.ok(r.capabilities.textDocumentSync, 'the server announces no text document sync');
+  // The server asks for its settings right after `initialized`; open documents once it has them, as editors do.
+  if (settings !== null) await withDeadline(client.configured, 10000, 'the server never asked for workspace/configuration');
+  const uri = pathToFileURL(DEMO_CLAN).href;
+  await client.connection.sendNotification('textDocument/didOpen', {
+    textDocument: { uri, languageId: 'nix', version: 1, text: readFileSync(DEMO_CLAN, 'utf8') },
+  });
+  const accept = hasDemoCodes(expect);
+  const { diagnostics: diags } = await client.waitForDiagnostics(uri, (p) => accept(p.diagnostics), 0, 15000);
   for (const d of diags) {
     assert.equal(d.source, 'clan-backups');
     assert.ok(typeof d.code === 'string' && d.codeDescription?.href.includes(d.code), `diagnostic ${String(d.code)} links to its rule`);
   }
-  assert.equal(await server.stop(), 0);
+  assert.equal(await client.shutdown(), 0);
   return diags;
 }
 

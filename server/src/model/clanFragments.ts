@@ -11,7 +11,7 @@ import type { Node } from '../parsing/parser';
 import {
   AttrEntry, AttrsValue, asAttrs, attrName, FunctionValue, ListValue, NixValue, OpaqueValue, Priority, readValue,
 } from './nixValue';
-import type { Range } from './range';
+import { Range, rangeOfNode } from './range';
 import type { SourceFile } from './sourceFile';
 
 /** A piece of a clan: `value` sits at `path` of the clan (`[]`: a whole clan module). */
@@ -183,11 +183,11 @@ export function findClanDefinitions(file: SourceFile, fileName: string): ClanDef
       if (node.type === 'apply_expression') {
         const { head, args } = flattenApply(node);
         if (args.length === 1 && CLAN_CALL.test(head)) {
-          out.push({ kind: 'call', file, value: readValue(args[0]!, file.uri, file.text), range: nodeRange(node) });
+          out.push({ kind: 'call', file, value: readValue(args[0]!, file.uri, file.text), range: rangeOfNode(node) });
           continue;
         }
       } else if ((node.type === 'attrset_expression' || node.type === 'rec_attrset_expression') && hasClanBinding(node)) {
-        const isRoot = rootAttrs && sameRange(rootAttrs.range, nodeRange(node));
+        const isRoot = rootAttrs && sameRange(rootAttrs.range, rangeOfNode(node));
         const found = isRoot ? [] : optionValues(asAttrs(readValue(node, file.uri, file.text)));
         if (found.length) {
           for (const value of found) out.push({ kind: 'option', file, value, range: value.range });
@@ -253,13 +253,6 @@ function flattenApply(node: Node): { head: string; headNode: Node; args: Node[] 
   }
   while (fn.type === 'parenthesized_expression' && fn.namedChildCount === 1) fn = fn.namedChild(0)!;
   return { head: fn.text.replace(/\s+/g, ''), headNode: fn, args };
-}
-
-function nodeRange(node: Node): Range {
-  return {
-    start: { line: node.startPosition.row, character: node.startPosition.column },
-    end: { line: node.endPosition.row, character: node.endPosition.column },
-  };
 }
 
 // ---- following imports and merges ----
@@ -402,7 +395,7 @@ export class Resolver {
       const entries = new Map(a.entries);
       for (const [k, e] of b.entries) entries.set(k, e);
       return {
-        kind: 'attrs', uri, range: nodeRange(node), entries, dynamicKeys: a.dynamicKeys || b.dynamicKeys, implicit: false,
+        kind: 'attrs', uri, range: rangeOfNode(node), entries, dynamicKeys: a.dynamicKeys || b.dynamicKeys, implicit: false,
       };
     }
     if (node.type !== 'apply_expression') return undefined;
@@ -425,7 +418,7 @@ export class Resolver {
     if (priority && args.length === 1) {
       const inner = this.valueOf(args[0]!, uri);
       if (inner.kind === 'opaque') return undefined;
-      return { ...inner, priority, range: nodeRange(node) };
+      return { ...inner, priority, range: rangeOfNode(node) };
     }
     return undefined;
   }
