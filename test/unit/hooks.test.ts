@@ -2,36 +2,20 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Finding } from '../../server/src/findings';
 import {
-  HOOK_NAMES, HookName, HookStateInput, checkHookPath, checkUnbalancedHooks,
+  HookName, HookStateInput, checkHookPath, checkUnbalancedHooks,
 } from '../../server/src/hooks/hookRules';
 import { parseHookScript } from '../../server/src/hooks/shellScript';
-import { readValue } from '../../server/src/model/nixValue';
 import type { StringValue } from '../../server/src/model/nixValue';
 import { LineIndex } from '../../server/src/model/range';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
-import type { Node } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
+import { hookStateInput } from '../helpers/hookInput';
 
 const URI = 'file:///clan/clan.nix';
 
 /** The hooks of the (single) state in `text`, as the model builder would pass them. */
 function stateInput(text: string, stateName = 'svc'): HookStateInput {
-  const tree = parseNix(text);
-  assert.equal(tree.rootNode.hasError, false, 'test document must be valid Nix');
-  const hooks: HookStateInput['hooks'] = {};
-  const walk = (n: Node): void => {
-    if (n.type === 'binding') {
-      const attrs = n.childForFieldName('attrpath')!.childrenForFieldName('attr');
-      const last = attrs[attrs.length - 1]!.text as HookName;
-      const expr = n.childForFieldName('expression');
-      if (HOOK_NAMES.includes(last) && expr) {
-        hooks[last] = { value: readValue(expr, URI, text), bindingStart: n.startIndex, bindingEnd: n.endIndex };
-      }
-    }
-    for (const c of n.namedChildren) if (c) walk(c);
-  };
-  walk(tree.rootNode);
-  return { uri: URI, text, stateName, hooks };
+  return hookStateInput(text, URI, stateName);
 }
 
 /** [line, character, endLine, endCharacter] of a finding, 0-based. */

@@ -5,30 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  HOOK_NAMES, HookName, HookStateInput, SHELLCHECK_MISSING_MESSAGE, checkShellcheck, resetShellcheckNotice,
+  HookStateInput, SHELLCHECK_MISSING_MESSAGE, checkShellcheck, resetShellcheckNotice,
 } from '../../server/src/hooks/hookRules';
-import { readValue } from '../../server/src/model/nixValue';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
-import type { Node } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
+import { hookStateInput } from '../helpers/hookInput';
 
 const URI = 'file:///clan/machines/m/configuration.nix';
 
 function stateInput(text: string): HookStateInput {
-  const tree = parseNix(text);
-  assert.equal(tree.rootNode.hasError, false, 'test document must be valid Nix');
-  const hooks: HookStateInput['hooks'] = {};
-  const walk = (n: Node): void => {
-    if (n.type === 'binding') {
-      const attrs = n.childForFieldName('attrpath')!.childrenForFieldName('attr');
-      const last = attrs[attrs.length - 1]!.text as HookName;
-      const expr = n.childForFieldName('expression');
-      if (HOOK_NAMES.includes(last) && expr) hooks[last] = { value: readValue(expr, URI, text), bindingStart: n.startIndex, bindingEnd: n.endIndex };
-    }
-    for (const c of n.namedChildren) if (c) walk(c);
-  };
-  walk(tree.rootNode);
-  return { uri: URI, text, stateName: 's', hooks };
+  return hookStateInput(text, URI, 's');
 }
 
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
