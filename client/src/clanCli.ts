@@ -92,22 +92,18 @@ export interface RestoreArgs {
 
 /** `clan backups create <machine> [--provider P] --flake DIR` */
 export function buildCreateArgs(a: CreateArgs): string[] {
-  validateMachine(a.machine);
-  validateFlake(a.flake);
-  const args = ['backups', 'create', a.machine];
-  if (a.provider !== undefined) {
-    validateProvider(a.provider);
-    args.push('--provider', a.provider);
-  }
-  args.push('--flake', a.flake);
-  return args;
+  return machineCommand('create', a);
 }
 
 /** `clan backups list <machine> [--provider P] --flake DIR` */
 export function buildListArgs(a: ListArgs): string[] {
+  return machineCommand('list', a);
+}
+
+function machineCommand(verb: 'create' | 'list', a: CreateArgs | ListArgs): string[] {
   validateMachine(a.machine);
   validateFlake(a.flake);
-  const args = ['backups', 'list', a.machine];
+  const args = ['backups', verb, a.machine];
   if (a.provider !== undefined) {
     validateProvider(a.provider);
     args.push('--provider', a.provider);

@@ -256,10 +256,7 @@ function fnmatchTokens(pattern: string): GlobTok[] | undefined {
     } else if (c === 63) {
       out.push({ t: 'any' });
     } else if (c === 91) {
-      let j = i;
-      if (j < n && pat[j] === 33) j++;
-      if (j < n && pat[j] === 93) j++;
-      while (j < n && pat[j] !== 93) j++;
+      const j = closingBracket(pat, i);
       if (j >= n) {
         out.push({ t: 'lit', c: 91 });
       } else {
@@ -273,6 +270,16 @@ function fnmatchTokens(pattern: string): GlobTok[] | undefined {
     }
   }
   return out;
+}
+
+/** Where the `[…]` class opened before `i` ends, as both of borg's translators scan it (pat.length: no end). */
+function closingBracket(pat: number[], i: number): number {
+  const n = pat.length;
+  let j = i;
+  if (j < n && pat[j] === 33) j++;
+  if (j < n && pat[j] === 93) j++;
+  while (j < n && pat[j] !== 93) j++;
+  return j;
 }
 
 type ShellTokens = { ok: true; toks: GlobTok[] } | { ok: false; error: string };
@@ -294,10 +301,7 @@ function shellTokens(pattern: string): ShellTokens {
     } else if (c === 63) {
       out.push({ t: 'any' });
     } else if (c === 91) {
-      let j = i;
-      if (j < n && pat[j] === 33) j++;
-      if (j < n && pat[j] === 93) j++;
-      while (j < n && pat[j] !== 93) j++;
+      const j = closingBracket(pat, i);
       if (j >= n) {
         out.push({ t: 'lit', c: 91 });
       } else {
