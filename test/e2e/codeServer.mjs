@@ -5,7 +5,7 @@
 // - Spawned `detached: true` (own process group); teardown kills only that process group, never anything by name.
 // - Readiness: waits for "HTTP server listening on ..." on its output, with a deadline. No sleeps.
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -94,6 +94,30 @@ export function copyWorkspace(dirs, source, name) {
 }
 
 /** Environment for code-server and everything it spawns (extension host, language server, fake clan). */
+export const DEMO_CLAN_DIR = join(REPO_ROOT, 'examples', 'demo-clan');
+export const FAKE_CLAN = join(REPO_ROOT, 'test', 'fixtures', 'fake-clan', 'clan');
+
+/**
+ * The example clan copied into the run dir, and the fake `clan` with a state file describing that copy (from the
+ * suite's expectations). Returns the paths the host needs: the workspace, the executable, its log and state files.
+ */
+export function prepareDemo(dirs, fakeClanState) {
+  const workspace = existsSync(DEMO_CLAN_DIR) ? copyWorkspace(dirs, DEMO_CLAN_DIR, 'demo-clan') : join(dirs.workspaces, 'demo-clan');
+  mkdirSync(workspace, { recursive: true });
+  const fakeClanLog = join(dirs.root, 'fake-clan.log');
+  const fakeClanStateFile = join(dirs.root, 'fake-clan-state.json');
+  writeFileSync(fakeClanStateFile, JSON.stringify(fakeClanState(workspace), null, 2));
+  // The fake clan must be executable; never chmod the repo's file: run a copy when its mode bit got lost.
+  let clanExe = FAKE_CLAN;
+  if (existsSync(FAKE_CLAN) && !(statSync(FAKE_CLAN).mode & 0o111)) {
+    clanExe = join(dirs.root, 'fake-clan', 'clan');
+    mkdirSync(dirname(clanExe), { recursive: true });
+    copyFileSync(FAKE_CLAN, clanExe);
+    chmodSync(clanExe, 0o755);
+  }
+  return { workspace, clanExe, fakeClanLog, fakeClanStateFile };
+}
+
 export function hostEnv(dirs, extra = {}) {
   const env = { ...process.env };
   // The runner's own npm/test variables must not leak into VS Code's ext host (e.g. NODE_OPTIONS from a debugger).

@@ -11,11 +11,12 @@
 //                                             [--timeout <ms>] [--verbose]
 // Env: E2E_KEEP=1 keeps the temp run dir; E2E_VERBOSE=1 streams code-server output and the page console.
 // Exit status: 0 when every test passed, 1 otherwise (including host problems and the global deadline).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, chmodSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import {
-  REPO_ROOT, assertHost, makeRunDir, writeUserSettings, copyWorkspace, startCodeServer, cleanup, workbenchUrl, remoteUri,
+  REPO_ROOT, DEMO_CLAN_DIR, FAKE_CLAN, assertHost, makeRunDir, writeUserSettings, prepareDemo, startCodeServer, cleanup,
+  workbenchUrl, remoteUri,
 } from './codeServer.mjs';
 import { launchBrowser } from './browser.mjs';
 
@@ -29,9 +30,6 @@ const extDir = resolve(opt('--ext', REPO_ROOT));
 const testsPath = resolve(opt('--tests', join(REPO_ROOT, 'test', 'e2e', 'suite', 'index.js')));
 const grep = opt('--grep', process.env.CLAN_E2E_GREP ?? '');
 const totalTimeoutMs = Number(opt('--timeout', process.env.E2E_TIMEOUT_MS ?? 240_000));
-const exampleDir = join(REPO_ROOT, 'examples', 'demo-clan');
-const fakeClanDir = join(REPO_ROOT, 'test', 'fixtures', 'fake-clan');
-const fakeClan = join(fakeClanDir, 'clan');
 
 const t0 = Date.now();
 const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
@@ -61,27 +59,14 @@ async function main() {
   const warnings = [];
   if (!existsSync(join(extDir, 'dist', 'client.js'))) warnings.push('dist/client.js is missing (run `npm run build`)');
   if (!existsSync(join(extDir, 'dist', 'cli.js'))) warnings.push('dist/cli.js is missing (run `npm run build`)');
-  if (!existsSync(exampleDir)) warnings.push(`examples/demo-clan is missing`);
-  if (!existsSync(fakeClan)) warnings.push(`the fake clan ${fakeClan} is missing`);
+  if (!existsSync(DEMO_CLAN_DIR)) warnings.push(`examples/demo-clan is missing`);
+  if (!existsSync(FAKE_CLAN)) warnings.push(`the fake clan ${FAKE_CLAN} is missing`);
   for (const w of warnings) say(`WARNING: ${w}; the tests that need it will fail`);
 
   const settingKey = clanPathSettingKey();
   const dirs = makeRunDir({ prefix: 'clan-e2e-mocha-' });
-  const workspace = existsSync(exampleDir) ? copyWorkspace(dirs, exampleDir, 'demo-clan') : join(dirs.workspaces, 'demo-clan');
-  mkdirSync(workspace, { recursive: true });
-  const fakeClanLog = join(dirs.root, 'fake-clan.log');
-  const fakeClanStateFile = join(dirs.root, 'fake-clan-state.json');
-  // The fake clan's state (machines, providers, archives) for the example clan, from the suite's expectations.
   const { fakeClanState } = createRequire(import.meta.url)('./suite/expected.js');
-  writeFileSync(fakeClanStateFile, JSON.stringify(fakeClanState(workspace), null, 2));
-  // The fake clan must be executable; never chmod the repo's file: run a copy when its mode bit got lost.
-  let clanExe = fakeClan;
-  if (existsSync(fakeClan) && !(statSync(fakeClan).mode & 0o111)) {
-    clanExe = join(dirs.root, 'fake-clan', 'clan');
-    mkdirSync(dirname(clanExe), { recursive: true });
-    copyFileSync(fakeClan, clanExe);
-    chmodSync(clanExe, 0o755);
-  }
+  const { workspace, clanExe, fakeClanLog, fakeClanStateFile } = prepareDemo(dirs, fakeClanState);
   const testLog = join(dirs.root, 'mocha.log');
   const resultsFile = join(dirs.root, 'mocha-results.json');
   writeFileSync(testLog, '');

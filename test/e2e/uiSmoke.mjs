@@ -6,10 +6,10 @@
 //   --update-screenshots  also copy the overview screenshot to docs/images/ (for the README)
 // Env: E2E_KEEP=1 keeps the temp run dir; E2E_RESULTS_OUT=<file> writes {passes, failures, failed} as JSON.
 // Prints one PASS/FAIL line per check, then `N passed, N failed`; exits 0 only when all passed.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  REPO_ROOT, assertHost, makeRunDir, writeUserSettings, copyWorkspace, installVsix, startCodeServer, cleanup,
+  REPO_ROOT, assertHost, makeRunDir, writeUserSettings, prepareDemo, installVsix, startCodeServer, cleanup,
   workbenchUrl, waitFor,
 } from './codeServer.mjs';
 import { launchBrowser } from './browser.mjs';
@@ -22,9 +22,6 @@ const updateScreenshots = argv.includes('--update-screenshots');
 const vsixArg = argv.find((a) => !a.startsWith('--'));
 const RESULTS_DIR = join(REPO_ROOT, 'test-results');
 const DOCS_IMAGES = join(REPO_ROOT, 'docs', 'images');
-const exampleDir = join(REPO_ROOT, 'examples', 'demo-clan');
-const fakeClanDir = join(REPO_ROOT, 'test', 'fixtures', 'fake-clan');
-const fakeClan = join(fakeClanDir, 'clan');
 const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
 const { EXPECTED_CLAN_NIX, DEMO_MACHINES = [], fakeClanState, jobUnit } = require('./suite/expected.js');
 
@@ -76,19 +73,7 @@ async function main() {
   mkdirSync(RESULTS_DIR, { recursive: true });
 
   const dirs = makeRunDir({ prefix: 'clan-e2e-ui-' });
-  const fakeClanLog = join(dirs.root, 'fake-clan.log');
-  const fakeClanStateFile = join(dirs.root, 'fake-clan-state.json');
-  const workspace = existsSync(exampleDir) ? copyWorkspace(dirs, exampleDir, 'demo-clan') : join(dirs.workspaces, 'demo-clan');
-  mkdirSync(workspace, { recursive: true });
-  if (typeof fakeClanState === 'function') writeFileSync(fakeClanStateFile, JSON.stringify(fakeClanState(workspace), null, 2));
-  // The fake clan must be executable; never chmod the repo's file: run a copy when its mode bit got lost.
-  let clanExe = fakeClan;
-  if (existsSync(fakeClan) && !(statSync(fakeClan).mode & 0o111)) {
-    clanExe = join(dirs.root, 'fake-clan', 'clan');
-    mkdirSync(dirname(clanExe), { recursive: true });
-    copyFileSync(fakeClan, clanExe);
-    chmodSync(clanExe, 0o755);
-  }
+  const { workspace, clanExe, fakeClanLog, fakeClanStateFile } = prepareDemo(dirs, fakeClanState);
   writeUserSettings(dirs, { 'clanBackups.clanPath': clanExe });
   const env = { FAKE_CLAN_LOG: fakeClanLog, FAKE_CLAN_STATE: fakeClanStateFile, PATH: `${dirname(clanExe)}:${process.env.PATH}` };
 
