@@ -9,6 +9,7 @@ function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   const file = model.files.find((f) => f.uri === s.attrs!.uri);
   if (!file) return undefined;
   const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
+  if (file.tree) input.tree = file.tree;
   for (const name of HOOK_NAMES) {
     const e = s.attrs.entries.get(name);
     // Hooks defined in another file than the state's attrset are analysed with that file's text only.

@@ -9,7 +9,7 @@ import { Finding, Fix, TextEdit, finding } from '../findings';
 import type { NixValue, StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
 import { parseNix } from '../parsing/parser';
-import type { Node } from '../parsing/parser';
+import type { Node, Tree } from '../parsing/parser';
 import {
   ShellCommand, ShellScript, ShellSource, ShellWord, docOffsets, parseHookScript, pathSetBefore, restoreInterpolations,
 } from './shellScript';
@@ -35,6 +35,8 @@ export interface HookStateInput {
   hooks: Partial<Record<HookName, HookBinding>>;
   /** The document's line index, when the caller has one (building it per state is the cost of a large clan). */
   lines?: LineIndex;
+  /** The document's syntax tree, when the caller has one: a fix that edits the module's arguments looks there. */
+  tree?: Tree;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -652,11 +654,15 @@ function insertAtScriptStart(text: string, lines: LineIndex, value: StringValue,
 
 /** Adds missing names to the formals of the module function around the binding (`{ config, ... }:` → `{ config, lib, pkgs, ... }:`). */
 function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed: string[]): TextEdit | undefined {
-  let tree;
-  try {
-    tree = parseNix(state.text);
-  } catch {
-    return undefined;
+  // Parsing the whole document again, once per finding, made a clan with hundreds of such findings take seconds.
+  let tree = state.tree;
+  const own = !tree;
+  if (!tree) {
+    try {
+      tree = parseNix(state.text);
+    } catch {
+      return undefined;
+    }
   }
   try {
     let node: Node | null = tree.rootNode.descendantForIndex(at);
@@ -678,7 +684,7 @@ function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed
     }
     return { uri: state.uri, range: lines.rangeOf(last.endIndex, last.endIndex), newText: `, ${add.join(', ')}` };
   } finally {
-    tree.delete();
+    if (own) tree.delete();
   }
 }
 
