@@ -3,7 +3,7 @@
 import { finding, Finding } from '../findings';
 import { ClanModel, findRole, Instance, roleMembers } from '../model/clanModel';
 import { AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';
-import { layersForMember, literalJson, SettingsLayer, settingsLayers, valueAt } from '../model/settingsLayers';
+import { isLiteral, layersForMember, literalJson, SettingsLayer, settingsLayers, valueAt } from '../model/settingsLayers';
 import { nearest } from '../util/nearest';
 import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS } from './settingsSchemas';
 
@@ -36,6 +36,8 @@ function validateLayer(layer: SettingsLayer, out: Finding[]): void {
   for (const issue of result.error.issues) {
     const path = issue.path as PropertyKey[];
     const at = valueAt(settings, path);
+    // literalJson leaves non-literal values out, so zod may call them missing: they are unknown, not wrong.
+    if (at !== undefined && !isLiteral(at)) continue;
     if (issue.code === 'unrecognized_keys') {
       const parent = asAttrs(at);
       for (const key of issue.keys) {
