@@ -98,7 +98,7 @@ export class ClientManager implements vscode.Disposable {
   }
 
   get isRunning(): boolean {
-    return this.client?.state === State.Running;
+    return this.state === 'running';
   }
 
   get state(): 'stopped' | 'starting' | 'running' {
