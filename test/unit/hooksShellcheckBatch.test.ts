@@ -36,7 +36,7 @@ describe('batched ShellCheck', { skip: haveShellcheck ? false : 'shellcheck not 
       const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
       for (const h of HOOK_NAMES) {
         const e = s.attrs?.entries.get(h);
-        if (e?.binding) input.hooks[h] = { value: e.value, bindingStart: e.binding.start, bindingEnd: e.binding.end };
+        if (e?.binding) input.hooks[h] = { value: e.value, bindingStart: file.lines.offsetAt(e.binding.start), bindingEnd: file.lines.offsetAt(e.binding.end) };
       }
       return input;
     });

@@ -14,7 +14,7 @@ function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
     const e = s.attrs.entries.get(name);
     // Hooks defined in another file than the state's attrset are analysed with that file's text only.
     if (!e || !e.binding || e.value.uri !== file.uri) continue;
-    input.hooks[name] = { value: e.value, bindingStart: e.binding.start, bindingEnd: e.binding.end };
+    input.hooks[name] = { value: e.value, bindingStart: file.lines.offsetAt(e.binding.start), bindingEnd: file.lines.offsetAt(e.binding.end) };
   }
   return Object.keys(input.hooks).length ? input : undefined;
 }

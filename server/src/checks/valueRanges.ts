@@ -5,7 +5,7 @@ import type { Range } from '../model/range';
 
 export function rangeInString(model: ClanModel, v: StringValue, from: number, to: number): Range {
   const file = model.files.find((f) => f.uri === v.uri);
-  const o = stringOffsets(v, from, to);
+  const o = file && stringOffsets(v, file.lines, from, to);
   if (!file || !o) return v.range;
   return file.lines.rangeOf(o.start, o.end);
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Finding, Fix, TextEdit, finding } from '../findings';
-import type { NixValue, StringValue } from '../model/nixValue';
+import { literalOffset, NixValue, StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
 import { parseNix } from '../parsing/parser';
 import type { Node, Tree } from '../parsing/parser';
@@ -635,7 +635,7 @@ function pathFix(state: HookStateInput, lines: LineIndex, hookName: HookName, ho
 
 function insertAtScriptStart(text: string, lines: LineIndex, value: StringValue, newLines: string[]): { range: Range; newText: string } | undefined {
   const first = value.pieces[0];
-  const stringStart = lines.offsetAt(value.range.start);
+  const stringStart = literalOffset(value, lines);
   if (!value.indented) {
     const at = stringStart + 1;
     const body = newLines.map((l) => l.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')).join('\\n');
@@ -645,7 +645,7 @@ function insertAtScriptStart(text: string, lines: LineIndex, value: StringValue,
     const at = stringStart + 2;
     return { range: lines.rangeOf(at, at), newText: `${newLines.join('\n')}\n` };
   }
-  const at = first.kind === 'text' ? first.offsets[0]! : first.start;
+  const at = stringStart + (first.kind === 'text' ? first.offsets[0]! : first.start);
   const lineStart = text.lastIndexOf('\n', at - 1) + 1;
   const before = text.slice(lineStart, at);
   const indent = /^[ \t]*$/.test(before) && lineStart > stringStart ? before : '';

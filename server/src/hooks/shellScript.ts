@@ -2,7 +2,7 @@
 // parser treats as opaque; every shell offset maps back to the Nix document, so findings land where the user typed.
 import { parseBash, Tree } from '../parsing/parser';
 import type { Node } from '../parsing/parser';
-import type { StringValue } from '../model/nixValue';
+import { literalOffset, StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
 
 /** One `${…}` of the hook string, and where its placeholder sits in the shell text. */
@@ -102,19 +102,20 @@ export interface ShellScript {
 const PLACEHOLDER_BASE = '__NIX_INTERP_';
 
 /** Builds the shell text of a hook string. `docText` is the whole Nix document the value was read from. */
-export function buildShellSource(value: StringValue, docText: string, docLines?: LineIndex): ShellSource {
+export function buildShellSource(value: StringValue, docText: string, docLines: LineIndex): ShellSource {
   const literalText = value.pieces.map((p) => (p.kind === 'text' ? p.text : '')).join('');
   // A script that already contains our prefix gets a longer one, so placeholders stay unambiguous.
-  let base = PLACEHOLDER_BASE;
-  while (literalText.includes(base)) base = `_${base}`;
+  let prefix = PLACEHOLDER_BASE;
+  while (literalText.includes(prefix)) prefix = `_${prefix}`;
   let text = '';
   const docStart: number[] = [];
   const docEnd: number[] = [];
   const interpolations: ShellInterpolation[] = [];
+  const base = literalOffset(value, docLines);
   for (const piece of value.pieces) {
     if (piece.kind === 'text') {
       for (let i = 0; i < piece.text.length; i++) {
-        const off = piece.offsets[i]!;
+        const off = base + piece.offsets[i]!;
         // `''$` writes a literal `$`: a range starting there should cover the escape too.
         const escapedDollar = value.indented && piece.text[i] === '$' && docText.startsWith("''", off - 2) && docText[off - 3] !== "'";
         docStart.push(escapedDollar ? off - 2 : off);
@@ -122,20 +123,20 @@ export function buildShellSource(value: StringValue, docText: string, docLines?:
       }
       text += piece.text;
     } else {
-      const placeholder = `${base}${interpolations.length}__`;
+      const placeholder = `${prefix}${interpolations.length}__`;
       interpolations.push({
-        placeholder, source: piece.source, start: piece.start, end: piece.end, range: piece.range,
+        placeholder, source: piece.source, start: base + piece.start, end: base + piece.end, range: piece.range,
         shellStart: text.length, shellEnd: text.length + placeholder.length,
       });
       for (let i = 0; i < placeholder.length; i++) {
-        docStart.push(piece.start);
-        docEnd.push(piece.end);
+        docStart.push(base + piece.start);
+        docEnd.push(base + piece.end);
       }
       text += placeholder;
     }
   }
   // Offsets at the very end of the text map to the end of the last character (or the string's content start).
-  const tail = docEnd.length > 0 ? docEnd[docEnd.length - 1]! : (docLines ?? new LineIndex(docText)).offsetAt(value.range.start) + (value.indented ? 2 : 1);
+  const tail = docEnd.length > 0 ? docEnd[docEnd.length - 1]! : base + (value.indented ? 2 : 1);
   docStart.push(tail);
   docEnd.push(tail);
   return { text, interpolations, docStart, docEnd, indented: value.indented };
@@ -171,16 +172,19 @@ export function containsPlaceholder(src: ShellSource, shellText: string): boolea
 }
 
 /** Parses a hook string as bash and collects its commands, PATH settings and functions. */
-// Each hook is read by several rules; a value object stands for one script of one document version.
-const parsedScripts = new WeakMap<StringValue, ShellScript>();
+// Each hook is read by several rules. A value object stands for one script at one place: it is shared between
+// document versions while its line and character stay the same, so the script (which holds document offsets) is
+// reused only while the literal also starts at the same offset.
+const parsedScripts = new WeakMap<StringValue, { at: number; script: ShellScript }>();
 
 export function parseHookScript(value: StringValue, docText: string, lines?: LineIndex): ShellScript {
-  const cached = parsedScripts.get(value);
-  if (cached) return cached;
   const docLines = lines ?? new LineIndex(docText);
+  const at = literalOffset(value, docLines);
+  const cached = parsedScripts.get(value);
+  if (cached?.at === at) return cached.script;
   const source = buildShellSource(value, docText, docLines);
   const script = analyzeShellSource(source, docLines);
-  parsedScripts.set(value, script);
+  parsedScripts.set(value, { at, script });
   return script;
 }
 

@@ -2,7 +2,7 @@
 // ranges; anything whose value depends on evaluation (variables, calls, `//`, `++`, interpolations) becomes `opaque`,
 // and rules must treat opaque as "unknown", never as "absent" or "wrong".
 import type { Node } from '../parsing/parser';
-import { Position, Range, rangeOfNode } from './range';
+import { LineIndex, Position, Range, rangeOfNode } from './range';
 
 export type Priority = 'force' | 'default' | 'override';
 
@@ -14,7 +14,11 @@ interface Base {
   priority?: Priority;
 }
 
-/** One piece of a string: literal text (with the document offset of each character) or an interpolation. */
+/**
+ * One piece of a string: literal text (with the source offset of each character) or an interpolation. Offsets count
+ * from the string literal's start (StringValue.literalStart), not from the start of the document: a string that an
+ * edit elsewhere moved to another offset is then still the same value (see stringOffsets for document offsets).
+ */
 export type StringPiece =
   | { kind: 'text'; text: string; offsets: number[] }
   | { kind: 'interpolation'; range: Range; start: number; end: number; source: string };
@@ -25,6 +29,8 @@ export interface StringValue extends Base {
   value: string | undefined;
   pieces: StringPiece[];
   indented: boolean;
+  /** Where the literal itself starts (its opening quote), which `range` is not for `lib.mkForce "…"`. */
+  literalStart: Position;
 }
 export interface NumberValue extends Base { kind: 'int' | 'float'; value: number }
 export interface BoolValue extends Base { kind: 'bool'; value: boolean }
@@ -36,8 +42,8 @@ export interface AttrEntry {
   /** Range of the key where it is (first) written; for dotted paths, the segment of this attribute. */
   keyRange: Range;
   value: NixValue;
-  /** Document offsets of the whole `a.b.c = value;` binding that set this value (not for implicit attrsets). */
-  binding?: { start: number; end: number };
+  /** The whole `a.b.c = value;` binding that set this value (not for implicit attrsets). */
+  binding?: Range;
 }
 export interface AttrsValue extends Base {
   kind: 'attrs';
@@ -98,12 +104,12 @@ export function readValue(node: Node, uri: string, text: string): NixValue {
 //
 // After an incremental parse, tree-sitter keeps the subtrees an edit did not touch, with their node ids. A value read
 // from such a node is the same value again, only moved when the edit was before it: it is reused as it is when it
-// sits at the same place, and copied with shifted positions otherwise. Everything else is read as usual.
+// starts at the same line and character (values hold no document offsets, so text that grew or shrank on an earlier
+// line does not matter), and copied with shifted positions otherwise. Everything else is read as usual.
 
 /** A value read from one node, kept for the next read of the same document. */
 export interface ReadCacheEntry {
   type: string;
-  start: number;
   length: number;
   line: number;
   character: number;
@@ -147,19 +153,18 @@ export function readValueIncremental(node: Node, uri: string, text: string, prev
 
 function readReusing(state: ReuseState, node: Node, type: string, uri: string, text: string): NixValue {
   const id = node.id;
-  const start = node.startIndex;
-  const length = node.endIndex - start;
+  const length = node.endIndex - node.startIndex;
   const { row, column } = node.startPosition;
   const parentOpen = state.open[state.open.length - 1];
   const old = state.prev?.entries.get(id);
   if (old && old.length === length && old.type === type) {
     parentOpen?.push(id);
-    if (old.start === start && old.line === row && old.character === column) {
+    if (old.line === row && old.character === column) {
       carry(state, id, old, undefined);
       duplicateSink?.push(...old.duplicates);
       return old.value;
     }
-    const shift = makeShift(old, start, row, column);
+    const shift = makeShift(old, row, column);
     const moved = carry(state, id, old, shift);
     duplicateSink?.push(...old.duplicates.map((d) => ({ ...d, range: shift.range(d.range) })));
     return moved;
@@ -174,7 +179,7 @@ function readReusing(state: ReuseState, node: Node, type: string, uri: string, t
     children = state.open.pop()!;
   }
   state.next.set(id, {
-    type, start, length, line: row, character: column, value,
+    type, length, line: row, character: column, value,
     duplicates: duplicateSink ? duplicateSink.slice(mark) : [], children,
   });
   parentOpen?.push(id);
@@ -182,7 +187,8 @@ function readReusing(state: ReuseState, node: Node, type: string, uri: string, t
 }
 
 interface Shift {
-  delta: number;
+  lineDelta: number;
+  firstLine: number;
   position(p: Position): Position;
   range(r: Range): Range;
   map: Map<object, object>;
@@ -193,8 +199,7 @@ interface Shift {
  * characters and moves by whole lines, and only its first line also moves sideways. Unmoved positions and ranges are
  * shared with the previous read instead of copied.
  */
-function makeShift(old: ReadCacheEntry, start: number, line: number, character: number): Shift {
-  const delta = start - old.start;
+function makeShift(old: ReadCacheEntry, line: number, character: number): Shift {
   const lineDelta = line - old.line;
   const charDelta = character - old.character;
   const firstLine = old.line;
@@ -207,7 +212,7 @@ function makeShift(old: ReadCacheEntry, start: number, line: number, character: 
     const e = position(r.end);
     return s === r.start && e === r.end ? r : { start: s, end: e };
   };
-  return { delta, position, range, map: new Map() };
+  return { lineDelta, firstLine, position, range, map: new Map() };
 }
 
 /** Puts a reused entry (and the cached entries inside it) into the next cache; returns its (moved) value. */
@@ -220,10 +225,9 @@ function carry(state: ReuseState, id: number, entry: ReadCacheEntry, shift: Shif
 
 function movedEntry(entry: ReadCacheEntry, value: NixValue, shift: Shift | undefined): ReadCacheEntry {
   if (!shift) return entry;
-  const start = entry.start + shift.delta;
   const at = shift.position({ line: entry.line, character: entry.character });
   return {
-    ...entry, start, line: at.line, character: at.character, value,
+    ...entry, line: at.line, character: at.character, value,
     duplicates: entry.duplicates.map((d) => ({ ...d, range: shift.range(d.range) })),
   };
 }
@@ -234,22 +238,30 @@ function carryChildren(state: ReuseState, entry: ReadCacheEntry, shift: Shift | 
     if (!child || state.next.has(childId)) continue;
     // Inner values were copied together with the outer one: map them instead of moving them again. A value the
     // outer one does not hold as such (wrapped in mkForce, merged away) is not carried: a miss, never a wrong hit.
-    const value = shift ? (shift.map.get(child.value) as NixValue | undefined) : child.value;
+    const value = shift ? (shift.map.get(child.value) as NixValue | undefined ?? unmovedBy(shift, child.value)) : child.value;
     if (!value) continue;
     state.next.set(childId, movedEntry(child, value, shift));
     carryChildren(state, child, shift);
   }
 }
 
+/**
+ * The value itself when `shift` leaves it where it is: with the lines in place, only the subtree's first line moves,
+ * and nothing in a value lies before its own start (merged and wrapped values included).
+ */
+function unmovedBy(shift: Shift, v: NixValue): NixValue | undefined {
+  return shift.lineDelta === 0 && v.range.start.line !== shift.firstLine ? v : undefined;
+}
+
 /** A copy of a value with every position moved by `shift` (old objects map to their copies in shift.map). */
 function moveValue(v: NixValue, shift: Shift): NixValue {
-  const seen = shift.map.get(v);
+  const seen = shift.map.get(v) ?? unmovedBy(shift, v);
   if (seen) return seen as NixValue;
   const range = shift.range(v.range);
   let out: NixValue;
   switch (v.kind) {
     case 'string':
-      out = { ...v, range, pieces: v.pieces.map((p) => movePiece(p, shift)) };
+      out = { ...v, range, literalStart: shift.position(v.literalStart), pieces: v.pieces.map((p) => movePiece(p, shift)) };
       break;
     case 'list':
       out = { ...v, range, items: v.items.map((i) => moveValue(i, shift)) };
@@ -258,7 +270,7 @@ function moveValue(v: NixValue, shift: Shift): NixValue {
       const entries = new Map<string, AttrEntry>();
       for (const [k, e] of v.entries) {
         const moved: AttrEntry = { name: e.name, keyRange: shift.range(e.keyRange), value: moveValue(e.value, shift) };
-        if (e.binding) moved.binding = { start: e.binding.start + shift.delta, end: e.binding.end + shift.delta };
+        if (e.binding) moved.binding = shift.range(e.binding);
         entries.set(k, moved);
       }
       out = { ...v, range, entries };
@@ -274,21 +286,11 @@ function moveValue(v: NixValue, shift: Shift): NixValue {
   return out;
 }
 
+/** Piece offsets count from the literal's start, so only an interpolation's range can move. */
 function movePiece(p: StringPiece, shift: Shift): StringPiece {
-  if (p.kind === 'interpolation') {
-    return { ...p, range: shift.range(p.range), start: p.start + shift.delta, end: p.end + shift.delta };
-  }
-  const old = p;
-  let cached: number[] | undefined;
-  const piece = { kind: 'text' as const, text: p.text } as { kind: 'text'; text: string; offsets: number[] };
-  Object.defineProperty(piece, 'offsets', {
-    enumerable: true,
-    get(): number[] {
-      cached ??= old.offsets.map((o) => o + shift.delta);
-      return cached;
-    },
-  });
-  return piece;
+  if (p.kind === 'text') return p;
+  const range = shift.range(p.range);
+  return range === p.range ? p : { ...p, range };
 }
 
 function readNode(node: Node, type: string, uri: string, text: string): NixValue {
@@ -469,7 +471,7 @@ function addBinding(target: AttrsValue, binding: Node, uri: string, text: string
       if (existing && existing.value.kind === 'attrs' && value.kind === 'attrs') {
         mergeInto(ownedCopy(current, existing, existing.value, owned), value, names.join('.'), owned);
       } else if (!existing) {
-        current.entries.set(name, { name, keyRange: rangeOfNode(seg), value, binding: { start: binding.startIndex, end: binding.endIndex } });
+        current.entries.set(name, { name, keyRange: rangeOfNode(seg), value, binding: rangeOfNode(binding) });
       } else {
         // A second, non-mergeable definition: Nix's parser rejects it; keep the first.
         duplicateSink?.push({ range: rangeOfNode(seg), name: names.join('.') });
@@ -576,6 +578,8 @@ function lazyTextPiece(text: string, runs: Array<[number, number, number, number
 function readString(node: Node, type: string, uri: string, text: string, range: Range): StringValue {
   const indented = type === 'indented_string_expression';
   const parts = node.namedChildren.filter(isNode);
+  const base = node.startIndex; // piece offsets count from here
+  const literalStart = range.start;
   if (!indented && !parts.some((p) => p.type === 'interpolation')) {
     // The common case, a plain "…" literal: no indentation rule, no interpolation.
     let value = '';
@@ -583,22 +587,22 @@ function readString(node: Node, type: string, uri: string, text: string, range: 
     for (const p of parts) {
       if (p.type === 'string_fragment') {
         const t = p.text;
-        runs.push([value.length, p.startIndex, t.length, 1]);
+        runs.push([value.length, p.startIndex - base, t.length, 1]);
         value += t;
       } else if (p.type === 'escape_sequence') {
         const decoded = decodeEscape(p.text, false);
-        runs.push([value.length, p.startIndex, decoded.length, 0]);
+        runs.push([value.length, p.startIndex - base, decoded.length, 0]);
         value += decoded;
       }
     }
-    return { kind: 'string', uri, range, indented, value, pieces: value ? [lazyTextPiece(value, runs)] : [] };
+    return { kind: 'string', uri, range, literalStart, indented, value, pieces: value ? [lazyTextPiece(value, runs)] : [] };
   }
   // Segments: literal fragments (offsets step through the source), escapes (every decoded character points at the
   // escape) and interpolations. Indentation stripping works on whole segments, not characters.
   const segs: Seg[] = [];
   for (const part of parts) {
-    if (part.type === 'string_fragment') segs.push({ kind: 'text', text: part.text, doc: part.startIndex, step: 1 });
-    else if (part.type === 'escape_sequence') segs.push({ kind: 'text', text: decodeEscape(part.text, indented), doc: part.startIndex, step: 0 });
+    if (part.type === 'string_fragment') segs.push({ kind: 'text', text: part.text, doc: part.startIndex - base, step: 1 });
+    else if (part.type === 'escape_sequence') segs.push({ kind: 'text', text: decodeEscape(part.text, indented), doc: part.startIndex - base, step: 0 });
     else if (part.type === 'interpolation') segs.push({ kind: 'interp', node: part });
     // dollar_escape (`''` before `$`, or `\` before `${`) contributes nothing: the `$` is the next fragment.
   }
@@ -616,7 +620,7 @@ function readString(node: Node, type: string, uri: string, text: string, range: 
     if (seg.kind === 'interp') {
       flush();
       pieces.push({
-        kind: 'interpolation', range: rangeOfNode(seg.node), start: seg.node.startIndex, end: seg.node.endIndex,
+        kind: 'interpolation', range: rangeOfNode(seg.node), start: seg.node.startIndex - base, end: seg.node.endIndex - base,
         source: text.slice(seg.node.startIndex, seg.node.endIndex),
       });
       continue;
@@ -628,7 +632,7 @@ function readString(node: Node, type: string, uri: string, text: string, range: 
   }
   flush();
   const literal = pieces.every((p) => p.kind === 'text');
-  return { kind: 'string', uri, range, indented, pieces, value: literal ? value : undefined };
+  return { kind: 'string', uri, range, literalStart, indented, pieces, value: literal ? value : undefined };
 }
 
 type Seg = { kind: 'text'; text: string; doc: number; step: 0 | 1 } | { kind: 'interp'; node: Node };
@@ -766,16 +770,22 @@ export function describeKind(v: NixValue): string {
   }
 }
 
+/** The document offset that a string's piece offsets count from. */
+export function literalOffset(v: StringValue, lines: LineIndex): number {
+  return lines.offsetAt(v.literalStart);
+}
+
 /**
  * The document offsets [start, end) of the characters [from, to) of a string's literal value, for pointing inside
- * the string. Undefined when the string is not a literal.
+ * the string. Undefined when the string is not a literal. `lines` is the index of the file the value was read from.
  */
-export function stringOffsets(v: StringValue, from: number, to: number): { start: number; end: number } | undefined {
+export function stringOffsets(v: StringValue, lines: LineIndex, from: number, to: number): { start: number; end: number } | undefined {
   // A literal is one text piece (the empty string has none); anything else has no single source span to point into.
   if (v.value === undefined || v.pieces.length !== 1 || v.pieces[0]!.kind !== 'text') return undefined;
   const offsets = v.pieces[0]!.offsets;
   if (offsets.length === 0) return undefined;
   const a = Math.max(0, Math.min(from, offsets.length - 1));
   const b = Math.max(a, Math.min(Math.max(to, from + 1), offsets.length) - 1);
-  return { start: offsets[a]!, end: offsets[b]! + 1 };
+  const base = literalOffset(v, lines);
+  return { start: base + offsets[a]!, end: base + offsets[b]! + 1 };
 }
