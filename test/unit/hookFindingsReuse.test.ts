@@ -48,4 +48,23 @@ describe('kept hook findings', () => {
       assert.deepEqual(reused, fresh, `after edit ${i}`);
     }
   });
+
+  it('change a fix that extends the function arguments once the arguments are typed by hand', () => {
+    let text = CLAN;
+    let tree = parseNix(text);
+    let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+    const analyse = (f: typeof file) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
+    // m0's arguments are on line 4 (index 3).
+    const argsEdits = (findings: ReturnType<typeof analyse>) => findings.filter((f) => f.code === 'hook-missing-path')
+      .flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits).filter((e) => e.range.start.line === 3).map((e) => e.newText);
+    assert.deepEqual(argsEdits(analyse(file)), ['lib, pkgs, ']);
+    // The hooks keep their lines and characters: their values are the same objects as before the edit.
+    const at = text.indexOf('{ config, ') + '{ config, '.length;
+    text = editTree(tree, text, at, at, 'lib, ');
+    const next = parseNix(text, tree);
+    file = readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
+    tree.delete();
+    assert.deepEqual(argsEdits(analyse(file)), ['pkgs, ']);
+    next.delete();
+  });
 });

@@ -2,6 +2,7 @@
 // a definition may live (clan.nix inventory, top-level machines, machines/<m>/configuration.nix, inventory.json).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkSchedules } from '../../server/src/checks/scheduleChecks';
 import { analyzeFiles, ClanFiles, findingCodes } from '../helpers/clanFixture';
 
 const NESTED_OK = `{
@@ -270,6 +271,13 @@ describe('schedule rules', () => {
     }
   });
   it('calendar-never-elapses', () => expectFindings({ 'clan.nix': startAt('"2001-01-01 04:00"') }, ['calendar-never-elapses clan.nix:7']));
+  it('calendar-never-elapses is judged from each check\'s own time, whatever an earlier check found', async () => {
+    const { analysis } = await analyzeFiles({ 'clan.nix': startAt('"2031-06-01 04:00"') });
+    const codes = (now: string) => checkSchedules(analysis.model, { now: new Date(now) }).map((f) => f.code);
+    assert.deepEqual(codes('2030-01-01T00:00:00Z'), []);
+    assert.deepEqual(codes('2032-01-01T00:00:00Z'), ['calendar-never-elapses'], 'the elapse found before is in the past now');
+    assert.deepEqual(codes('2031-05-31T00:00:00Z'), []);
+  });
 });
 
 describe('destination and exclude rules (borg)', () => {

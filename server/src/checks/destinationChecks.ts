@@ -5,7 +5,21 @@ import { finding, Finding, Fix } from '../findings';
 import type { ClanModel } from '../model/clanModel';
 import { asAttrs, NixValue, StringValue } from '../model/nixValue';
 import { settingsLayers } from '../model/settingsLayers';
+import { memoizeString } from '../util/memo';
 import { nixStringLiteral, rangeInString } from './valueRanges';
+
+const repoProblems = memoizeString(analyzeRepo);
+const addressProblems = memoizeString(analyzeAddress);
+const excludeProblems = memoizeString(analyzeExclude);
+const location = memoizeString(parseBorgLocation);
+// rsh is judged together with its repo (the port and user must agree); one key holds both: `<rsh length>:<rsh><repo>`.
+const rshWithRepo = memoizeString((key: string) => {
+  const colon = key.indexOf(':');
+  const end = colon + 1 + Number(key.slice(0, colon));
+  const parsed = end < key.length ? location(key.slice(end)) : undefined;
+  return analyzeRsh(key.slice(colon + 1, end), parsed?.ok ? parsed : undefined);
+});
+const rshProblems = (rsh: string, repo: string | undefined) => rshWithRepo(`${rsh.length}:${rsh}${repo ?? ''}`);
 
 interface Problem {
   code: Finding['code'];
@@ -38,7 +52,7 @@ export function checkDestinations(model: ClanModel): Finding[] {
       if (!settings) continue;
       if (layer.role.name === 'server') {
         const address = literal(settings.entries.get('address')?.value);
-        if (address) report(model, address, analyzeAddress(address.value!), out);
+        if (address) report(model, address, addressProblems(address.value!), out);
         continue;
       }
       if (layer.role.name !== 'client') continue;
@@ -46,15 +60,14 @@ export function checkDestinations(model: ClanModel): Finding[] {
         const dest = asAttrs(d.value);
         const repo = literal(dest?.entries.get('repo')?.value);
         const rsh = literal(dest?.entries.get('rsh')?.value);
-        if (repo) report(model, repo, analyzeRepo(repo.value!), out);
-        const parsed = repo ? parseBorgLocation(repo.value!) : undefined;
-        if (rsh) report(model, rsh, analyzeRsh(rsh.value!, parsed?.ok ? parsed : undefined), out);
+        if (repo) report(model, repo, repoProblems(repo.value!), out);
+        if (rsh) report(model, rsh, rshProblems(rsh.value!, repo?.value), out);
       }
       const exclude = settings.entries.get('exclude')?.value;
       if (exclude?.kind === 'list') {
         for (const item of exclude.items) {
           const s = literal(item);
-          if (s) report(model, s, analyzeExclude(s.value!), out);
+          if (s) report(model, s, excludeProblems(s.value!), out);
         }
       }
     }

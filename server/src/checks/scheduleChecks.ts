@@ -1,10 +1,27 @@
 // `startAt`: a systemd calendar event (anchors-and-formats.md §3). A typo means the timer never fires.
-import { nextElapses, parseCalendar, suggestCalendar } from '../calendar';
+import { CalendarSpec, nextElapses, parseCalendar, suggestCalendar } from '../calendar';
 import { finding, Finding, Fix } from '../findings';
 import type { ClanModel } from '../model/clanModel';
 import { asAttrs } from '../model/nixValue';
 import { settingsLayers } from '../model/settingsLayers';
+import { memoizeString } from '../util/memo';
 import { nixStringLiteral, rangeInString } from './valueRanges';
+
+const parse = memoizeString((expr: string) => parseCalendar(expr));
+
+// An elapse of each expression found by an earlier check: while it is still ahead of `now`, the expression elapses
+// after `now` (exactly, whatever `now` is), without a calendar search per client on every keystroke.
+const knownElapse = new Map<string, bigint>();
+
+function elapsesAfter(expr: string, spec: CalendarSpec, now: Date): boolean {
+  const known = knownElapse.get(expr);
+  if (known !== undefined && known > BigInt(now.getTime()) * 1000n) return true;
+  const next = nextElapses(spec, now, 1)[0];
+  if (next === undefined) return false;
+  if (knownElapse.size >= 4096) knownElapse.clear();
+  knownElapse.set(expr, next);
+  return true;
+}
 
 export interface ScheduleOptions {
   /** The time "never elapses" is judged from; tests pass a fixed one. */
@@ -20,7 +37,7 @@ export function checkSchedules(model: ClanModel, options: ScheduleOptions = {}):
       if (layer.role.name !== 'client') continue;
       const v = asAttrs(layer.value)?.entries.get('startAt')?.value;
       if (!v || v.kind !== 'string' || v.value === undefined) continue;
-      const parsed = parseCalendar(v.value);
+      const parsed = parse(v.value);
       if (!parsed.ok) {
         const hint = suggestCalendar(v.value);
         const fixes: Fix[] = hint?.replacement
@@ -32,7 +49,7 @@ export function checkSchedules(model: ClanModel, options: ScheduleOptions = {}):
           fixes));
         continue;
       }
-      if (nextElapses(parsed.spec, now, 1).length === 0) {
+      if (!elapsesAfter(v.value, parsed.spec, now)) {
         out.push(finding('calendar-never-elapses', v.uri, v.range,
           `\`startAt\` "${v.value}" (normalized: ${parsed.normalized}) never elapses after ${now.toISOString().slice(0, 10)}: the backup never runs. Check the weekday against the date, impossible dates (\`*-02-30\`) and dates in the past.`));
       }
