@@ -3,7 +3,7 @@
 import type { Finding } from '../findings';
 import { checkHookPath, checkShellcheckMany, checkUnbalancedHooks, HOOK_NAMES, HookStateInput } from '../hooks/hookRules';
 import type { ClanModel, State } from '../model/clanModel';
-import type { NixValue } from '../model/nixValue';
+import type { AttrsValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
 
 function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
@@ -27,7 +27,54 @@ function hookInputs(model: ClanModel): HookStateInput[] {
 }
 
 export function checkHooks(model: ClanModel): Finding[] {
-  return hookInputs(model).flatMap(hookFindings);
+  const out: Finding[] = [];
+  for (const m of model.machines.values()) {
+    for (const s of m.states) {
+      const unchanged = unchangedState(model, s);
+      if (unchanged) {
+        out.push(...unchanged);
+        continue;
+      }
+      const input = hookInput(model, s);
+      if (!input) continue;
+      const findings = hookFindings(input);
+      rememberState(s, input, findings);
+      out.push(...findings);
+    }
+  }
+  return out;
+}
+
+// Typing elsewhere in the file leaves a state's attribute set the very same object (the reader shares a value
+// between versions while it keeps its line and character and its text): its hook findings are then the same as last
+// time, once the text around each fix (which may lie outside the state: the module's arguments) is checked again.
+interface SameState {
+  uri: string;
+  stateName: string;
+  findings: Finding[];
+  contexts: Array<{ range: Range; context: string }>;
+}
+const sameStates = new WeakMap<AttrsValue, SameState>();
+
+function contextAt(text: string, lines: LineIndex, range: Range): string {
+  return text.slice(Math.max(0, lines.offsetAt(range.start) - CONTEXT), lines.offsetAt(range.end) + CONTEXT);
+}
+
+function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
+  const same = s.attrs && sameStates.get(s.attrs);
+  if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
+  if (same.contexts.length > 0) {
+    const file = model.files.find((f) => f.uri === same.uri);
+    if (!file || same.contexts.some((c) => contextAt(file.text, file.lines, c.range) !== c.context)) return undefined;
+  }
+  return same.findings;
+}
+
+function rememberState(s: State, input: HookStateInput, findings: Finding[]): void {
+  const lines = input.lines ?? new LineIndex(input.text);
+  const contexts = findings.flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits)
+    .map((e) => ({ range: e.range, context: contextAt(input.text, lines, e.range) }));
+  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, findings, contexts });
 }
 
 // ---- the hook findings of a state, kept while its hook bindings read the same ----
@@ -51,63 +98,8 @@ const kept = new Map<string, KeptFinding[]>();
 const MAX_KEPT = 20000;
 const CONTEXT = 24;
 
-// Typing elsewhere in the file leaves a state's hook values the very same objects (values are shared between
-// versions while they keep their line and character): their findings are then the same as last time, once the text
-// around each fix and before each value (the binding's key) is checked again. Keyed by the first hook's value.
-interface SameHooks {
-  uri: string;
-  stateName: string;
-  values: Array<NixValue | undefined>;
-  heads: string[];
-  findings: Finding[];
-  contexts: Array<{ range: Range; context: string }>;
-}
-const sameHooks = new WeakMap<NixValue, SameHooks>();
-
-function hookValues(input: HookStateInput): Array<NixValue | undefined> {
-  return HOOK_NAMES.map((n) => input.hooks[n]?.value);
-}
-
-/** The text of each binding before its value: `preBackupScript = `. */
-function bindingHeads(input: HookStateInput, lines: LineIndex): string[] {
-  return Object.values(input.hooks).filter((b) => b !== undefined)
-    .map((b) => input.text.slice(b.bindingStart, lines.offsetAt(b.value.range.start)));
-}
-
-function contextAt(text: string, lines: LineIndex, range: Range): string {
-  return text.slice(Math.max(0, lines.offsetAt(range.start) - CONTEXT), lines.offsetAt(range.end) + CONTEXT);
-}
-
-function unchangedHooks(input: HookStateInput, lines: LineIndex): Finding[] | undefined {
-  const values = hookValues(input);
-  const same = sameHooks.get(values.find((v) => v !== undefined)!);
-  if (!same || same.uri !== input.uri || same.stateName !== input.stateName) return undefined;
-  if (values.some((v, i) => v !== same.values[i])) return undefined;
-  const heads = bindingHeads(input, lines);
-  if (heads.some((h, i) => h !== same.heads[i])) return undefined;
-  if (same.contexts.some((c) => contextAt(input.text, lines, c.range) !== c.context)) return undefined;
-  return same.findings;
-}
-
-function rememberHooks(input: HookStateInput, lines: LineIndex, findings: Finding[]): void {
-  const values = hookValues(input);
-  const contexts = findings.flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits)
-    .map((e) => ({ range: e.range, context: contextAt(input.text, lines, e.range) }));
-  sameHooks.set(values.find((v) => v !== undefined)!, {
-    uri: input.uri, stateName: input.stateName, values, heads: bindingHeads(input, lines), findings, contexts,
-  });
-}
-
 function hookFindings(input: HookStateInput): Finding[] {
   const lines = input.lines ?? new LineIndex(input.text);
-  const unchanged = unchangedHooks(input, lines);
-  if (unchanged) return unchanged;
-  const findings = keptOrNewHookFindings(input, lines);
-  rememberHooks(input, lines, findings);
-  return findings;
-}
-
-function keptOrNewHookFindings(input: HookStateInput, lines: LineIndex): Finding[] {
   const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
   const base = Math.min(...bindings.map((b) => b.bindingStart));
   const key = `${input.uri}\u0000${input.stateName}\u0000${Object.entries(input.hooks)

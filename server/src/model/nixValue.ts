@@ -121,11 +121,27 @@ export interface ReadCacheEntry {
 
 export interface ReadCache {
   entries: Map<number, ReadCacheEntry>;
+  heads: Map<number, BindingHead>;
+}
+
+/**
+ * The left-hand side of a binding `a.b.c = …;` as read before, by binding node: an edit among a thousand bindings
+ * of one attrset reads that attrset again, and the attribute paths of the other bindings are most of that work.
+ */
+interface BindingHead {
+  length: number;
+  line: number;
+  character: number;
+  /** Per segment: its name, or undefined for `${…}`. */
+  names: Array<string | undefined>;
+  keyRanges: Range[];
+  range: Range;
 }
 
 interface ReuseState {
   prev: ReadCache | undefined;
   next: Map<number, ReadCacheEntry>;
+  nextHeads: Map<number, BindingHead>;
   /** For each cached node being read, the ids of the cached nodes read inside it so far. */
   open: number[][];
 }
@@ -142,10 +158,10 @@ let reuse: ReuseState | undefined;
 export function readValueIncremental(node: Node, uri: string, text: string, prev: ReadCache | undefined):
   { value: NixValue; duplicates: DuplicateAttr[]; cache: ReadCache } {
   const previous = reuse;
-  reuse = { prev, next: new Map(), open: [] };
+  reuse = { prev, next: new Map(), nextHeads: new Map(), open: [] };
   try {
     const { value, duplicates } = readValueReporting(node, uri, text);
-    return { value, duplicates, cache: { entries: reuse.next } };
+    return { value, duplicates, cache: { entries: reuse.next, heads: reuse.nextHeads } };
   } finally {
     reuse = previous;
   }
@@ -403,10 +419,34 @@ function readAttrs(node: Node, uri: string, text: string, range: Range): AttrsVa
   const owned = new WeakSet<AttrsValue>([attrs]);
   for (const b of bindings.namedChildren) {
     if (!b) continue;
-    if (b.type === 'binding') addBinding(attrs, b, uri, text, owned);
-    else if (b.type === 'inherit' || b.type === 'inherit_from') addInherit(attrs, b, uri, text);
+    const type = b.type;
+    if (type === 'binding') {
+      const head = bindingHead(b);
+      if (head) addBinding(attrs, b, head, uri, text, owned);
+    } else if (type === 'inherit' || type === 'inherit_from') addInherit(attrs, b, uri, text);
   }
   return attrs;
+}
+
+/** The binding's attribute path (undefined when it has none: a syntax error), from the reuse cache when unchanged. */
+function bindingHead(binding: Node): BindingHead | undefined {
+  const id = binding.id;
+  const { row, column } = binding.startPosition;
+  const length = binding.endIndex - binding.startIndex;
+  const old = reuse?.prev?.heads.get(id);
+  if (old && old.length === length && old.line === row && old.character === column) {
+    reuse!.nextHeads.set(id, old);
+    return old;
+  }
+  const path = binding.childForFieldName('attrpath');
+  if (!path) return undefined;
+  const segments = path.childrenForFieldName('attr').filter(isNode);
+  const head: BindingHead = {
+    length, line: row, character: column, names: segments.map(attrName), keyRanges: segments.map(rangeOfNode),
+    range: rangeOfNode(binding),
+  };
+  reuse?.nextHeads.set(id, head);
+  return head;
 }
 
 /** The literal name of an attribute path segment, or undefined for `${…}` and interpolated strings. */
@@ -450,16 +490,13 @@ function ownedCopy(parent: AttrsValue, entry: AttrEntry, value: AttrsValue, owne
   return copy;
 }
 
-function addBinding(target: AttrsValue, binding: Node, uri: string, text: string, owned: WeakSet<AttrsValue>): void {
-  const path = binding.childForFieldName('attrpath');
-  const expr = binding.childForFieldName('expression');
-  if (!path) return;
-  const segments = path.childrenForFieldName('attr').filter(isNode);
-  const names = segments.map((seg) => attrName(seg) ?? '${…}');
+function addBinding(target: AttrsValue, binding: Node, head: BindingHead, uri: string, text: string, owned: WeakSet<AttrsValue>): void {
+  const { names: segments, keyRanges } = head;
+  const names = segments.map((name) => name ?? '${…}');
   let current = target;
   for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i]!;
-    const name = attrName(seg);
+    const name = segments[i];
+    const keyRange = keyRanges[i]!;
     if (name === undefined) {
       current.dynamicKeys = true;
       return;
@@ -467,28 +504,29 @@ function addBinding(target: AttrsValue, binding: Node, uri: string, text: string
     const last = i === segments.length - 1;
     const existing = current.entries.get(name);
     if (last) {
+      const expr = binding.childForFieldName('expression');
       const value = expr ? readValue(expr, uri, text) : opaque(binding, uri, text, 'error');
       if (existing && existing.value.kind === 'attrs' && value.kind === 'attrs') {
         mergeInto(ownedCopy(current, existing, existing.value, owned), value, names.join('.'), owned);
       } else if (!existing) {
-        current.entries.set(name, { name, keyRange: rangeOfNode(seg), value, binding: rangeOfNode(binding) });
+        current.entries.set(name, { name, keyRange, value, binding: head.range });
       } else {
         // A second, non-mergeable definition: Nix's parser rejects it; keep the first.
-        duplicateSink?.push({ range: rangeOfNode(seg), name: names.join('.') });
+        duplicateSink?.push({ range: keyRange, name: names.join('.') });
       }
       return;
     }
     if (existing) {
       if (existing.value.kind !== 'attrs') {
-        duplicateSink?.push({ range: rangeOfNode(seg), name: names.join('.') });
+        duplicateSink?.push({ range: keyRange, name: names.join('.') });
         return;
       }
       current = ownedCopy(current, existing, existing.value, owned);
     } else {
       const implicit: AttrsValue = {
-        kind: 'attrs', uri, range: rangeOfNode(binding), entries: new Map(), dynamicKeys: false, implicit: true,
+        kind: 'attrs', uri, range: head.range, entries: new Map(), dynamicKeys: false, implicit: true,
       };
-      current.entries.set(name, { name, keyRange: rangeOfNode(seg), value: implicit });
+      current.entries.set(name, { name, keyRange, value: implicit });
       owned.add(implicit);
       current = implicit;
     }
