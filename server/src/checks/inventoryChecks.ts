@@ -17,10 +17,12 @@ export function checkInventory(model: ClanModel): Finding[] {
       '`inventory.services` has been removed; declare service instances under `inventory.instances` (see Clan\'s "migrate-inventory-services" guide).'));
   }
   checkMachineNames(model, out);
+  let knownTags: Set<string> | undefined;
+  const tags = () => (knownTags ??= new Set([...BUILTIN_TAGS, ...[...model.machines.values()].flatMap((m) => m.tags.map((t) => t.name))]));
   for (const inst of model.instances) {
     checkInstanceShape(inst, out);
     checkModule(inst, out);
-    checkReferences(model, inst, out);
+    checkReferences(model, inst, tags, out);
   }
   checkBorgMemberships(model, out);
   return out;
@@ -29,8 +31,9 @@ export function checkInventory(model: ClanModel): Finding[] {
 function checkMachineNames(model: ClanModel, out: Finding[]): void {
   const seen = new Set<string>();
   const report = (name: string, uri: string, range: Finding['range']) => {
+    if (isValidMachineName(name)) return;
     const key = `${uri}:${range.start.line}:${range.start.character}`;
-    if (seen.has(key) || isValidMachineName(name)) return;
+    if (seen.has(key)) return;
     seen.add(key);
     const why = name.length > 63 ? `is ${name.length} characters long (at most 63)`
       : 'may only hold letters, digits and `-`, and must start and end with a letter or digit';
@@ -86,7 +89,7 @@ function checkModule(inst: Instance, out: Finding[]): void {
     guess && inst.moduleName ? [{ title: `Change to "${guess}"`, edits: [{ uri: where.uri, range: where.range, newText: `"${guess}"` }] }] : undefined));
 }
 
-function checkReferences(model: ClanModel, inst: Instance, out: Finding[]): void {
+function checkReferences(model: ClanModel, inst: Instance, knownTags: () => Set<string>, out: Finding[]): void {
   for (const role of inst.roles) {
     if (inst.isBorgbackup && !BORG_ROLES.includes(role.name)) {
       const guess = nearest(role.name, BORG_ROLES);
@@ -108,7 +111,7 @@ function checkReferences(model: ClanModel, inst: Instance, out: Finding[]): void
       }
     }
     if (model.tagsComplete && model.machinesComplete) {
-      const known = new Set([...BUILTIN_TAGS, ...[...model.machines.values()].flatMap((m) => m.tags.map((t) => t.name))]);
+      const known = knownTags();
       for (const t of role.tags) {
         if (known.has(t.name)) continue;
         const guess = nearest(t.name, [...known]);
