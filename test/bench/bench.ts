@@ -115,26 +115,30 @@ async function main(): Promise<void> {
     // One-character edits, typed one after another at the start, the middle and the end of the machines: incremental
     // re-parse, then the analysis as the language server runs it (the previous read is kept, unchanged subtrees reused).
     const uri = toUri(join(dir, 'clan.nix'));
-    const editAt = (needle: string): number => {
+    const editRuns = 40;
+    const editAt = (needle: string, insert = 'x'): number => {
       let current = text;
       let tree = parseNix(current);
       const cache: SourceCache = new Map();
       analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache));
       let at = current.indexOf(needle) + 5;
       const ms = time(() => {
-        current = editTree(tree, current, at, at, 'x');
-        at++;
+        current = editTree(tree, current, at, at, insert);
+        at += insert.length;
         const next = parseNix(current, tree);
         tree.delete();
         tree = next;
         analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache));
-      }, runs);
+      }, editRuns);
       tree.delete();
       return ms;
     };
     const editStart = editAt('"/var/lib/app1"');
     const editMiddle = editAt(`"/var/lib/app${Math.floor(n / 2)}"`);
     const editEnd = editAt(`"/var/lib/app${n - 1}"`);
+    // Typing keeps the line count, and values below the edited line are then reused as they are; Enter moves every
+    // line after it, and everything read from there on is copied with moved positions.
+    const newlineStart = editAt('"/var/lib/app1"', '\n');
     const parseOnly = time(() => readNixSource(uri, 'clan', text), runs);
     const check = wall(process.execPath, [CLI, 'check', dir], 3);
     // The engine alone: ShellCheck is an external program that dominates large clans with thousands of hooks.
@@ -142,7 +146,7 @@ async function main(): Promise<void> {
     const nix = haveNix ? wall('nix-instantiate', ['--parse', join(dir, 'clan.nix')], 5) : undefined;
     rows.push({
       machines: n, lines: text.split('\n').length, 'full analysis ms': full,
-      'edit→analysis ms (start)': editStart, '(middle)': editMiddle, '(end)': editEnd,
+      'edit→analysis ms (start)': editStart, '(middle)': editMiddle, '(end)': editEnd, 'new line→analysis ms (start)': newlineStart,
       'parse+read ms': parseOnly, 'check wall ms (with ShellCheck)': check, 'check wall ms (no ShellCheck)': checkNoSc,
       'nix-instantiate --parse ms': nix, 'check/nix ratio (no ShellCheck)': nix ? checkNoSc / nix : undefined,
       'check peak RSS MB': peakRss([CLI, 'check', dir]),

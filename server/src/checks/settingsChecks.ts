@@ -26,11 +26,27 @@ function roleKind(name: string): 'client' | 'server' | undefined {
   return name === 'client' || name === 'server' ? name : undefined;
 }
 
-/** zod over the literal projection; each issue is mapped back to the Nix value it is about. */
+// A settings value that is the same object as in the last analysis (the reader shares unchanged values between
+// versions of a document) has the same schema findings.
+const validated = new WeakMap<NixValue, { kind: 'client' | 'server'; findings: Finding[] }>();
+
 function validateLayer(layer: SettingsLayer, out: Finding[]): void {
   const kind = roleKind(layer.role.name);
   const settings = layer.value;
   if (!kind || !asAttrs(settings)) return;
+  const known = validated.get(settings);
+  if (known?.kind === kind) {
+    out.push(...known.findings);
+    return;
+  }
+  const findings: Finding[] = [];
+  schemaFindings(kind, settings, findings);
+  validated.set(settings, { kind, findings });
+  out.push(...findings);
+}
+
+/** zod over the literal projection; each issue is mapped back to the Nix value it is about. */
+function schemaFindings(kind: 'client' | 'server', settings: NixValue, out: Finding[]): void {
   const result = ROLE_SCHEMAS[kind].safeParse(literalJson(settings));
   if (result.success) return;
   for (const issue of result.error.issues) {
@@ -105,6 +121,10 @@ function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void 
     for (const member of roleMembers(model, role).members.keys()) {
       const layers = layersForMember(model, inst, role, member);
       for (const key of SCALARS[kind]) {
+        // Most members set a scalar at one layer at most: count before building anything.
+        let set = 0;
+        for (const l of layers) if (asAttrs(l.value)?.entries.has(key)) set++;
+        if (set < 2) continue;
         const defs = layers
           .map((l) => ({ layer: l, value: asAttrs(l.value)?.entries.get(key)?.value }))
           .filter((d): d is { layer: SettingsLayer; value: NixValue } => d.value !== undefined);

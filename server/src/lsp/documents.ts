@@ -13,11 +13,16 @@ export interface OpenDoc {
   tree?: Tree;
 }
 
+/** The store's own view of a document: its line table is updated with each change instead of rebuilt. */
+interface StoredDoc extends OpenDoc {
+  positions: TextDocument;
+}
+
 export class DocumentStore {
-  private readonly docs = new Map<string, OpenDoc>();
+  private readonly docs = new Map<string, StoredDoc>();
 
   open(uri: string, languageId: string, version: number, text: string): OpenDoc {
-    const doc: OpenDoc = { uri, languageId, version, text };
+    const doc: StoredDoc = { uri, languageId, version, text, positions: TextDocument.create(uri, languageId, version, text) };
     // A file too large to parse has no tree; the analysis reports it (see readNixSource).
     if (isNixUri(uri) && !tooLargeToParse(text)) doc.tree = parseNix(text);
     this.docs.set(uri, doc);
@@ -29,23 +34,27 @@ export class DocumentStore {
     if (!doc) return undefined;
     let text = doc.text;
     let tree = doc.tree;
+    let positions = doc.positions;
     for (const change of changes) {
       if ('range' in change) {
         // Positions are read as the client means them, i.e. as vscode-languageserver-textdocument does: `\r\n`, `\r`
         // and `\n` all end a line, a character beyond its line's end stops before the line break, and a reversed
         // range counts from its earlier end. (Splitting at `\n` only would apply edits after a lone `\r` to the wrong
         // line, and the server's text would silently drift from the editor's.)
-        const lines = TextDocument.create(uri, doc.languageId, doc.version, text);
-        let start = lines.offsetAt(change.range.start);
-        let end = lines.offsetAt(change.range.end);
+        let start = positions.offsetAt(change.range.start);
+        let end = positions.offsetAt(change.range.end);
         if (end < start) [start, end] = [end, start];
         text = tree ? editTree(tree, text, start, end, change.text) : text.slice(0, start) + change.text + text.slice(end);
+        // TextDocument.update moves the following line starts instead of scanning the whole text again.
+        positions = TextDocument.update(positions, [change], version);
       } else {
         // A full-text change invalidates the old tree: nothing can be reused.
         text = change.text;
         tree = undefined;
+        positions = TextDocument.create(uri, doc.languageId, version, text);
       }
     }
+    doc.positions = positions;
     doc.text = text;
     doc.version = version;
     const old = doc.tree;
