@@ -590,29 +590,30 @@ function decodeBackslash(c: string): string {
   return c;
 }
 
-/** Decodes a string node: escapes resolved, indented strings stripped of their common indentation as Nix does. */
 /**
  * A text piece whose per-character offsets are computed only when someone asks: most strings of a large clan are
  * never pointed into, and building an array per character dominated the time and garbage of reading a file.
- * A run [valueStart, docStart, length, step] maps value characters to document offsets (step 0: an escape sequence,
- * whose decoded characters all point at its start).
+ * A run [valueStart, sourceStart, length, step] maps value characters to offsets from the literal's start (step 0:
+ * an escape sequence, whose decoded characters all point at its start).
  */
-function lazyTextPiece(text: string, runs: Array<[number, number, number, number]>): StringPiece {
-  let cached: number[] | undefined;
-  const piece = { kind: 'text' as const, text } as { kind: 'text'; text: string; offsets: number[] };
-  Object.defineProperty(piece, 'offsets', {
-    enumerable: true,
-    get(): number[] {
-      if (!cached) {
-        cached = new Array<number>(text.length);
-        for (const [v, d, len, step] of runs) for (let i = 0; i < len; i++) cached[v + i] = d + i * step;
-      }
-      return cached;
-    },
-  });
-  return piece;
+class LazyTextPiece {
+  readonly kind = 'text' as const;
+  private cached: number[] | undefined;
+
+  constructor(readonly text: string, private readonly runs: Array<[number, number, number, number]>) {}
+
+  // A getter on the class, not one defined per object: defining a property on each of thousands of pieces made
+  // every piece a slow dictionary-mode object.
+  get offsets(): number[] {
+    if (!this.cached) {
+      this.cached = new Array<number>(this.text.length);
+      for (const [v, d, len, step] of this.runs) for (let i = 0; i < len; i++) this.cached[v + i] = d + i * step;
+    }
+    return this.cached;
+  }
 }
 
+/** Decodes a string node: escapes resolved, indented strings stripped of their common indentation as Nix does. */
 function readString(node: Node, type: string, uri: string, text: string, range: Range): StringValue {
   const indented = type === 'indented_string_expression';
   const parts = node.namedChildren.filter(isNode);
@@ -633,7 +634,7 @@ function readString(node: Node, type: string, uri: string, text: string, range: 
         value += decoded;
       }
     }
-    return { kind: 'string', uri, range, literalStart, indented, value, pieces: value ? [lazyTextPiece(value, runs)] : [] };
+    return { kind: 'string', uri, range, literalStart, indented, value, pieces: value ? [new LazyTextPiece(value, runs)] : [] };
   }
   // Segments: literal fragments (offsets step through the source), escapes (every decoded character points at the
   // escape) and interpolations. Indentation stripping works on whole segments, not characters.
@@ -650,7 +651,7 @@ function readString(node: Node, type: string, uri: string, text: string, range: 
   let runs: Array<[number, number, number, number]> = [];
   let pieceText = '';
   const flush = () => {
-    if (pieceText) pieces.push(lazyTextPiece(pieceText, runs));
+    if (pieceText) pieces.push(new LazyTextPiece(pieceText, runs));
     pieceText = '';
     runs = [];
   };
