@@ -464,6 +464,15 @@ describe('hooks: hook-missing-path', () => {
     assert.deepEqual(checkHookPath(stateInput(fixed, 'containers')).map(at), [[10, 10, 10, 16]]);
   });
 
+  it('puts the PATH line inside a hook wrapped in lib.mkForce, not inside the wrapper', () => {
+    const text = `{ lib, pkgs, ... }: {
+  clan.core.state.s.preBackupScript = lib.mkForce "docker pause x";
+}`;
+    const [finding] = checkHookPath(stateInput(text, 's'));
+    const fixed = applyEdits(text, finding!.fixes![0]!.edits);
+    assert.ok(fixed.includes('preBackupScript = lib.mkForce "export PATH=${lib.makeBinPath [ pkgs.docker ]}:$PATH\\ndocker pause x";'), fixed);
+  });
+
   it('accepts builtins, the job PATH, store paths, absolute paths, functions and an earlier PATH', () => {
     const text = `{ pkgs, lib, ... }: {
   clan.core.state.s.preBackupScript = ''
