@@ -67,4 +67,26 @@ describe('kept hook findings', () => {
     assert.deepEqual(argsEdits(analyse(file)), ['pkgs, ']);
     next.delete();
   });
+
+  it('add the function arguments to a fix again once they are deleted by hand', () => {
+    // Both caches: the state's attrset is the same object after the edit (it starts on a later line), and its hook
+    // texts are unchanged (the text-keyed cache); only the module's arguments changed.
+    for (const drop of [false, true]) {
+      let text = CLAN.replace('m0 = { config, ... }:', 'm0 = { config, lib, pkgs, ... }:');
+      let tree = parseNix(text);
+      let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+      const analyse = (f: typeof file) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
+      const argsEdits = (findings: ReturnType<typeof analyse>) => findings.filter((f) => f.code === 'hook-missing-path')
+        .flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits).filter((e) => e.range.start.line === 3).map((e) => e.newText);
+      assert.deepEqual(argsEdits(analyse(file)), []);
+      if (drop) file = readNixSource('file:///x/clan.nix', 'clan', text);
+      const at = text.indexOf('lib, pkgs, ');
+      text = editTree(tree, text, at, at + 'lib, pkgs, '.length, '');
+      const next = parseNix(text, tree);
+      file = drop ? readNixSource('file:///x/clan.nix', 'clan', text) : readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
+      tree.delete();
+      assert.deepEqual(argsEdits(analyse(file)), ['lib, pkgs, '], drop ? 'text-keyed cache' : 'same attrset');
+      next.delete();
+    }
+  });
 });

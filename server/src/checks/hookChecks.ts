@@ -5,6 +5,20 @@ import { checkHookPath, checkShellcheckMany, checkUnbalancedHooks, HOOK_NAMES, H
 import type { ClanModel, State } from '../model/clanModel';
 import type { AttrsValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
+import type { SourceFile } from '../model/sourceFile';
+
+/**
+ * The source of the machine's module functions up to their bodies (`{ config, lib, ... }:`) in the state's file.
+ * The PATH fix extends these arguments, so findings kept for unchanged hooks hold only while they read the same.
+ */
+function moduleHeads(model: ClanModel, s: State, file: SourceFile): string {
+  let out = '';
+  for (const c of model.machines.get(s.machine)?.configs ?? []) {
+    if (c.kind !== 'function' || c.uri !== file.uri) continue;
+    out += `${file.text.slice(file.lines.offsetAt(c.range.start), file.lines.offsetAt(c.body.range.start))}\u0000`;
+  }
+  return out;
+}
 
 function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   if (!s.attrs) return undefined;
@@ -37,8 +51,9 @@ export function checkHooks(model: ClanModel): Finding[] {
       }
       const input = hookInput(model, s);
       if (!input) continue;
-      const findings = hookFindings(input);
-      rememberState(s, input, findings);
+      const heads = moduleHeads(model, s, model.files.find((f) => f.uri === input.uri)!);
+      const findings = hookFindings(input, heads);
+      rememberState(s, input, heads, findings);
       out.push(...findings);
     }
   }
@@ -51,6 +66,7 @@ export function checkHooks(model: ClanModel): Finding[] {
 interface SameState {
   uri: string;
   stateName: string;
+  heads: string;
   findings: Finding[];
   contexts: Array<{ range: Range; context: string }>;
 }
@@ -63,18 +79,17 @@ function contextAt(text: string, lines: LineIndex, range: Range): string {
 function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
   const same = s.attrs && sameStates.get(s.attrs);
   if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
-  if (same.contexts.length > 0) {
-    const file = model.files.find((f) => f.uri === same.uri);
-    if (!file || same.contexts.some((c) => contextAt(file.text, file.lines, c.range) !== c.context)) return undefined;
-  }
+  const file = model.files.find((f) => f.uri === same.uri);
+  if (!file || moduleHeads(model, s, file) !== same.heads) return undefined;
+  if (same.contexts.some((c) => contextAt(file.text, file.lines, c.range) !== c.context)) return undefined;
   return same.findings;
 }
 
-function rememberState(s: State, input: HookStateInput, findings: Finding[]): void {
+function rememberState(s: State, input: HookStateInput, heads: string, findings: Finding[]): void {
   const lines = input.lines ?? new LineIndex(input.text);
   const contexts = findings.flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits)
     .map((e) => ({ range: e.range, context: contextAt(input.text, lines, e.range) }));
-  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, findings, contexts });
+  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, heads, findings, contexts });
 }
 
 // ---- the hook findings of a state, kept while its hook bindings read the same ----
@@ -98,11 +113,12 @@ const kept = new Map<string, KeptFinding[]>();
 const MAX_KEPT = 20000;
 const CONTEXT = 24;
 
-function hookFindings(input: HookStateInput): Finding[] {
+/** `heads`: see moduleHeads; part of the key. */
+function hookFindings(input: HookStateInput, heads: string): Finding[] {
   const lines = input.lines ?? new LineIndex(input.text);
   const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
   const base = Math.min(...bindings.map((b) => b.bindingStart));
-  const key = `${input.uri}\u0000${input.stateName}\u0000${Object.entries(input.hooks)
+  const key = `${input.uri}\u0000${input.stateName}\u0000${heads}\u0000${Object.entries(input.hooks)
     .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
   const hit = kept.get(key);
   if (hit) {
