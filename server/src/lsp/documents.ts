@@ -45,8 +45,13 @@ export class DocumentStore {
         let end = positions.offsetAt(change.range.end);
         if (end < start) [start, end] = [end, start];
         text = tree ? editTree(tree, text, start, end, change.text) : text.slice(0, start) + change.text + text.slice(end);
-        // TextDocument.update moves the following line starts instead of scanning the whole text again.
-        positions = TextDocument.update(positions, [change], version);
+        // TextDocument.update moves the following line starts instead of scanning the whole text again, but it counts
+        // the line breaks of the inserted text alone: where a `\r` now ends just before either edge of the edit, a
+        // `\r\n` may have been joined or split there, and only a rebuild counts the lines right.
+        const edge = start + change.text.length;
+        positions = text[start - 1] === '\r' || text[edge - 1] === '\r'
+          ? TextDocument.create(uri, doc.languageId, version, text)
+          : TextDocument.update(positions, [change], version);
       } else {
         // A full-text change invalidates the old tree: nothing can be reused.
         text = change.text;
