@@ -89,4 +89,51 @@ describe('kept hook findings', () => {
       next.delete();
     }
   });
+
+  /** Findings after one edit, read incrementally, next to those of a fresh read of the same text. */
+  function afterEdit(text: string, from: number, to: number, insert: string) {
+    let tree = parseNix(text);
+    let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+    const analyse = (f: typeof file) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
+    const before = analyse(file);
+    const edited = editTree(tree, text, from, to, insert);
+    const next = parseNix(edited, tree);
+    file = readNixSource('file:///x/clan.nix', 'clan', edited, next, undefined, file);
+    tree.delete();
+    tree = next;
+    const reused = analyse(file);
+    forgetKeptHookFindings();
+    const fresh = analyse(readNixSource('file:///x/clan.nix', 'clan', edited));
+    tree.delete();
+    return { before, reused, fresh };
+  }
+
+  it('follow the arguments of whatever function the PATH fix extends, not only a machine module', () => {
+    // clan.nix itself is the function here; the machine's module is a plain attribute set (found in review).
+    const text = `{ lib, pkgs, ... }:
+{
+  machines.foo = {
+    clan.core.state.db.preBackupScript = "git bundle create /b --all";
+  };
+}
+`;
+    const at = text.indexOf('lib, ');
+    const { before, reused, fresh } = afterEdit(text, at, at + 'lib, '.length, '');
+    assert.equal(before[0]?.fixes?.[0]?.edits.length, 1, 'before: lib and pkgs are there');
+    assert.deepEqual(reused, fresh);
+    assert.deepEqual(fresh[0]?.fixes?.[0]?.edits.map((e) => e.newText).slice(1), ['lib, ']);
+  });
+
+  it('indent a new post hook like the pre hook after the pre hook\'s line is re-indented', () => {
+    const text = `{
+  machines.foo = {
+    clan.core.state.db.preBackupScript = "systemctl stop db.service";
+  };
+}
+`;
+    const at = text.indexOf('    clan');
+    const { reused, fresh } = afterEdit(text, at, at + 2, '');
+    assert.deepEqual(reused, fresh);
+    assert.match(fresh[0]!.fixes![0]!.edits[0]!.newText, /^\n {2}clan\.core\.state\.db\.postBackupScript/);
+  });
 });

@@ -1,25 +1,12 @@
 // State hooks parsed as shell (server/src/hooks): stop/start balance and PATH synchronously, ShellCheck
 // asynchronously (it is an external process with a time limit; the editor never waits for it).
 import type { Finding } from '../findings';
-import { checkHookPath, checkShellcheckMany, checkUnbalancedHooks, HOOK_NAMES, HookStateInput } from '../hooks/hookRules';
+import {
+  checkHookPath, checkShellcheckMany, checkUnbalancedHooks, enclosingArguments, HOOK_NAMES, HookStateInput,
+} from '../hooks/hookRules';
 import type { ClanModel, State } from '../model/clanModel';
 import type { AttrsValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
-import type { SourceFile } from '../model/sourceFile';
-
-/**
- * The source of the machine's module functions up to their bodies (`{ config, lib, ... }:`) in the state's file.
- * The PATH fix extends these arguments, so findings kept for unchanged hooks hold only while they read the same.
- */
-function moduleHeads(model: ClanModel, s: State, file: SourceFile): string {
-  let out = '';
-  for (const c of model.machines.get(s.machine)?.configs ?? []) {
-    if (c.kind !== 'function' || c.uri !== file.uri) continue;
-    out += `${file.text.slice(file.lines.offsetAt(c.range.start), file.lines.offsetAt(c.body.range.start))}\u0000`;
-  }
-  return out;
-}
-
 function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   if (!s.attrs) return undefined;
   const file = model.files.find((f) => f.uri === s.attrs!.uri);
@@ -51,120 +38,127 @@ export function checkHooks(model: ClanModel): Finding[] {
       }
       const input = hookInput(model, s);
       if (!input) continue;
-      const heads = moduleHeads(model, s, model.files.find((f) => f.uri === input.uri)!);
-      const findings = hookFindings(input, heads);
-      rememberState(s, input, heads, findings);
+      const { findings, dependencies } = hookFindings(input);
+      if (dependencies) rememberState(s, input, findings, dependencies);
       out.push(...findings);
     }
   }
   return out;
 }
 
-// Typing elsewhere in the file leaves a state's attribute set the very same object (the reader shares a value
-// between versions while it keeps its line and character and its text): its hook findings are then the same as last
-// time, once the text around each fix (which may lie outside the state: the module's arguments) is checked again.
+// ---- the hook findings of a state, reused while nothing they were made from changed ----
+//
+// Findings depend on the hook bindings' text, and their fixes also on text outside it: around each edit, before each
+// binding on its line (a new post hook copies that indentation), and the module arguments that the PATH fix extends.
+// Two caches keep them: one by the state's attribute set, which stays the very same object while a keystroke
+// elsewhere leaves it in place (the reader shares unchanged values between versions); and one by the hook bindings'
+// text, for hooks that an edit above them moved. Either is used only when that outside text still reads the same.
+
+/** Text a state's findings were made from besides its hook bindings: [start, end) document offsets. */
+type Span = { start: number; end: number };
+
+const CONTEXT = 24;
+
+/** The outside text of `findings` (see above); undefined when it cannot be pinned down (then nothing is kept). */
+function dependencies(input: HookStateInput, lines: LineIndex, findings: Finding[]): Span[] | undefined {
+  const spans: Span[] = [];
+  const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
+  for (const b of bindings) spans.push({ start: input.text.lastIndexOf('\n', b.bindingStart - 1) + 1, end: b.bindingStart });
+  for (const e of findings.flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits)) {
+    spans.push({ start: Math.max(0, lines.offsetAt(e.range.start) - CONTEXT), end: Math.min(input.text.length, lines.offsetAt(e.range.end) + CONTEXT) });
+  }
+  if (findings.some((f) => f.code === 'hook-missing-path')) {
+    for (const b of bindings) {
+      // Without arguments to extend, adding a function around the hooks would change the fix: not kept.
+      const args = enclosingArguments(input, b.bindingStart);
+      if (!args) return undefined;
+      spans.push(args);
+    }
+  }
+  return spans;
+}
+
 interface SameState {
   uri: string;
   stateName: string;
-  heads: string;
   findings: Finding[];
-  contexts: Array<{ range: Range; context: string }>;
+  outside: Array<{ range: Range; text: string }>;
 }
 const sameStates = new WeakMap<AttrsValue, SameState>();
-
-function contextAt(text: string, lines: LineIndex, range: Range): string {
-  return text.slice(Math.max(0, lines.offsetAt(range.start) - CONTEXT), lines.offsetAt(range.end) + CONTEXT);
-}
 
 function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
   const same = s.attrs && sameStates.get(s.attrs);
   if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
   const file = model.files.find((f) => f.uri === same.uri);
-  if (!file || moduleHeads(model, s, file) !== same.heads) return undefined;
-  if (same.contexts.some((c) => contextAt(file.text, file.lines, c.range) !== c.context)) return undefined;
-  return same.findings;
+  if (!file) return undefined;
+  const at = (r: Range) => file.text.slice(file.lines.offsetAt(r.start), file.lines.offsetAt(r.end));
+  return same.outside.every((o) => at(o.range) === o.text) ? same.findings : undefined;
 }
 
-function rememberState(s: State, input: HookStateInput, heads: string, findings: Finding[]): void {
+function rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[]): void {
   const lines = input.lines ?? new LineIndex(input.text);
-  const contexts = findings.flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits)
-    .map((e) => ({ range: e.range, context: contextAt(input.text, lines, e.range) }));
-  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, heads, findings, contexts });
+  const outside = spans.map((o) => ({ range: lines.rangeOf(o.start, o.end), text: input.text.slice(o.start, o.end) }));
+  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, findings, outside });
 }
 
-// ---- the hook findings of a state, kept while its hook bindings read the same ----
-//
-// An edit above a state moves its hooks without changing them; analysing their shell again (thousands of hooks in a
-// large clan) was most of the cost of such an edit. The findings are kept with positions relative to the first hook
-// binding and placed again at its new offset. A fix that edits outside the hook bindings (function arguments) is
-// only reused when the text around it is still the same.
-
-interface KeptEdit { start: number; end: number; newText: string; context: string }
 interface KeptFinding {
   code: Finding['code'];
   severity: Finding['severity'];
   message: string;
   start: number;
   end: number;
-  fixes?: Array<{ title: string; isPreferred?: boolean; edits: KeptEdit[] }>;
+  fixes?: Array<{ title: string; isPreferred?: boolean; edits: Array<{ start: number; end: number; newText: string }> }>;
 }
+/** Offsets relative to the first hook binding's start. */
+interface Kept { findings: KeptFinding[]; outside: Array<Span & { text: string }> }
 
-const kept = new Map<string, KeptFinding[]>();
+const kept = new Map<string, Kept>();
 const MAX_KEPT = 20000;
-const CONTEXT = 24;
 
-/** `heads`: see moduleHeads; part of the key. */
-function hookFindings(input: HookStateInput, heads: string): Finding[] {
+function hookFindings(input: HookStateInput): { findings: Finding[]; dependencies: Span[] | undefined } {
   const lines = input.lines ?? new LineIndex(input.text);
   const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
   const base = Math.min(...bindings.map((b) => b.bindingStart));
-  const key = `${input.uri}\u0000${input.stateName}\u0000${heads}\u0000${Object.entries(input.hooks)
+  const key = `${input.uri}\u0000${input.stateName}\u0000${Object.entries(input.hooks)
     .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
   const hit = kept.get(key);
-  if (hit) {
-    const restored = restore(hit, base, input.text, lines, input.uri);
-    if (restored) return restored;
+  if (hit && hit.outside.every((o) => input.text.slice(base + o.start, base + o.end) === o.text)) {
+    return {
+      findings: restore(hit.findings, base, lines, input.uri),
+      dependencies: hit.outside.map((o) => ({ start: base + o.start, end: base + o.end })),
+    };
   }
   const findings = [...checkUnbalancedHooks(input), ...checkHookPath(input)];
+  const spans = dependencies(input, lines, findings);
+  if (!spans) return { findings, dependencies: undefined };
   if (kept.size >= MAX_KEPT) kept.clear();
-  kept.set(key, findings.map((f) => ({
-    code: f.code, severity: f.severity, message: f.message,
-    start: lines.offsetAt(f.range.start) - base, end: lines.offsetAt(f.range.end) - base,
-    ...(f.fixes ? {
-      fixes: f.fixes.map((x) => ({
-        title: x.title, ...(x.isPreferred ? { isPreferred: true } : {}),
-        edits: x.edits.map((e) => {
-          const start = lines.offsetAt(e.range.start);
-          const end = lines.offsetAt(e.range.end);
-          return { start: start - base, end: end - base, newText: e.newText, context: input.text.slice(Math.max(0, start - CONTEXT), end + CONTEXT) };
-        }),
-      })),
-    } : {}),
-  })));
-  return findings;
+  const relative = (r: Range) => ({ start: lines.offsetAt(r.start) - base, end: lines.offsetAt(r.end) - base });
+  kept.set(key, {
+    outside: spans.map((o) => ({ start: o.start - base, end: o.end - base, text: input.text.slice(o.start, o.end) })),
+    findings: findings.map((f) => ({
+      code: f.code, severity: f.severity, message: f.message, ...relative(f.range),
+      ...(f.fixes ? {
+        fixes: f.fixes.map((x) => ({
+          title: x.title, ...(x.isPreferred ? { isPreferred: true } : {}),
+          edits: x.edits.map((e) => ({ ...relative(e.range), newText: e.newText })),
+        })),
+      } : {}),
+    })),
+  });
+  return { findings, dependencies: spans };
 }
 
-function restore(items: KeptFinding[], base: number, text: string, lines: NonNullable<HookStateInput['lines']>, uri: string): Finding[] | undefined {
-  const out: Finding[] = [];
-  for (const k of items) {
+function restore(items: KeptFinding[], base: number, lines: LineIndex, uri: string): Finding[] {
+  return items.map((k) => {
     const f: Finding = { uri, code: k.code, severity: k.severity, message: k.message, range: lines.rangeOf(base + k.start, base + k.end) };
     if (k.fixes) {
-      const fixes = [];
-      for (const x of k.fixes) {
-        const edits = [];
-        for (const e of x.edits) {
-          const start = base + e.start;
-          const end = base + e.end;
-          if (text.slice(Math.max(0, start - CONTEXT), end + CONTEXT) !== e.context) return undefined;
-          edits.push({ uri, range: lines.rangeOf(start, end), newText: e.newText });
-        }
-        fixes.push({ title: x.title, edits, ...(x.isPreferred ? { isPreferred: true } : {}) });
-      }
-      f.fixes = fixes;
+      f.fixes = k.fixes.map((x) => ({
+        title: x.title, ...(x.isPreferred ? { isPreferred: true } : {}),
+        edits: x.edits.map((e) => ({ uri, range: lines.rangeOf(base + e.start, base + e.end), newText: e.newText })),
+      }));
     }
-    out.push(f);
-  }
-  return out;
+    return f;
+  });
 }
 
 export interface ShellcheckRun {

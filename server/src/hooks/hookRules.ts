@@ -652,8 +652,8 @@ function insertAtScriptStart(text: string, lines: LineIndex, value: StringValue,
   return { range: lines.rangeOf(at, at), newText: newLines.map((l) => `${l}\n${indent}`).join('') };
 }
 
-/** Adds missing names to the formals of the module function around the binding (`{ config, ... }:` → `{ config, lib, pkgs, ... }:`). */
-function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed: string[]): TextEdit | undefined {
+/** Runs `fn` on the document's tree (the caller's, or a parse of its own); undefined when the text cannot be parsed. */
+function withTree<T>(state: HookStateInput, fn: (tree: Tree) => T): T | undefined {
   // Parsing the whole document again, once per finding, made a clan with hundreds of such findings take seconds.
   let tree = state.tree;
   const own = !tree;
@@ -665,9 +665,34 @@ function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed
     }
   }
   try {
-    let node: Node | null = tree.rootNode.descendantForIndex(at);
-    while (node && !(node.type === 'function_expression' && node.childForFieldName('formals'))) node = node.parent;
-    const formals = node?.childForFieldName('formals');
+    return fn(tree);
+  } finally {
+    if (own) tree.delete();
+  }
+}
+
+/** The arguments (`{ config, lib, ... }`) of the nearest function around offset `at` that has some. */
+function formalsAround(tree: Tree, at: number): Node | null | undefined {
+  let node: Node | null = tree.rootNode.descendantForIndex(at);
+  while (node && !(node.type === 'function_expression' && node.childForFieldName('formals'))) node = node.parent;
+  return node?.childForFieldName('formals');
+}
+
+/**
+ * Document offsets of the arguments that the PATH fix of a hook binding starting at `at` extends; undefined when no
+ * function with arguments encloses it. (Findings kept for unchanged hooks hold only while these read the same.)
+ */
+export function enclosingArguments(state: HookStateInput, at: number): { start: number; end: number } | undefined {
+  return withTree(state, (tree) => {
+    const formals = formalsAround(tree, at);
+    return formals ? { start: formals.startIndex, end: formals.endIndex } : undefined;
+  });
+}
+
+/** Adds missing names to the formals of the module function around the binding (`{ config, ... }:` → `{ config, lib, pkgs, ... }:`). */
+function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed: string[]): TextEdit | undefined {
+  return withTree(state, (tree) => {
+    const formals = formalsAround(tree, at);
     if (!formals) return undefined;
     const have = new Set(formals.childrenForFieldName('formal').map((f) => f?.childForFieldName('name')?.text));
     const add = needed.filter((n) => !have.has(n));
@@ -683,9 +708,7 @@ function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed
       return { uri: state.uri, range: lines.rangeOf(open, open), newText: ` ${add.join(', ')}` };
     }
     return { uri: state.uri, range: lines.rangeOf(last.endIndex, last.endIndex), newText: `, ${add.join(', ')}` };
-  } finally {
-    if (own) tree.delete();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------
