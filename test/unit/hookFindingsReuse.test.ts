@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { checkHooks, forgetKeptHookFindings } from '../../server/src/checks/hookChecks';
+import type { Finding } from '../../server/src/findings';
 import { buildClanModel } from '../../server/src/model/clanModel';
-import { readNixSource } from '../../server/src/model/sourceFile';
+import { readNixSource, SourceFile } from '../../server/src/model/sourceFile';
 import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
 import { mulberry32 } from '../helpers/prng';
 
@@ -23,6 +24,27 @@ const STATE = (i: number) => `
 const CLAN = `{\n  meta.name = "hooks";\n  machines = {${[0, 1, 2, 3, 4, 5].map(STATE).join('')}\n  };\n}\n`;
 const EDITS = ['x', '\n', ' ', '', '# c\n', '"', ';', 'lib, '];
 
+const analyse = (f: SourceFile) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
+
+/**
+ * Findings before and after one edit, the file read again incrementally (or afresh), next to those of a fresh
+ * analysis of the edited text with no kept findings.
+ */
+function afterEdit(text: string, from: number, to: number, insert: string, incremental = true) {
+  const tree = parseNix(text);
+  const file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+  const before = analyse(file);
+  const edited = editTree(tree, text, from, to, insert);
+  const next = parseNix(edited, tree);
+  const reused = analyse(incremental ? readNixSource('file:///x/clan.nix', 'clan', edited, next, undefined, file)
+    : readNixSource('file:///x/clan.nix', 'clan', edited));
+  forgetKeptHookFindings();
+  const fresh = analyse(readNixSource('file:///x/clan.nix', 'clan', edited));
+  tree.delete();
+  next.delete();
+  return { before, reused, fresh };
+}
+
 describe('kept hook findings', () => {
   before(() => initParsing());
   it('equal a fresh analysis after each of 150 random edits', () => {
@@ -30,7 +52,6 @@ describe('kept hook findings', () => {
     let text = CLAN;
     let tree = parseNix(text);
     let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
-    const analyse = (f: typeof file) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
     const found = analyse(file);
     assert.ok(found.some((f) => f.code === 'hook-missing-path' && f.fixes?.some((x) => x.edits.length > 1)), 'a fix that also edits the function arguments');
     assert.ok(found.some((f) => f.code === 'unbalanced-hook'));
@@ -49,64 +70,29 @@ describe('kept hook findings', () => {
     }
   });
 
+  // m0's arguments are on line 4 (index 3).
+  const argsEdits = (findings: Finding[]) => findings.filter((f) => f.code === 'hook-missing-path')
+    .flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits).filter((e) => e.range.start.line === 3).map((e) => e.newText);
+
   it('change a fix that extends the function arguments once the arguments are typed by hand', () => {
-    let text = CLAN;
-    let tree = parseNix(text);
-    let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
-    const analyse = (f: typeof file) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
-    // m0's arguments are on line 4 (index 3).
-    const argsEdits = (findings: ReturnType<typeof analyse>) => findings.filter((f) => f.code === 'hook-missing-path')
-      .flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits).filter((e) => e.range.start.line === 3).map((e) => e.newText);
-    assert.deepEqual(argsEdits(analyse(file)), ['lib, pkgs, ']);
     // The hooks keep their lines and characters: their values are the same objects as before the edit.
-    const at = text.indexOf('{ config, ') + '{ config, '.length;
-    text = editTree(tree, text, at, at, 'lib, ');
-    const next = parseNix(text, tree);
-    file = readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
-    tree.delete();
-    assert.deepEqual(argsEdits(analyse(file)), ['pkgs, ']);
-    next.delete();
+    const at = CLAN.indexOf('{ config, ') + '{ config, '.length;
+    const { before, reused } = afterEdit(CLAN, at, at, 'lib, ');
+    assert.deepEqual(argsEdits(before), ['lib, pkgs, ']);
+    assert.deepEqual(argsEdits(reused), ['pkgs, ']);
   });
 
   it('add the function arguments to a fix again once they are deleted by hand', () => {
-    // Both caches: the state's attrset is the same object after the edit (it starts on a later line), and its hook
-    // texts are unchanged (the text-keyed cache); only the module's arguments changed.
-    for (const drop of [false, true]) {
-      let text = CLAN.replace('m0 = { config, ... }:', 'm0 = { config, lib, pkgs, ... }:');
-      let tree = parseNix(text);
-      let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
-      const analyse = (f: typeof file) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
-      const argsEdits = (findings: ReturnType<typeof analyse>) => findings.filter((f) => f.code === 'hook-missing-path')
-        .flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits).filter((e) => e.range.start.line === 3).map((e) => e.newText);
-      assert.deepEqual(argsEdits(analyse(file)), []);
-      if (drop) file = readNixSource('file:///x/clan.nix', 'clan', text);
-      const at = text.indexOf('lib, pkgs, ');
-      text = editTree(tree, text, at, at + 'lib, pkgs, '.length, '');
-      const next = parseNix(text, tree);
-      file = drop ? readNixSource('file:///x/clan.nix', 'clan', text) : readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
-      tree.delete();
-      assert.deepEqual(argsEdits(analyse(file)), ['lib, pkgs, '], drop ? 'text-keyed cache' : 'same attrset');
-      next.delete();
+    // Both caches: read incrementally, the state's attrset is the same object after the edit (it starts on a later
+    // line); read afresh, its hook texts are unchanged (the text-keyed cache). Only the module's arguments changed.
+    const text = CLAN.replace('m0 = { config, ... }:', 'm0 = { config, lib, pkgs, ... }:');
+    const at = text.indexOf('lib, pkgs, ');
+    for (const incremental of [true, false]) {
+      const { before, reused } = afterEdit(text, at, at + 'lib, pkgs, '.length, '', incremental);
+      assert.deepEqual(argsEdits(before), []);
+      assert.deepEqual(argsEdits(reused), ['lib, pkgs, '], incremental ? 'same attrset' : 'text-keyed cache');
     }
   });
-
-  /** Findings after one edit, read incrementally, next to those of a fresh read of the same text. */
-  function afterEdit(text: string, from: number, to: number, insert: string) {
-    let tree = parseNix(text);
-    let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
-    const analyse = (f: typeof file) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
-    const before = analyse(file);
-    const edited = editTree(tree, text, from, to, insert);
-    const next = parseNix(edited, tree);
-    file = readNixSource('file:///x/clan.nix', 'clan', edited, next, undefined, file);
-    tree.delete();
-    tree = next;
-    const reused = analyse(file);
-    forgetKeptHookFindings();
-    const fresh = analyse(readNixSource('file:///x/clan.nix', 'clan', edited));
-    tree.delete();
-    return { before, reused, fresh };
-  }
 
   it('follow the arguments of whatever function the PATH fix extends, not only a machine module', () => {
     // clan.nix itself is the function here; the machine's module is a plain attribute set (found in review).
