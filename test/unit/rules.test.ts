@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkSchedules } from '../../server/src/checks/scheduleChecks';
+import { applyEdits } from '../helpers/applyEdits';
 import { analyzeFiles, ClanFiles, findingCodes } from '../helpers/clanFixture';
 
 const NESTED_OK = `{
@@ -248,6 +249,12 @@ describe('meta rules', () => {
     await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'meta.name = "t"', 'meta.name = "my clan"') }, ['invalid-clan-name clan.nix:2']);
     await expectFindings({ 'clan.nix': edit(NESTED_OK, 'meta = { name = "t"; };', 'meta = { name = "my.clan"; };') }, ['invalid-clan-name clan.nix:2']);
   });
+  it('invalid-clan-name: the fix keeps lib.mkForce around the name', async () => {
+    const text = edit(DOTTED_OK, 'meta.name = "t"', 'meta.name = lib.mkForce "my clan"');
+    const { findings } = await analyzeFiles({ 'clan.nix': text });
+    const fix = findings.find((f) => f.code === 'invalid-clan-name')!.fixes![0]!;
+    assert.ok(applyEdits(text, fix.edits).includes('meta.name = lib.mkForce "my-clan";'));
+  });
   it('invalid-domain', async () => {
     await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'meta.name = "t";', 'meta.name = "t";\n  meta.domain = "My_Domain.lol";') }, ['invalid-domain clan.nix:3']);
     await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'meta.name = "t";', 'meta.name = "t";\n  meta.domain = "example.com";') }, []);
@@ -271,6 +278,12 @@ describe('schedule rules', () => {
     }
   });
   it('calendar-never-elapses', () => expectFindings({ 'clan.nix': startAt('"2001-01-01 04:00"') }, ['calendar-never-elapses clan.nix:7']));
+  it('the systemd form replaces only the literal inside lib.mkForce', async () => {
+    const text = startAt('lib.mkForce "0 4 * * *"');
+    const { findings } = await analyzeFiles({ 'clan.nix': text });
+    const fix = findings.find((x) => x.code === 'invalid-calendar')!.fixes![0]!;
+    assert.ok(applyEdits(text, fix.edits).includes('startAt = lib.mkForce "*-*-* 04:00:00";'));
+  });
   it('calendar-never-elapses is judged from each check\'s own time, whatever an earlier check found', async () => {
     const { analysis } = await analyzeFiles({ 'clan.nix': startAt('"2031-06-01 04:00"') });
     const codes = (now: string) => checkSchedules(analysis.model, { now: new Date(now) }).map((f) => f.code);
@@ -304,6 +317,9 @@ describe('destination and exclude rules (borg)', () => {
     const { findings } = await analyzeFiles({ 'clan.nix': ex('"*.pyc" "__pycache__"') });
     assert.deepEqual(findings.map((f) => f.code), ['exclude-root-only']);
     assert.deepEqual(findings[0]!.fixes?.map((f) => f.edits[0]!.newText), ['"*/__pycache__"', '"sh:**/__pycache__"']);
+    const forced = ex('(lib.mkForce "__pycache__")');
+    const fix = (await analyzeFiles({ 'clan.nix': forced })).findings[0]!.fixes![0]!;
+    assert.ok(applyEdits(forced, fix.edits).includes('exclude = [ (lib.mkForce "*/__pycache__") ];'));
     await expectFindings({ 'clan.nix': ex('"xx:foo"') }, ['invalid-exclude clan.nix:7']);
     await expectFindings({ 'clan.nix': ex('"~/.cache"') }, ['exclude-unsupported-syntax clan.nix:7']);
     await expectFindings({ 'clan.nix': ex('"sh:**/node_modules" "*.bak" "re:^home/[^/]+/\\\\.cache/"') }, []);

@@ -6,7 +6,7 @@ import type { ClanModel } from '../model/clanModel';
 import { asAttrs, NixValue, StringValue } from '../model/nixValue';
 import { settingsLayers } from '../model/settingsLayers';
 import { memoizeString } from '../util/memo';
-import { nixStringLiteral, rangeInString } from './valueRanges';
+import { literalRange, nixStringLiteral, rangeInString } from './valueRanges';
 
 const repoProblems = memoizeString(analyzeRepo);
 const addressProblems = memoizeString(analyzeAddress);
@@ -37,7 +37,7 @@ function report(model: ClanModel, v: StringValue, problems: Problem[], out: Find
   for (const p of problems) {
     const fixes: Fix[] = (p.fixes ?? []).map((text, i) => ({
       title: `Use "${text}"`, isPreferred: i === 0,
-      edits: [{ uri: v.uri, range: v.range, newText: nixStringLiteral(text) }],
+      edits: [{ uri: v.uri, range: literalRange(v), newText: nixStringLiteral(text) }],
     }));
     out.push(finding(p.code, v.uri, rangeInString(model, v, p.start, p.end), p.message, fixes));
   }

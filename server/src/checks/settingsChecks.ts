@@ -6,6 +6,7 @@ import { AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';
 import { isLiteral, layersForMember, literalJson, SettingsLayer, settingsLayers, valueAt } from '../model/settingsLayers';
 import { nearest } from '../util/nearest';
 import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS } from './settingsSchemas';
+import { literalRange } from './valueRanges';
 
 const DESTINATION_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -213,7 +214,7 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
     if (dir?.kind === 'string' && dir.value !== undefined && !dir.value.startsWith('/')) {
       out.push(finding('relative-directory', dir.uri, dir.range,
         `The server \`directory\` must be an absolute path: it becomes \`services.borgbackup.repos.<client>.path\`, of type path, and "${dir.value}" fails NixOS evaluation.`,
-        [{ title: `Use "/${dir.value.replace(/^\.?\/*/, '')}"`, edits: [{ uri: dir.uri, range: dir.range, newText: `"/${dir.value.replace(/^\.?\/*/, '')}"` }] }]));
+        [{ title: `Use "/${dir.value.replace(/^\.?\/*/, '')}"`, edits: [{ uri: dir.uri, range: literalRange(dir), newText: `"/${dir.value.replace(/^\.?\/*/, '')}"` }] }]));
     }
   }
   if (layer.role.name === 'client') {
@@ -241,7 +242,7 @@ function checkDestinationNames(model: ClanModel, inst: Instance, dests: AttrsVal
       } else if (name.value !== key) {
         out.push(finding('destination-name-mismatch', name.uri, name.range,
           `\`name = "${name.value}"\` differs from the key \`${key}\`: the job is \`borgbackup-job-${key}\`, but \`clan backups list\` and \`restore\` look for \`borg-job-${name.value}\`, which does not exist.`,
-          [{ title: `Use "${key}"`, isPreferred: true, edits: [{ uri: name.uri, range: name.range, newText: `"${key}"` }] }]));
+          [{ title: `Use "${key}"`, isPreferred: true, edits: [{ uri: name.uri, range: literalRange(name), newText: `"${key}"` }] }]));
       }
     }
   }

@@ -459,7 +459,7 @@ export function encodeShell(src: ShellSource, shellText: string, indented: boole
 
 /** An edit appending one line at the end of a string's content, before its closing quote(s). */
 function appendLine(state: HookStateInput, lines: LineIndex, value: StringValue, line: string): TextEdit | undefined {
-  const start = lines.offsetAt(value.range.start);
+  const start = literalOffset(value, lines);
   const end = lines.offsetAt(value.range.end);
   const text = state.text;
   if (!value.indented) {
