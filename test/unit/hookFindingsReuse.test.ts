@@ -6,6 +6,7 @@ import type { Finding } from '../../server/src/findings';
 import { buildClanModel } from '../../server/src/model/clanModel';
 import { readNixSource, SourceFile } from '../../server/src/model/sourceFile';
 import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
+import { applyEdits } from '../helpers/applyEdits';
 import { mulberry32 } from '../helpers/prng';
 
 const STATE = (i: number) => `
@@ -94,20 +95,26 @@ describe('kept hook findings', () => {
     }
   });
 
-  it('follow the arguments of whatever function the PATH fix extends, not only a machine module', () => {
-    // clan.nix itself is the function here; the machine's module is a plain attribute set (found in review).
+  it('turn a machine module written as an attribute set into a function, and follow it becoming one by hand', () => {
+    // clan.nix's own function is not the machine's module: its arguments are the clan's, not NixOS's (found in review).
     const text = `{ lib, pkgs, ... }:
 {
-  machines.foo = {
-    clan.core.state.db.preBackupScript = "git bundle create /b --all";
-  };
+  machines.foo =
+    {
+      clan.core.state.db.preBackupScript = "git bundle create /b --all";
+    };
 }
 `;
-    const at = text.indexOf('lib, ');
-    const { before, reused, fresh } = afterEdit(text, at, at + 'lib, '.length, '');
-    assert.equal(before[0]?.fixes?.[0]?.edits.length, 1, 'before: lib and pkgs are there');
+    const at = text.indexOf('machines.foo =') + 'machines.foo ='.length;
+    const { before, reused, fresh } = afterEdit(text, at, at, ' { lib, pkgs, ... }:');
+    const edits = before[0]!.fixes![0]!.edits;
+    assert.deepEqual(edits.map((e) => e.newText).slice(1), ['{ lib, pkgs, ... }: ']);
+    const fixed = applyEdits(text, edits);
+    assert.ok(fixed.includes('machines.foo =\n    { lib, pkgs, ... }: {\n'), fixed);
+    assert.equal(parseNix(fixed).rootNode.hasError, false);
+    // By hand: the attribute set keeps its place (same object), only the text before it changed.
     assert.deepEqual(reused, fresh);
-    assert.deepEqual(fresh[0]?.fixes?.[0]?.edits.map((e) => e.newText).slice(1), ['lib, ']);
+    assert.equal(fresh[0]!.fixes![0]!.edits.length, 1);
   });
 
   it('indent a new post hook like the pre hook after the pre hook\'s line is re-indented', () => {

@@ -13,6 +13,9 @@ function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   if (!file) return undefined;
   const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
   if (file.tree) input.tree = file.tree;
+  input.modules = (model.machines.get(s.machine)?.configs ?? [])
+    .filter((c) => c.uri === file.uri && (c.kind === 'function' || c.kind === 'attrs'))
+    .map((c) => ({ start: file.lines.offsetAt(c.range.start), end: file.lines.offsetAt(c.range.end), isFunction: c.kind === 'function' }));
   for (const name of HOOK_NAMES) {
     const e = s.attrs.entries.get(name);
     // Hooks defined in another file than the state's attrset are analysed with that file's text only.

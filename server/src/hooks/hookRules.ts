@@ -37,6 +37,12 @@ export interface HookStateInput {
   lines?: LineIndex;
   /** The document's syntax tree, when the caller has one: a fix that edits the module's arguments looks there. */
   tree?: Tree;
+  /**
+   * The machine's NixOS modules in this document, as document offsets: the PATH fix gives the one around the hooks
+   * the arguments it needs (`lib`, `pkgs`), and no other function (clan.nix's own, flake.nix's `outputs`). Without
+   * it (a lone hook), the nearest function around the hook is taken.
+   */
+  modules?: Array<{ start: number; end: number; isFunction: boolean }>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -629,6 +635,8 @@ function pathFix(state: HookStateInput, lines: LineIndex, hookName: HookName, ho
   if (pkgs.some((p) => p.startsWith('pkgs.'))) needed.push('pkgs');
   if (pkgs.some((p) => p.startsWith('config.'))) needed.push('config');
   const formals = formalsEdit(state, lines, hook.bindingStart, needed);
+  // null: no module to give the arguments to (a hook outside any machine module); a fix would not evaluate.
+  if (formals === null) return undefined;
   if (formals) edits.push(formals);
   return { title: `Set PATH in ${hookName}: export PATH=\${lib.makeBinPath [ ${pkgs.join(' ')} ]}:$PATH`, edits, isPreferred: true };
 }
@@ -678,22 +686,46 @@ function formalsAround(tree: Tree, at: number): Node | null | undefined {
   return node?.childForFieldName('formals');
 }
 
+/** Where the PATH fix of a hook binding starting at `at` gives the module its arguments. */
+type ArgumentsPlace =
+  | { kind: 'formals'; formals: Node }
+  /** A module written as a plain attribute set: it becomes a function, `{ lib, ... }: { … }`. */
+  | { kind: 'attrset'; start: number };
+
+function argumentsPlace(state: HookStateInput, tree: Tree, at: number): ArgumentsPlace | undefined {
+  const module = state.modules?.filter((m) => m.start <= at && at < m.end).sort((a, b) => b.start - a.start)[0];
+  if (state.modules && !module) return undefined;
+  if (module && !module.isFunction) return { kind: 'attrset', start: module.start };
+  const formals = formalsAround(tree, at);
+  if (!formals) return undefined;
+  // The nearest function must be the module itself, not a function inside it (or, without modules, any).
+  if (module && formals.parent?.startIndex !== module.start) return undefined;
+  return { kind: 'formals', formals };
+}
+
 /**
- * Document offsets of the arguments that the PATH fix of a hook binding starting at `at` extends; undefined when no
- * function with arguments encloses it. (Findings kept for unchanged hooks hold only while these read the same.)
+ * Document offsets of the text that decides the PATH fix's argument edit for a hook binding starting at `at` (the
+ * module's arguments, or what precedes a module written as an attribute set); undefined when there is no such place.
+ * Findings kept for unchanged hooks hold only while it reads the same.
  */
 export function enclosingArguments(state: HookStateInput, at: number): { start: number; end: number } | undefined {
   return withTree(state, (tree) => {
-    const formals = formalsAround(tree, at);
-    return formals ? { start: formals.startIndex, end: formals.endIndex } : undefined;
+    const place = argumentsPlace(state, tree, at);
+    if (!place) return undefined;
+    return place.kind === 'formals' ? { start: place.formals.startIndex, end: place.formals.endIndex }
+      : { start: Math.max(0, place.start - 24), end: place.start + 1 };
   });
 }
 
-/** Adds missing names to the formals of the module function around the binding (`{ config, ... }:` → `{ config, lib, pkgs, ... }:`). */
-function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed: string[]): TextEdit | undefined {
-  return withTree(state, (tree) => {
-    const formals = formalsAround(tree, at);
-    if (!formals) return undefined;
+/** Adds missing names to the arguments of the module around the binding (`{ config, ... }:` → `{ config, lib, pkgs, ... }:`). */
+function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed: string[]): TextEdit | null | undefined {
+  return withTree(state, (tree): TextEdit | null | undefined => {
+    const place = argumentsPlace(state, tree, at);
+    if (!place) return null;
+    if (place.kind === 'attrset') {
+      return { uri: state.uri, range: lines.rangeOf(place.start, place.start), newText: `{ ${needed.join(', ')}, ... }: ` };
+    }
+    const formals = place.formals;
     const have = new Set(formals.childrenForFieldName('formal').map((f) => f?.childForFieldName('name')?.text));
     const add = needed.filter((n) => !have.has(n));
     if (add.length === 0) return undefined;
