@@ -5,7 +5,7 @@ import { checkHooks, forgetKeptHookFindings } from '../../server/src/checks/hook
 import type { Finding } from '../../server/src/findings';
 import { buildClanModel } from '../../server/src/model/clanModel';
 import { readNixSource, SourceFile } from '../../server/src/model/sourceFile';
-import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
+import { editTree, initParsing, parseNix, Tree } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
 import { mulberry32 } from '../helpers/prng';
 
@@ -46,29 +46,52 @@ function afterEdit(text: string, from: number, to: number, insert: string, incre
   return { before, reused, fresh };
 }
 
+/** A document typed into: each edit re-parses incrementally and re-reads with the previous read's values. */
+class Session {
+  private tree: Tree;
+  private file: SourceFile;
+
+  constructor(public text: string) {
+    this.tree = parseNix(text);
+    this.file = readNixSource('file:///x/clan.nix', 'clan', text, this.tree);
+  }
+
+  /** The hook findings now, and those of a fresh analysis of the same text with no kept findings. */
+  findings(): { reused: Finding[]; fresh: Finding[] } {
+    const reused = analyse(this.file);
+    forgetKeptHookFindings();
+    return { reused, fresh: analyse(readNixSource('file:///x/clan.nix', 'clan', this.text)) };
+  }
+
+  edit(from: number, to: number, insert: string): void {
+    this.text = editTree(this.tree, this.text, from, to, insert);
+    const next = parseNix(this.text, this.tree);
+    this.file = readNixSource('file:///x/clan.nix', 'clan', this.text, next, undefined, this.file);
+    this.tree.delete();
+    this.tree = next;
+  }
+
+  close(): void {
+    this.tree.delete();
+  }
+}
+
 describe('kept hook findings', () => {
   before(() => initParsing());
   it('equal a fresh analysis after each of 150 random edits', () => {
     const rnd = mulberry32(7);
-    let text = CLAN;
-    let tree = parseNix(text);
-    let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
-    const found = analyse(file);
+    const session = new Session(CLAN);
+    const found = session.findings().reused;
     assert.ok(found.some((f) => f.code === 'hook-missing-path' && f.fixes?.some((x) => x.edits.length > 1)), 'a fix that also edits the function arguments');
     assert.ok(found.some((f) => f.code === 'unbalanced-hook'));
     for (let i = 0; i < 150; i++) {
-      const start = Math.floor(rnd() * (text.length + 1));
-      const end = Math.min(text.length, start + (rnd() < 0.6 ? 0 : Math.floor(rnd() * 4)));
-      text = editTree(tree, text, start, end, EDITS[Math.floor(rnd() * EDITS.length)]!);
-      const next = parseNix(text, tree);
-      file = readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
-      tree.delete();
-      tree = next;
-      const reused = analyse(file);
-      forgetKeptHookFindings();
-      const fresh = analyse(readNixSource('file:///x/clan.nix', 'clan', text));
+      const start = Math.floor(rnd() * (session.text.length + 1));
+      const end = Math.min(session.text.length, start + (rnd() < 0.6 ? 0 : Math.floor(rnd() * 4)));
+      session.edit(start, end, EDITS[Math.floor(rnd() * EDITS.length)]!);
+      const { reused, fresh } = session.findings();
       assert.deepEqual(reused, fresh, `after edit ${i}`);
     }
+    session.close();
   });
 
   // m0's arguments are on line 4 (index 3).
@@ -128,5 +151,22 @@ describe('kept hook findings', () => {
     const { reused, fresh } = afterEdit(text, at, at + 2, '');
     assert.deepEqual(reused, fresh);
     assert.match(fresh[0]!.fixes![0]!.edits[0]!.newText, /^\n {2}clan\.core\.state\.db\.postBackupScript/);
+  });
+
+  it('follow a module function that becomes or stops being the module, edit by edit (found in review)', () => {
+    const state = '      clan.core.state.s = {\n        folders = [ "/a" ];\n        preBackupScript = \'\'\n          docker pause x\n        \'\';\n      };\n';
+    const text = `{\n  meta.name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa";\n  machines.m = { lib, pkgs, ... }: {\n${state}  };\n}\n`;
+    const open = text.indexOf('{ lib, pkgs');
+    const close = text.indexOf('  };\n}') + '  }'.length;
+    for (const edits of [[[close, ')'], [open, 'lib.mkForce (']], [[open, 'x: ']]] as Array<Array<[number, string]>>) {
+      const session = new Session(text);
+      session.findings();
+      for (const [at, insert] of edits) {
+        session.edit(at, at, insert);
+        const { reused, fresh } = session.findings();
+        assert.deepEqual(reused, fresh, JSON.stringify(session.text));
+      }
+      session.close();
+    }
   });
 });

@@ -17,7 +17,7 @@ function dump(v: NixValue): unknown {
   const base = { kind: v.kind, range: v.range, priority: v.priority ?? null };
   switch (v.kind) {
     case 'string':
-      return { ...base, at: v.literalStart, value: v.value ?? null, pieces: v.pieces.map((p) => (p.kind === 'text' ? { t: p.text, o: p.offsets } : { ...p })) };
+      return { ...base, at: v.literal, value: v.value ?? null, pieces: v.pieces.map((p) => (p.kind === 'text' ? { t: p.text, o: p.offsets } : { ...p })) };
     case 'list':
       return { ...base, items: v.items.map(dump) };
     case 'attrs':

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkSchedules } from '../../server/src/checks/scheduleChecks';
+import { parseNix } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
 import { analyzeFiles, ClanFiles, findingCodes } from '../helpers/clanFixture';
 
@@ -249,11 +250,13 @@ describe('meta rules', () => {
     await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'meta.name = "t"', 'meta.name = "my clan"') }, ['invalid-clan-name clan.nix:2']);
     await expectFindings({ 'clan.nix': edit(NESTED_OK, 'meta = { name = "t"; };', 'meta = { name = "my.clan"; };') }, ['invalid-clan-name clan.nix:2']);
   });
-  it('invalid-clan-name: the fix keeps lib.mkForce around the name', async () => {
-    const text = edit(DOTTED_OK, 'meta.name = "t"', 'meta.name = lib.mkForce "my clan"');
-    const { findings } = await analyzeFiles({ 'clan.nix': text });
-    const fix = findings.find((f) => f.code === 'invalid-clan-name')!.fixes![0]!;
-    assert.ok(applyEdits(text, fix.edits).includes('meta.name = lib.mkForce "my-clan";'));
+  it('invalid-clan-name: the fix keeps lib.mkForce around the name, parentheses too', async () => {
+    for (const [before, after] of [['lib.mkForce "my clan"', 'lib.mkForce "my-clan";'], ['lib.mkForce ("my clan")', 'lib.mkForce ("my-clan");']]) {
+      const text = edit(DOTTED_OK, 'meta.name = "t"', `meta.name = ${before}`);
+      const { findings } = await analyzeFiles({ 'clan.nix': text });
+      const fix = findings.find((f) => f.code === 'invalid-clan-name')!.fixes![0]!;
+      assert.ok(applyEdits(text, fix.edits).includes(`meta.name = ${after}`), applyEdits(text, fix.edits));
+    }
   });
   it('invalid-domain', async () => {
     await expectFindings({ 'clan.nix': edit(DOTTED_OK, 'meta.name = "t";', 'meta.name = "t";\n  meta.domain = "My_Domain.lol";') }, ['invalid-domain clan.nix:3']);
@@ -323,5 +326,36 @@ describe('destination and exclude rules (borg)', () => {
     await expectFindings({ 'clan.nix': ex('"xx:foo"') }, ['invalid-exclude clan.nix:7']);
     await expectFindings({ 'clan.nix': ex('"~/.cache"') }, ['exclude-unsupported-syntax clan.nix:7']);
     await expectFindings({ 'clan.nix': ex('"sh:**/node_modules" "*.bak" "re:^home/[^/]+/\\\\.cache/"') }, []);
+  });
+});
+
+describe('hook-missing-path: the fix gives the arguments to the machine module', () => {
+  const HOOK = `clan.core.state.s = { folders = [ "/a" ]; preBackupScript = "docker pause x"; }`;
+  /** The text after applying the PATH fix, or undefined when none is offered. */
+  async function fixed(text: string): Promise<string | undefined> {
+    const { findings } = await analyzeFiles({ 'clan.nix': text });
+    const f = findings.find((x) => x.code === 'hook-missing-path');
+    assert.ok(f, 'the finding is there either way');
+    return f.fixes?.[0] ? applyEdits(text, f.fixes[0].edits) : undefined;
+  }
+  const parses = (text: string | undefined) => assert.equal(text !== undefined && !parseNix(text).rootNode.hasError, true, text);
+
+  it('extends a module function, also one wrapped in lib.mkForce', async () => {
+    const text = `{ lib, ... }: {\n  meta.name = "t";\n  machines.m = lib.mkForce ({ config, ... }: { ${HOOK}; });\n}\n`;
+    const out = await fixed(text);
+    parses(out);
+    assert.ok(out!.includes('machines.m = lib.mkForce ({ config, lib, pkgs, ... }: {'), out);
+    assert.ok(out!.startsWith('{ lib, ... }: {'), 'clan.nix\'s own function is left alone');
+  });
+  it('turns a module written as an attribute set into a function', async () => {
+    const out = await fixed(`{\n  meta.name = "t";\n  machines.m = { ${HOOK}; };\n}\n`);
+    parses(out);
+    assert.ok(out!.includes('machines.m = { lib, pkgs, ... }: { clan.core.state.s'), out);
+  });
+  it('offers none for a module written with dotted paths or merged from several bindings', async () => {
+    assert.equal(await fixed(`{\n  meta.name = "t";\n  machines.m.${HOOK};\n}\n`), undefined);
+    assert.equal(await fixed(`{\n  meta.name = "t";\n  machines = { m.${HOOK}; };\n}\n`), undefined);
+    // Nix cannot merge a function with `machines.m.networking…` (found in review).
+    assert.equal(await fixed(`{\n  meta.name = "t";\n  machines.m = { ${HOOK}; };\n  machines.m.networking.hostName = "x";\n}\n`), undefined);
   });
 });

@@ -5,16 +5,15 @@ import {
   checkHookPath, checkShellcheckMany, checkUnbalancedHooks, enclosingArguments, HOOK_NAMES, HookStateInput,
 } from '../hooks/hookRules';
 import type { ClanModel, State } from '../model/clanModel';
-import type { AttrsValue } from '../model/nixValue';
-import { LineIndex, Range } from '../model/range';
+import type { AttrsValue, NixValue } from '../model/nixValue';
+import { containsPosition, LineIndex, Range } from '../model/range';
 function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   if (!s.attrs) return undefined;
   const file = model.files.find((f) => f.uri === s.attrs!.uri);
   if (!file) return undefined;
   const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
   if (file.tree) input.tree = file.tree;
-  input.modules = (model.machines.get(s.machine)?.configs ?? [])
-    .filter((c) => c.uri === file.uri && (c.kind === 'function' || c.kind === 'attrs'))
+  input.modules = moduleValues(model, s, file.uri)
     .map((c) => ({ start: file.lines.offsetAt(c.range.start), end: file.lines.offsetAt(c.range.end), isFunction: c.kind === 'function' }));
   for (const name of HOOK_NAMES) {
     const e = s.attrs.entries.get(name);
@@ -23,6 +22,21 @@ function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
     input.hooks[name] = { value: e.value, bindingStart: file.lines.offsetAt(e.binding.start), bindingEnd: file.lines.offsetAt(e.binding.end) };
   }
   return Object.keys(input.hooks).length ? input : undefined;
+}
+
+/**
+ * The machine's modules in `uri` that the PATH fix may give arguments: functions, and attribute sets written with
+ * braces and whole (a dotted `machines.m.x = …` or a set merged with bindings elsewhere cannot become a function).
+ */
+function moduleValues(model: ClanModel, s: State, uri: string): NixValue[] {
+  return (model.machines.get(s.machine)?.configs ?? []).filter((c) => c.uri === uri
+    && (c.kind === 'function' || (c.kind === 'attrs' && !c.implicit
+      && [...c.entries.values()].every((e) => containsPosition(c.range, e.keyRange.start)))));
+}
+
+/** Where the state's modules are, by position (an unchanged attrset in an unchanged place has them unchanged). */
+function modulesAt(model: ClanModel, s: State, uri: string): string {
+  return moduleValues(model, s, uri).map((c) => `${c.kind}:${c.range.start.line}:${c.range.start.character}:${c.range.end.line}:${c.range.end.character}`).join(' ');
 }
 
 function hookInputs(model: ClanModel): HookStateInput[] {
@@ -42,7 +56,7 @@ export function checkHooks(model: ClanModel): Finding[] {
       const input = hookInput(model, s);
       if (!input) continue;
       const { findings, dependencies } = hookFindings(input);
-      if (dependencies) rememberState(s, input, findings, dependencies);
+      if (dependencies) rememberState(s, input, findings, dependencies, modulesAt(model, s, input.uri));
       out.push(...findings);
     }
   }
@@ -84,6 +98,7 @@ function dependencies(input: HookStateInput, lines: LineIndex, findings: Finding
 interface SameState {
   uri: string;
   stateName: string;
+  modules: string;
   findings: Finding[];
   outside: Array<{ range: Range; text: string }>;
 }
@@ -91,17 +106,17 @@ const sameStates = new WeakMap<AttrsValue, SameState>();
 
 function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
   const same = s.attrs && sameStates.get(s.attrs);
-  if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
+  if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name || same.modules !== modulesAt(model, s, same.uri)) return undefined;
   const file = model.files.find((f) => f.uri === same.uri);
   if (!file) return undefined;
   const at = (r: Range) => file.text.slice(file.lines.offsetAt(r.start), file.lines.offsetAt(r.end));
   return same.outside.every((o) => at(o.range) === o.text) ? same.findings : undefined;
 }
 
-function rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[]): void {
+function rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[], modules: string): void {
   const lines = input.lines ?? new LineIndex(input.text);
   const outside = spans.map((o) => ({ range: lines.rangeOf(o.start, o.end), text: input.text.slice(o.start, o.end) }));
-  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, findings, outside });
+  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, findings, outside });
 }
 
 interface KeptFinding {
@@ -122,7 +137,9 @@ function hookFindings(input: HookStateInput): { findings: Finding[]; dependencie
   const lines = input.lines ?? new LineIndex(input.text);
   const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
   const base = Math.min(...bindings.map((b) => b.bindingStart));
-  const key = `${input.uri}\u0000${input.stateName}\u0000${Object.entries(input.hooks)
+  // The modules around the hooks decide where the PATH fix puts arguments: part of the key, relative like the rest.
+  const modules = (input.modules ?? []).map((m) => `${m.isFunction}:${m.start - base}:${m.end - base}`).join(' ');
+  const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${Object.entries(input.hooks)
     .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
   const hit = kept.get(key);
   if (hit && hit.outside.every((o) => input.text.slice(base + o.start, base + o.end) === o.text)) {

@@ -12,7 +12,7 @@ export function rangeInString(model: ClanModel, v: StringValue, from: number, to
 
 /** Where a fix that rewrites a whole string goes: the literal only, so `lib.mkForce "…"` keeps its `lib.mkForce`. */
 export function literalRange(v: StringValue): Range {
-  return { start: v.literalStart, end: v.range.end };
+  return v.literal;
 }
 
 /** The literal as Nix source: the replacement text of a fix that rewrites a whole string. */

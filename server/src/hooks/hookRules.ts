@@ -698,8 +698,10 @@ function argumentsPlace(state: HookStateInput, tree: Tree, at: number): Argument
   if (module && !module.isFunction) return { kind: 'attrset', start: module.start };
   const formals = formalsAround(tree, at);
   if (!formals) return undefined;
-  // The nearest function must be the module itself, not a function inside it (or, without modules, any).
-  if (module && formals.parent?.startIndex !== module.start) return undefined;
+  // The nearest function must lie inside the module (the module itself, perhaps as `lib.mkForce (…)`), never around
+  // it like clan.nix's or flake.nix's own function; without modules (a lone hook), any function is taken.
+  const fn = formals.parent;
+  if (module && (!fn || fn.startIndex < module.start || fn.endIndex > module.end)) return undefined;
   return { kind: 'formals', formals };
 }
 

@@ -47,9 +47,11 @@ export class DocumentStore {
         text = tree ? editTree(tree, text, start, end, change.text) : text.slice(0, start) + change.text + text.slice(end);
         // TextDocument.update moves the following line starts instead of scanning the whole text again, but it counts
         // the line breaks of the inserted text alone: where a `\r` now ends just before either edge of the edit, a
-        // `\r\n` may have been joined or split there, and only a rebuild counts the lines right.
+        // `\r\n` may have been joined or split there, and only a rebuild counts the lines right. A range that names a
+        // line past the end of the document (a sloppy client's) is rebuilt after too.
         const edge = start + change.text.length;
-        positions = text[start - 1] === '\r' || text[edge - 1] === '\r'
+        const pastEnd = Math.max(change.range.start.line, change.range.end.line) >= positions.lineCount;
+        positions = pastEnd || text[start - 1] === '\r' || text[edge - 1] === '\r'
           ? TextDocument.create(uri, doc.languageId, version, text)
           : TextDocument.update(positions, [change], version);
       } else {

@@ -16,7 +16,7 @@ interface Base {
 
 /**
  * One piece of a string: literal text (with the source offset of each character) or an interpolation. Offsets count
- * from the string literal's start (StringValue.literalStart), not from the start of the document: a string that an
+ * from the string literal's start (StringValue.literal), not from the start of the document: a string that an
  * edit elsewhere moved to another offset is then still the same value (see stringOffsets for document offsets).
  */
 export type StringPiece =
@@ -29,8 +29,11 @@ export interface StringValue extends Base {
   value: string | undefined;
   pieces: StringPiece[];
   indented: boolean;
-  /** Where the literal itself starts (its opening quote), which `range` is not for `lib.mkForce "…"`. */
-  literalStart: Position;
+  /**
+   * The literal itself, quotes included, which `range` is not for a wrapped string (`lib.mkForce ("…")`: `range` is
+   * the whole call).
+   */
+  literal: Range;
 }
 export interface NumberValue extends Base { kind: 'int' | 'float'; value: number }
 export interface BoolValue extends Base { kind: 'bool'; value: boolean }
@@ -277,7 +280,7 @@ function moveValue(v: NixValue, shift: Shift): NixValue {
   let out: NixValue;
   switch (v.kind) {
     case 'string':
-      out = { ...v, range, literalStart: shift.position(v.literalStart), pieces: v.pieces.map((p) => movePiece(p, shift)) };
+      out = { ...v, range, literal: shift.range(v.literal), pieces: v.pieces.map((p) => movePiece(p, shift)) };
       break;
     case 'list':
       out = { ...v, range, items: v.items.map((i) => moveValue(i, shift)) };
@@ -618,7 +621,6 @@ function readString(node: Node, type: string, uri: string, text: string, range: 
   const indented = type === 'indented_string_expression';
   const parts = node.namedChildren.filter(isNode);
   const base = node.startIndex; // piece offsets count from here
-  const literalStart = range.start;
   if (!indented && !parts.some((p) => p.type === 'interpolation')) {
     // The common case, a plain "…" literal: no indentation rule, no interpolation.
     let value = '';
@@ -634,7 +636,7 @@ function readString(node: Node, type: string, uri: string, text: string, range: 
         value += decoded;
       }
     }
-    return { kind: 'string', uri, range, literalStart, indented, value, pieces: value ? [new LazyTextPiece(value, runs)] : [] };
+    return { kind: 'string', uri, range, literal: range, indented, value, pieces: value ? [new LazyTextPiece(value, runs)] : [] };
   }
   // Segments: literal fragments (offsets step through the source), escapes (every decoded character points at the
   // escape) and interpolations. Indentation stripping works on whole segments, not characters.
@@ -671,7 +673,7 @@ function readString(node: Node, type: string, uri: string, text: string, range: 
   }
   flush();
   const literal = pieces.every((p) => p.kind === 'text');
-  return { kind: 'string', uri, range, literalStart, indented, pieces, value: literal ? value : undefined };
+  return { kind: 'string', uri, range, literal: range, indented, pieces, value: literal ? value : undefined };
 }
 
 type Seg = { kind: 'text'; text: string; doc: number; step: 0 | 1 } | { kind: 'interp'; node: Node };
@@ -811,7 +813,7 @@ export function describeKind(v: NixValue): string {
 
 /** The document offset that a string's piece offsets count from. */
 export function literalOffset(v: StringValue, lines: LineIndex): number {
-  return lines.offsetAt(v.literalStart);
+  return lines.offsetAt(v.literal.start);
 }
 
 /**

@@ -168,7 +168,7 @@ function jsonToValue(node: JsonNode, uri: string, lines: LineIndex): NixValue {
       const value = String(node.value);
       // JSON escapes make offsets inexact; map every character to the string's opening quote + index as an estimate.
       const offsets = Array.from({ length: value.length }, (_, i) => 1 + i);
-      return { kind: 'string', value, pieces: [{ kind: 'text', text: value, offsets }], indented: false, uri, range, literalStart: range.start };
+      return { kind: 'string', value, pieces: [{ kind: 'text', text: value, offsets }], indented: false, uri, range, literal: range };
     }
     case 'number':
       return { kind: Number.isInteger(node.value) ? 'int' : 'float', value: Number(node.value), uri, range };
