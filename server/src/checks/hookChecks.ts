@@ -34,11 +34,6 @@ function moduleValues(model: ClanModel, s: State, uri: string): NixValue[] {
       && [...c.entries.values()].every((e) => containsPosition(c.range, e.keyRange.start)))));
 }
 
-/** Where the state's modules are, by position (an unchanged attrset in an unchanged place has them unchanged). */
-function modulesAt(model: ClanModel, s: State, uri: string): string {
-  return moduleValues(model, s, uri).map((c) => `${c.kind}:${c.range.start.line}:${c.range.start.character}:${c.range.end.line}:${c.range.end.character}`).join(' ');
-}
-
 function hookInputs(model: ClanModel): HookStateInput[] {
   return [...model.machines.values()].flatMap((m) => m.states.map((s) => hookInput(model, s)))
     .filter((x): x is HookStateInput => x !== undefined);
@@ -56,7 +51,7 @@ export function checkHooks(model: ClanModel): Finding[] {
       const input = hookInput(model, s);
       if (!input) continue;
       const { findings, dependencies } = hookFindings(input);
-      if (dependencies) rememberState(s, input, findings, dependencies, modulesAt(model, s, input.uri));
+      if (dependencies) rememberState(s, input, findings, dependencies, moduleValues(model, s, input.uri));
       out.push(...findings);
     }
   }
@@ -98,7 +93,8 @@ function dependencies(input: HookStateInput, lines: LineIndex, findings: Finding
 interface SameState {
   uri: string;
   stateName: string;
-  modules: string;
+  /** The modules around the state (the same objects: read again, they may have become something else). */
+  modules: NixValue[];
   findings: Finding[];
   outside: Array<{ range: Range; text: string }>;
 }
@@ -106,14 +102,16 @@ const sameStates = new WeakMap<AttrsValue, SameState>();
 
 function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
   const same = s.attrs && sameStates.get(s.attrs);
-  if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name || same.modules !== modulesAt(model, s, same.uri)) return undefined;
+  if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
+  const modules = moduleValues(model, s, same.uri);
+  if (modules.length !== same.modules.length || modules.some((m, i) => m !== same.modules[i])) return undefined;
   const file = model.files.find((f) => f.uri === same.uri);
   if (!file) return undefined;
   const at = (r: Range) => file.text.slice(file.lines.offsetAt(r.start), file.lines.offsetAt(r.end));
   return same.outside.every((o) => at(o.range) === o.text) ? same.findings : undefined;
 }
 
-function rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[], modules: string): void {
+function rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[], modules: NixValue[]): void {
   const lines = input.lines ?? new LineIndex(input.text);
   const outside = spans.map((o) => ({ range: lines.rangeOf(o.start, o.end), text: input.text.slice(o.start, o.end) }));
   sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, findings, outside });
