@@ -7,6 +7,7 @@ import {
 import type { ClanModel, State } from '../model/clanModel';
 import type { AttrsValue, NixValue } from '../model/nixValue';
 import { containsPosition, LineIndex, Range } from '../model/range';
+
 function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   if (!s.attrs) return undefined;
   const file = model.files.find((f) => f.uri === s.attrs!.uri);
@@ -64,7 +65,8 @@ export function checkHooks(model: ClanModel): Finding[] {
 // binding on its line (a new post hook copies that indentation), and the module arguments that the PATH fix extends.
 // Two caches keep them: one by the state's attribute set, which stays the very same object while a keystroke
 // elsewhere leaves it in place (the reader shares unchanged values between versions); and one by the hook bindings'
-// text, for hooks that an edit above them moved. Either is used only when that outside text still reads the same.
+// text, for hooks that an edit above them moved. Either is used only when that outside text still reads the same and
+// the machine's modules around the hooks are the same (where the PATH fix puts arguments depends on them).
 
 /** Text a state's findings were made from besides its hook bindings: [start, end) document offsets. */
 type Span = { start: number; end: number };
