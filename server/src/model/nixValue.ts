@@ -277,26 +277,33 @@ function moveValue(v: NixValue, shift: Shift): NixValue {
   const seen = shift.map.get(v) ?? unmovedBy(shift, v);
   if (seen) return seen as NixValue;
   const range = shift.range(v.range);
+  // Object literals of one shape per kind, not spreads: an Enter near the start of a large file moves every value.
   let out: NixValue;
   switch (v.kind) {
     case 'string':
-      out = { ...v, range, literal: shift.range(v.literal), pieces: v.pieces.map((p) => movePiece(p, shift)) };
+      out = {
+        kind: 'string', uri: v.uri, range, priority: v.priority, value: v.value,
+        pieces: v.pieces.map((p) => movePiece(p, shift)), indented: v.indented, literal: shift.range(v.literal),
+      };
       break;
     case 'list':
-      out = { ...v, range, items: v.items.map((i) => moveValue(i, shift)) };
+      out = { kind: 'list', uri: v.uri, range, priority: v.priority, items: v.items.map((i) => moveValue(i, shift)) };
       break;
     case 'attrs': {
       const entries = new Map<string, AttrEntry>();
       for (const [k, e] of v.entries) {
-        const moved: AttrEntry = { name: e.name, keyRange: shift.range(e.keyRange), value: moveValue(e.value, shift) };
-        if (e.binding) moved.binding = shift.range(e.binding);
-        entries.set(k, moved);
+        entries.set(k, {
+          name: e.name, keyRange: shift.range(e.keyRange), value: moveValue(e.value, shift),
+          binding: e.binding && shift.range(e.binding),
+        });
       }
-      out = { ...v, range, entries };
+      out = {
+        kind: 'attrs', uri: v.uri, range, priority: v.priority, entries, dynamicKeys: v.dynamicKeys, implicit: v.implicit,
+      };
       break;
     }
     case 'function':
-      out = { ...v, range, body: moveValue(v.body, shift) };
+      out = { kind: 'function', uri: v.uri, range, priority: v.priority, body: moveValue(v.body, shift) };
       break;
     default:
       out = { ...v, range };
