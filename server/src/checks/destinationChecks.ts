@@ -6,20 +6,17 @@ import type { ClanModel } from '../model/clanModel';
 import { asAttrs, NixValue, StringValue } from '../model/nixValue';
 import { settingsLayers } from '../model/settingsLayers';
 import { memoizeString } from '../util/memo';
-import { literalRange, nixStringLiteral, rangeInString } from './valueRanges';
+import { nixStringLiteral, rangeInString } from './valueRanges';
 
 const repoProblems = memoizeString(analyzeRepo);
 const addressProblems = memoizeString(analyzeAddress);
 const excludeProblems = memoizeString(analyzeExclude);
 const location = memoizeString(parseBorgLocation);
-// rsh is judged together with its repo (the port and user must agree); one key holds both: `<rsh length>:<rsh><repo>`.
-const rshWithRepo = memoizeString((key: string) => {
-  const colon = key.indexOf(':');
-  const end = colon + 1 + Number(key.slice(0, colon));
-  const parsed = end < key.length ? location(key.slice(end)) : undefined;
-  return analyzeRsh(key.slice(colon + 1, end), parsed?.ok ? parsed : undefined);
-});
-const rshProblems = (rsh: string, repo: string | undefined) => rshWithRepo(`${rsh.length}:${rsh}${repo ?? ''}`);
+// rsh is judged together with its repo (the port and user must agree): remembered per rsh, then per repo.
+const rshProblems = memoizeString((rsh: string) => memoizeString((repo: string) => {
+  const parsed = repo ? location(repo) : undefined;
+  return analyzeRsh(rsh, parsed?.ok ? parsed : undefined);
+}));
 
 interface Problem {
   code: Finding['code'];
@@ -37,7 +34,7 @@ function report(model: ClanModel, v: StringValue, problems: Problem[], out: Find
   for (const p of problems) {
     const fixes: Fix[] = (p.fixes ?? []).map((text, i) => ({
       title: `Use "${text}"`, isPreferred: i === 0,
-      edits: [{ uri: v.uri, range: literalRange(v), newText: nixStringLiteral(text) }],
+      edits: [{ uri: v.uri, range: v.literal, newText: nixStringLiteral(text) }],
     }));
     out.push(finding(p.code, v.uri, rangeInString(model, v, p.start, p.end), p.message, fixes));
   }
@@ -61,7 +58,7 @@ export function checkDestinations(model: ClanModel): Finding[] {
         const repo = literal(dest?.entries.get('repo')?.value);
         const rsh = literal(dest?.entries.get('rsh')?.value);
         if (repo) report(model, repo, repoProblems(repo.value!), out);
-        if (rsh) report(model, rsh, rshProblems(rsh.value!, repo?.value), out);
+        if (rsh) report(model, rsh, rshProblems(rsh.value!)(repo?.value ?? ''), out);
       }
       const exclude = settings.entries.get('exclude')?.value;
       if (exclude?.kind === 'list') {

@@ -1,7 +1,6 @@
 // meta.name / meta.domain (clan-core-reference.md §5.1) and syntax errors.
 import { finding, Finding } from '../findings';
 import type { ClanModel } from '../model/clanModel';
-import { literalRange } from './valueRanges';
 
 const CLAN_NAME = /^[a-zA-Z0-9_-]+$/;
 /** `{{name}}`: a template placeholder (clan templates), filled in before Nix ever sees it. */
@@ -20,14 +19,14 @@ export function checkMeta(model: ClanModel): Finding[] {
   if (name?.kind === 'string' && name.value !== undefined && !CLAN_NAME.test(name.value) && !TEMPLATE_PLACEHOLDER.test(name.value)) {
     out.push(finding('invalid-clan-name', name.uri, name.range,
       `\`meta.name\` "${name.value}" may only hold letters, digits, \`_\` and \`-\`.`,
-      [{ title: `Use "${name.value.replace(/[^a-zA-Z0-9_-]+/g, '-')}"`, edits: [{ uri: name.uri, range: literalRange(name), newText: `"${name.value.replace(/[^a-zA-Z0-9_-]+/g, '-')}"` }] }]));
+      [{ title: `Use "${name.value.replace(/[^a-zA-Z0-9_-]+/g, '-')}"`, edits: [{ uri: name.uri, range: name.literal, newText: `"${name.value.replace(/[^a-zA-Z0-9_-]+/g, '-')}"` }] }]));
   }
   const domain = model.meta.domain?.value;
   if (domain?.kind === 'string' && domain.value !== undefined && !DOMAIN.test(domain.value) && !TEMPLATE_PLACEHOLDER.test(domain.value)) {
     const fixed = domain.value.toLowerCase().replace(/_/g, '-').replace(/\.$/, '');
     out.push(finding('invalid-domain', domain.uri, domain.range,
       `\`meta.domain\` "${domain.value}" must be lowercase DNS labels (letters, digits, inner \`-\`, 1–63 characters each, no trailing dot): machines are reached as \`<machine>.${domain.value}\`.`,
-      DOMAIN.test(fixed) ? [{ title: `Use "${fixed}"`, edits: [{ uri: domain.uri, range: literalRange(domain), newText: `"${fixed}"` }] }] : undefined));
+      DOMAIN.test(fixed) ? [{ title: `Use "${fixed}"`, edits: [{ uri: domain.uri, range: domain.literal, newText: `"${fixed}"` }] }] : undefined));
   }
   return out;
 }

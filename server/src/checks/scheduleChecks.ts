@@ -5,7 +5,7 @@ import type { ClanModel } from '../model/clanModel';
 import { asAttrs } from '../model/nixValue';
 import { settingsLayers } from '../model/settingsLayers';
 import { memoizeString } from '../util/memo';
-import { literalRange, nixStringLiteral, rangeInString } from './valueRanges';
+import { nixStringLiteral, rangeInString } from './valueRanges';
 
 const parse = memoizeString((expr: string) => parseCalendar(expr));
 
@@ -41,7 +41,7 @@ export function checkSchedules(model: ClanModel, options: ScheduleOptions = {}):
       if (!parsed.ok) {
         const hint = suggestCalendar(v.value);
         const fixes: Fix[] = hint?.replacement
-          ? [{ title: `Use "${hint.replacement}"`, isPreferred: true, edits: [{ uri: v.uri, range: literalRange(v), newText: nixStringLiteral(hint.replacement) }] }]
+          ? [{ title: `Use "${hint.replacement}"`, isPreferred: true, edits: [{ uri: v.uri, range: v.literal, newText: nixStringLiteral(hint.replacement) }] }]
           : [];
         const range = v.value.length === 0 ? v.range : rangeInString(model, v, parsed.offset, parsed.offset + Math.max(1, parsed.length));
         out.push(finding('invalid-calendar', v.uri, range,

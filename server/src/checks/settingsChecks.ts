@@ -6,7 +6,6 @@ import { AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';
 import { isLiteral, layersForMember, literalJson, SettingsLayer, settingsLayers, valueAt } from '../model/settingsLayers';
 import { nearest } from '../util/nearest';
 import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS } from './settingsSchemas';
-import { literalRange } from './valueRanges';
 
 const DESTINATION_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -122,13 +121,11 @@ function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void 
     for (const member of roleMembers(model, role).members.keys()) {
       const layers = layersForMember(model, inst, role, member);
       for (const key of SCALARS[kind]) {
-        // Most members set a scalar at one layer at most: count before building anything.
-        let set = 0;
-        for (const l of layers) if (asAttrs(l.value)?.entries.has(key)) set++;
-        if (set < 2) continue;
-        const defs = layers
-          .map((l) => ({ layer: l, value: asAttrs(l.value)?.entries.get(key)?.value }))
-          .filter((d): d is { layer: SettingsLayer; value: NixValue } => d.value !== undefined);
+        const defs: Array<{ layer: SettingsLayer; value: NixValue }> = [];
+        for (const layer of layers) {
+          const value = asAttrs(layer.value)?.entries.get(key)?.value;
+          if (value) defs.push({ layer, value });
+        }
         if (defs.length < 2 || defs.some((d) => d.value.priority === 'override')) continue;
         const prio = (v: NixValue) => PRIORITY[v.priority === 'force' ? 'force' : v.priority === 'default' ? 'default' : 'none'];
         const top = Math.min(...defs.map((d) => prio(d.value)));
@@ -214,7 +211,7 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
     if (dir?.kind === 'string' && dir.value !== undefined && !dir.value.startsWith('/')) {
       out.push(finding('relative-directory', dir.uri, dir.range,
         `The server \`directory\` must be an absolute path: it becomes \`services.borgbackup.repos.<client>.path\`, of type path, and "${dir.value}" fails NixOS evaluation.`,
-        [{ title: `Use "/${dir.value.replace(/^\.?\/*/, '')}"`, edits: [{ uri: dir.uri, range: literalRange(dir), newText: `"/${dir.value.replace(/^\.?\/*/, '')}"` }] }]));
+        [{ title: `Use "/${dir.value.replace(/^\.?\/*/, '')}"`, edits: [{ uri: dir.uri, range: dir.literal, newText: `"/${dir.value.replace(/^\.?\/*/, '')}"` }] }]));
     }
   }
   if (layer.role.name === 'client') {
@@ -242,7 +239,7 @@ function checkDestinationNames(model: ClanModel, inst: Instance, dests: AttrsVal
       } else if (name.value !== key) {
         out.push(finding('destination-name-mismatch', name.uri, name.range,
           `\`name = "${name.value}"\` differs from the key \`${key}\`: the job is \`borgbackup-job-${key}\`, but \`clan backups list\` and \`restore\` look for \`borg-job-${name.value}\`, which does not exist.`,
-          [{ title: `Use "${key}"`, isPreferred: true, edits: [{ uri: name.uri, range: literalRange(name), newText: `"${key}"` }] }]));
+          [{ title: `Use "${key}"`, isPreferred: true, edits: [{ uri: name.uri, range: name.literal, newText: `"${key}"` }] }]));
       }
     }
   }

@@ -10,11 +10,6 @@ export function rangeInString(model: ClanModel, v: StringValue, from: number, to
   return file.lines.rangeOf(o.start, o.end);
 }
 
-/** Where a fix that rewrites a whole string goes: the literal only, so `lib.mkForce "…"` keeps its `lib.mkForce`. */
-export function literalRange(v: StringValue): Range {
-  return v.literal;
-}
-
 /** The literal as Nix source: the replacement text of a fix that rewrites a whole string. */
 export function nixStringLiteral(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${')}"`;
