@@ -34,13 +34,32 @@ function findingsOf(file: SourceFile): unknown {
   return a.findings.map((f) => ({ code: f.code, range: f.range, message: f.message, fixes: f.fixes ?? null }));
 }
 
-const EDITS = ['x', '\n', '', ' ', '"', '{', '}', ';', 'a = 1;', '\n  ', "''", '${x}', '# c\n'];
+const EDITS = ['x', '\n', '', ' ', '"', '{', '}', ';', 'a = 1;', '\n  ', "''", '${x}', '# c\n', ',', ', }:', 'b,'];
+
+// A machine module as nixfmt writes it: trailing commas in formals, which the parser reads as blanks.
+const NIXFMT_MODULE = `{
+  config,
+  lib,
+  pkgs,
+}:
+{
+  imports = [ ({ x, }: { }) ];
+  clan.core.state.app = {
+    folders = [ "/var/lib/app" ];
+    preBackupScript = ''
+      \${lib.getExe' config.systemd.package "systemctl"} stop app
+    '';
+  };
+  services.f = { a ? 1, b, }@args: args;
+}
+`;
 
 describe('incremental re-reading of an edited document', () => {
   before(() => initParsing());
 
   for (const [name, source] of [
     ['generated 30-machine clan', () => generateClan(30)],
+    ['nixfmt-style module', () => NIXFMT_MODULE],
     ['demo clan', () => readFileSync(resolve(__dirname, '../../../examples/demo-clan/clan.nix'), 'utf8')],
     ['two-machines seed', () => readFileSync(join(resolve(__dirname, '../../../test/fixtures/seeds/two-machines'), 'clan.nix'), 'utf8')],
   ] as const) {

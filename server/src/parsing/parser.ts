@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Edit, Language, Parser, Point, Tree } from 'web-tree-sitter';
+import { blankCommas, trailingFormalCommas } from './formalCommas';
 
 export type { Node, Tree, Point } from 'web-tree-sitter';
 
@@ -59,14 +60,31 @@ export function tooLargeToParse(text: string): boolean {
   return text.length > MAX_NIX_SOURCE_LENGTH;
 }
 
-/** Parses Nix. With `old` (already edited through `editTree`), tree-sitter reuses unchanged subtrees. */
 // Which tree an incremental parse started from: node ids are only comparable within one such lineage.
 const derivedFrom = new WeakMap<Tree, Tree>();
+// The trailing formal commas each tree was parsed with blanked (see formalCommas.ts).
+const blankedIn = new WeakMap<Tree, readonly number[]>();
+let lastCommas: { text: string; commas: readonly number[] } | undefined;
 
+/** The trailing formal commas of `text`; the last answer is kept, since editTree and parseNix ask for the same text. */
+function formalCommasOf(text: string): readonly number[] {
+  if (lastCommas?.text !== text) lastCommas = { text, commas: trailingFormalCommas(text) };
+  return lastCommas.commas;
+}
+
+/**
+ * Parses Nix. With `old` (already edited through `editTree`), tree-sitter reuses unchanged subtrees. Trailing commas
+ * in formals are read as blanks, which the npm grammar needs (formalCommas.ts); nodes still give the document's text.
+ */
 export function parseNix(text: string, old?: Tree): Tree {
-  const tree = ready().nix.parse(text, old ?? null);
+  const commas = formalCommasOf(text);
+  const tree = ready().nix.parse(blankCommas(text, commas), old ?? null);
   if (!tree) throw new Error('tree-sitter returned no tree');
+  // web-tree-sitter reads node text through the tree's callback over the parsed input; point it at the document, so
+  // `node.text` of formals shows their commas (test/unit/formalCommas.test.ts checks that this still holds).
+  (tree as unknown as { textCallback: (index: number) => string }).textCallback = (index) => text.slice(index);
   if (old) derivedFrom.set(tree, old);
+  blankedIn.set(tree, commas);
   return tree;
 }
 
@@ -107,5 +125,24 @@ export function editTree(tree: Tree, oldText: string, start: number, end: number
     oldEndPosition: pointAt(oldText, end),
     newEndPosition: pointAt(newText, newEnd),
   }));
+  // A comma outside the edit can start or stop being blanked (`{ a, }:` → `{ a, b }:`): the parser reads it anew only
+  // where the tree is told that the text changed.
+  const before = blankedIn.get(tree);
+  if (before) {
+    const delta = insert.length - (end - start);
+    const was = new Set<number>();
+    for (const at of before) if (at < start || at >= end) was.add(at < start ? at : at + delta);
+    const now = new Set(formalCommasOf(newText));
+    for (const at of new Set([...was, ...now])) {
+      if (was.has(at) === now.has(at) || (at >= start && at < newEnd)) continue;
+      const point = pointAt(newText, at);
+      tree.edit(new Edit({
+        startIndex: at, oldEndIndex: at + 1, newEndIndex: at + 1,
+        startPosition: point, oldEndPosition: { row: point.row, column: point.column + 1 },
+        newEndPosition: { row: point.row, column: point.column + 1 },
+      }));
+    }
+    blankedIn.set(tree, [...now]);
+  }
   return newText;
 }

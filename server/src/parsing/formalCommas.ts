@@ -1,0 +1,147 @@
+// Trailing commas in function formals (`{ lib, config, }: …`, `args@{ a, }: …`) are valid Nix, and nixfmt writes
+// them whenever formals have no `...`; the tree-sitter-nix grammar on npm (0.0.2) predates the upstream fix and
+// rejects them. The parser therefore reads a copy of the text in which each such comma is a space: the same length,
+// so every offset, row and column of the tree is the document's own.
+//
+// Which commas: Nix has commas only in formals, so a comma in code (not in a string or comment) whose next token is
+// `}` and whose `}` is followed by `:` or `@` ends a formals list. It is blanked only when the token before it is a
+// formal (a name or the end of a default), never after `{`, `,` or `...`: `{ , }:`, `{ a, , b }:` and `{ ..., }:`
+// stay syntax errors, as in Nix (its lexer and grammar: nix/src/libexpr/lexer.l, parser.y).
+
+const enum Mode { Code, String, IndString }
+
+interface Frame {
+  mode: Mode;
+  /** Code only: open `{` not yet closed inside this interpolation (or the whole file). */
+  braces: number;
+}
+
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+const isIdStart = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+const isIdChar = (c: number) => isIdStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x27 || c === 0x2d;
+const isSchemeChar = (c: number) => isIdStart(c) && c !== 0x5f || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+// The characters of a URI's path (Nix's lexer: [a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']).
+const isUriChar = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)
+  || '%/?:@&=+$,-_.!~*\''.includes(String.fromCharCode(c));
+
+/** Offsets of the commas that end a formals list, ascending. Linear in the text; never throws. */
+export function trailingFormalCommas(text: string): number[] {
+  // Most files have none: without a comma followed by `}` or a comment (blanks between), there is nothing to find.
+  if (!/,\s*[}#/]/.test(text)) return [];
+  const out: number[] = [];
+  const stack: Frame[] = [{ mode: Mode.Code, braces: 0 }];
+  // The last token in code, for "does a formal come before this comma": '{', ',', '...', or 'other'.
+  let prev: '{' | ',' | '...' | 'other' = 'other';
+  // A comma that may end formals, and then the `}` after it, waiting for the `:` or `@` that makes it so.
+  let comma = -1;
+  let closeSeen = false;
+  const token = (kind: typeof prev, at: number, c: number) => {
+    if (comma >= 0) {
+      if (!closeSeen && c === 0x7d /* } */) closeSeen = true;
+      else {
+        if (closeSeen && (c === 0x3a /* : */ || c === 0x40 /* @ */)) out.push(comma);
+        comma = -1;
+        closeSeen = false;
+      }
+    }
+    if (kind === ',' && prev === 'other') comma = at;
+    prev = kind;
+  };
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const frame = stack[stack.length - 1]!;
+    const c = text.charCodeAt(i);
+    if (frame.mode === Mode.String) {
+      if (c === 0x5c /* \ */) i += 2;
+      else if (c === 0x22 /* " */) { stack.pop(); i++; }
+      else if (c === 0x24 /* $ */ && text.charCodeAt(i + 1) === 0x7b) { stack.push({ mode: Mode.Code, braces: 0 }); i += 2; }
+      else if (c === 0x24 && text.charCodeAt(i + 1) === 0x24) i += 2;
+      else i++;
+      continue;
+    }
+    if (frame.mode === Mode.IndString) {
+      if (c === 0x27 /* ' */ && text.charCodeAt(i + 1) === 0x27) {
+        const next = text.charCodeAt(i + 2);
+        if (next === 0x24 || next === 0x27) i += 3;
+        else if (next === 0x5c) i += 4;
+        else { stack.pop(); i += 2; }
+      } else if (c === 0x24 && text.charCodeAt(i + 1) === 0x7b) { stack.push({ mode: Mode.Code, braces: 0 }); i += 2; }
+      else if (c === 0x24 && text.charCodeAt(i + 1) === 0x24) i += 2;
+      else i++;
+      continue;
+    }
+    // Code.
+    if (isSpace(c)) { i++; continue; }
+    if (c === 0x23 /* # */) {
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? n : eol + 1;
+      continue;
+    }
+    if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+      continue;
+    }
+    if (c === 0x22) { token('other', i, c); stack.push({ mode: Mode.String, braces: 0 }); i++; continue; }
+    if (c === 0x27 && text.charCodeAt(i + 1) === 0x27) {
+      token('other', i, c);
+      stack.push({ mode: Mode.IndString, braces: 0 });
+      i += 2;
+      continue;
+    }
+    if (isIdStart(c)) {
+      // An identifier, or a URI (`https://a,b`: commas inside it are not formal commas); flex takes the longest.
+      let j = i + 1;
+      while (j < n && isIdChar(text.charCodeAt(j))) j++;
+      let k = i + 1;
+      while (k < n && isSchemeChar(text.charCodeAt(k))) k++;
+      if (text.charCodeAt(k) === 0x3a && k + 1 < n && isUriChar(text.charCodeAt(k + 1))) {
+        let e = k + 1;
+        while (e < n && isUriChar(text.charCodeAt(e))) e++;
+        j = Math.max(j, e);
+      }
+      token('other', i, c);
+      i = j;
+      continue;
+    }
+    if (c === 0x2e /* . */ && text.charCodeAt(i + 1) === 0x2e && text.charCodeAt(i + 2) === 0x2e) {
+      token('...', i, c);
+      i += 3;
+      continue;
+    }
+    if (c === 0x2c /* , */) { token(',', i, c); i++; continue; }
+    if (c === 0x7b /* { */) { token('{', i, c); frame.braces++; i++; continue; }
+    if (c === 0x7d /* } */) {
+      if (frame.braces === 0 && stack.length > 1) {
+        // The end of an interpolation: back into the string, where no token is in progress.
+        stack.pop();
+        comma = -1;
+        closeSeen = false;
+        prev = 'other';
+        i++;
+        continue;
+      }
+      token('other', i, c);
+      if (frame.braces > 0) frame.braces--;
+      i++;
+      continue;
+    }
+    token('other', i, c);
+    i++;
+  }
+  return out;
+}
+
+/** `text` with each of `commas` replaced by a space. */
+export function blankCommas(text: string, commas: readonly number[]): string {
+  if (commas.length === 0) return text;
+  const parts: string[] = [];
+  let from = 0;
+  for (const at of commas) {
+    parts.push(text.slice(from, at), ' ');
+    from = at + 1;
+  }
+  parts.push(text.slice(from));
+  return parts.join('');
+}
