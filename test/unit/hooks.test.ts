@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import type { Finding } from '../../server/src/findings';
 import {
@@ -12,6 +13,7 @@ import { applyEdits } from '../helpers/applyEdits';
 import { hookStateInput } from '../helpers/hookInput';
 
 const URI = 'file:///clan/clan.nix';
+const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
 
 /** The hooks of the (single) state in `text`, as the model builder would pass them. */
 function stateInput(text: string, stateName = 'svc'): HookStateInput {
@@ -538,6 +540,35 @@ describe('hooks: hook-missing-path', () => {
     assert.equal(parseNix(fixed).rootNode.hasError, false);
     assert.deepEqual(checkHookPath(stateInput(fixed, 'x')).map(at), [[2, 23, 2, 33]]);
   });
+
+  // The fix gives the module the arguments it needs in the style the arguments are written in (nixfmt's trailing
+  // commas, one per line, leading commas, one line), and the result is Nix that `nix-instantiate --parse` accepts.
+  const styles: Array<[string, string, string]> = [
+    ['one line with a trailing comma', '{ config, }:', '{ config, lib, pkgs, }:'],
+    ['one line, no trailing comma', '{ config }:', '{ config, lib, pkgs }:'],
+    ['a default with a trailing comma', '{ config, x ? 1, }:', '{ config, x ? 1, lib, pkgs, }:'],
+    ['@ after, trailing comma', '{ config, }@args:', '{ config, lib, pkgs, }@args:'],
+    ['nixfmt: one per line, trailing commas', '{\n  config,\n  x ? { },\n}:', '{\n  config,\n  x ? { },\n  lib,\n  pkgs,\n}:'],
+    ['nixfmt with a comment after the last', '{\n  config, # the config\n}:', '{\n  config, # the config\n  lib,\n  pkgs,\n}:'],
+    ['nixfmt with ...', '{\n  config,\n  ...\n}:', '{\n  config,\n  lib,\n  pkgs,\n  ...\n}:'],
+    ['leading commas', '{ config\n, x\n}:', '{ config\n, x\n, lib\n, pkgs\n}:'],
+    ['CRLF, nixfmt', '{\r\n  config,\r\n}:', '{\r\n  config,\r\n  lib,\r\n  pkgs,\r\n}:'],
+  ];
+  for (const [name, formals, expected] of styles) {
+    it(`adds lib and pkgs to module arguments written ${name}`, () => {
+      const text = `${formals}\n{\n  clan.core.state.s.preBackupScript = "docker pause x";\n}\n`;
+      const [finding] = checkHookPath(stateInput(text, 's'));
+      assert.ok(finding?.fixes?.[0], 'a fix is offered');
+      const fixed = applyEdits(text, finding.fixes[0].edits);
+      assert.ok(fixed.startsWith(`${expected}\n{`), JSON.stringify(fixed));
+      assert.equal(parseNix(fixed).rootNode.hasError, false);
+      assert.deepEqual(checkHookPath(stateInput(fixed, 's')), []);
+      if (haveNix) {
+        const r = spawnSync('nix-instantiate', ['--parse', '-'], { input: fixed, encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+      }
+    });
+  }
 
   it('stays quiet on opaque command names and on scripts with shell syntax errors', () => {
     const text = `{

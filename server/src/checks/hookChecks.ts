@@ -2,10 +2,10 @@
 // asynchronously (it is an external process with a time limit; the editor never waits for it).
 import type { Finding } from '../findings';
 import {
-  checkHookPath, checkShellcheckMany, checkUnbalancedHooks, enclosingArguments, HOOK_NAMES, HookStateInput,
+  checkHookPath, checkShellcheckMany, checkUnbalancedHooks, COMMAND_PACKAGES, enclosingArguments, HOOK_NAMES, HookStateInput,
 } from '../hooks/hookRules';
-import type { ClanModel, State } from '../model/clanModel';
-import type { AttrsValue, NixValue } from '../model/nixValue';
+import type { ClanModel, Machine, State } from '../model/clanModel';
+import { asAttrs, AttrsValue, NixValue } from '../model/nixValue';
 import { containsPosition, LineIndex, Range } from '../model/range';
 
 function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
@@ -14,6 +14,9 @@ function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   if (!file) return undefined;
   const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
   if (file.tree) input.tree = file.tree;
+  const machine = model.machines.get(s.machine);
+  const jobPath = machine ? jobPathCommands(machine) : undefined;
+  if (jobPath) input.jobPath = jobPath;
   input.modules = moduleValues(model, s, file.uri)
     .map((c) => ({ start: file.lines.offsetAt(c.range.start), end: file.lines.offsetAt(c.range.end), isFunction: c.kind === 'function' }));
   for (const name of HOOK_NAMES) {
@@ -23,6 +26,45 @@ function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
     input.hooks[name] = { value: e.value, bindingStart: file.lines.offsetAt(e.binding.start), bindingEnd: file.lines.offsetAt(e.binding.end) };
   }
   return Object.keys(input.hooks).length ? input : undefined;
+}
+
+// Commands of the packages the PATH fix knows (COMMAND_PACKAGES), by the package's source text.
+const PACKAGE_COMMANDS = new Map<string, string[]>();
+for (const [command, pkg] of Object.entries(COMMAND_PACKAGES)) PACKAGE_COMMANDS.set(pkg, [...PACKAGE_COMMANDS.get(pkg) ?? [], command]);
+
+/**
+ * What `systemd.services."borgbackup-job-<dest>".path` adds to the PATH of the job units in the machine's visible
+ * configuration (NixOS merges the list into the unit's PATH, and the hooks run in that unit). Undefined when nothing
+ * is added; 'unknown' when a value on the way is not literal or a package's commands are not known.
+ */
+function jobPathCommands(m: Machine): string[] | 'unknown' | undefined {
+  const commands: string[] = [];
+  for (const config of m.configs) {
+    const root = asAttrs(config);
+    if (!root) continue;
+    const systemd = root.entries.get('systemd');
+    if (!systemd) continue;
+    const systemdAttrs = asAttrs(systemd.value);
+    if (!systemdAttrs || systemdAttrs.dynamicKeys) return 'unknown';
+    const services = systemdAttrs.entries.get('services');
+    if (!services) continue;
+    const units = asAttrs(services.value);
+    if (!units || units.dynamicKeys) return 'unknown';
+    for (const [unit, e] of units.entries) {
+      if (!unit.startsWith('borgbackup-job-')) continue;
+      const body = asAttrs(e.value);
+      if (!body || body.dynamicKeys) return 'unknown';
+      const path = body.entries.get('path')?.value;
+      if (!path) continue;
+      if (path.kind !== 'list') return 'unknown';
+      for (const item of path.items) {
+        const known = item.kind === 'opaque' ? PACKAGE_COMMANDS.get(item.text.replace(/\s+/g, '')) : undefined;
+        if (!known) return 'unknown';
+        commands.push(...known);
+      }
+    }
+  }
+  return commands.length ? commands : undefined;
 }
 
 /**
@@ -97,6 +139,8 @@ interface SameState {
   stateName: string;
   /** The modules around the state (the same objects: read again, they may have become something else). */
   modules: NixValue[];
+  /** What the job units' PATH had (jobPathKey): an edit of `systemd.services` elsewhere changes the findings. */
+  jobPath: string;
   findings: Finding[];
   outside: Array<{ range: Range; text: string }>;
 }
@@ -106,6 +150,9 @@ function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
   const same = s.attrs && sameStates.get(s.attrs);
   if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
   const modules = moduleValues(model, s, same.uri);
+  const machine = model.machines.get(s.machine);
+  const jobPath = machine ? jobPathCommands(machine) : undefined;
+  if (jobPathKey(jobPath) !== same.jobPath) return undefined;
   if (modules.length !== same.modules.length || modules.some((m, i) => m !== same.modules[i])) return undefined;
   const file = model.files.find((f) => f.uri === same.uri);
   if (!file) return undefined;
@@ -116,7 +163,7 @@ function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
 function rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[], modules: NixValue[]): void {
   const lines = input.lines ?? new LineIndex(input.text);
   const outside = spans.map((o) => ({ range: lines.rangeOf(o.start, o.end), text: input.text.slice(o.start, o.end) }));
-  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, findings, outside });
+  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, jobPath: jobPathKey(input.jobPath), findings, outside });
 }
 
 interface KeptFinding {
@@ -139,7 +186,7 @@ function hookFindings(input: HookStateInput): { findings: Finding[]; dependencie
   const base = Math.min(...bindings.map((b) => b.bindingStart));
   // The modules around the hooks decide where the PATH fix puts arguments: part of the key, relative like the rest.
   const modules = (input.modules ?? []).map((m) => `${m.isFunction}:${m.start - base}:${m.end - base}`).join(' ');
-  const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${Object.entries(input.hooks)
+  const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${jobPathKey(input.jobPath)}\u0000${Object.entries(input.hooks)
     .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
   const hit = kept.get(key);
   if (hit && hit.outside.every((o) => input.text.slice(base + o.start, base + o.end) === o.text)) {
@@ -166,6 +213,10 @@ function hookFindings(input: HookStateInput): { findings: Finding[]; dependencie
     })),
   });
   return { findings, dependencies: spans };
+}
+
+function jobPathKey(jobPath: HookStateInput['jobPath']): string {
+  return jobPath === undefined ? '' : jobPath === 'unknown' ? '?' : [...jobPath].sort().join(' ');
 }
 
 function restore(items: KeptFinding[], base: number, lines: LineIndex, uri: string): Finding[] {

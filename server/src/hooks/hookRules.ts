@@ -43,6 +43,12 @@ export interface HookStateInput {
    * it (a lone hook), the nearest function around the hook is taken.
    */
   modules?: Array<{ start: number; end: number; isFunction: boolean }>;
+  /**
+   * Commands the machine's configuration adds to the job units' PATH (`systemd.services."borgbackup-job-<dest>".path
+   * = [ pkgs.docker ];`: hooks run as ExecStartPre/ExecStopPost of that unit and inherit it), or 'unknown' when that
+   * list is not literal or names a package whose commands are not known: then no command can be called missing.
+   */
+  jobPath?: readonly string[] | 'unknown';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -583,7 +589,8 @@ export interface HookPathOptions {
 /** `hook-missing-path`: a backup hook calls something the borgbackup job's PATH does not have. */
 export function checkHookPath(state: HookStateInput, options: HookPathOptions = {}): Finding[] {
   const out: Finding[] = [];
-  const extra = new Set(options.extraPath ?? []);
+  if (state.jobPath === 'unknown') return out;
+  const extra = new Set([...options.extraPath ?? [], ...state.jobPath ?? []]);
   const lines = state.lines ?? new LineIndex(state.text);
   for (const hookName of ['preBackupScript', 'postBackupScript'] as const) {
     const hook = state.hooks[hookName];
@@ -731,18 +738,50 @@ function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed
     const have = new Set(formals.childrenForFieldName('formal').map((f) => f?.childForFieldName('name')?.text));
     const add = needed.filter((n) => !have.has(n));
     if (add.length === 0) return undefined;
-    const ellipses = formals.childForFieldName('ellipses');
-    if (ellipses) {
-      return { uri: state.uri, range: lines.rangeOf(ellipses.startIndex, ellipses.startIndex), newText: `${add.join(', ')}, ` };
-    }
-    const list = formals.childrenForFieldName('formal').filter((f): f is Node => f !== null);
-    const last = list[list.length - 1];
-    if (!last) {
-      const open = formals.startIndex + 1;
-      return { uri: state.uri, range: lines.rangeOf(open, open), newText: ` ${add.join(', ')}` };
-    }
-    return { uri: state.uri, range: lines.rangeOf(last.endIndex, last.endIndex), newText: `, ${add.join(', ')}` };
+    return addFormals(state, lines, formals, add);
   });
+}
+
+/**
+ * The edit that adds `add` to `formals`, in the style they are written in: one line (`{ config, lib, ... }`), one
+ * argument per line with trailing commas (nixfmt: `  lib,` before `}`), or one per line with leading commas
+ * (`, lib`), so the result is valid Nix that reads as if the user had written it.
+ */
+function addFormals(state: HookStateInput, lines: LineIndex, formals: Node, add: string[]): TextEdit {
+  const text = state.text;
+  const at = (offset: number, newText: string): TextEdit => ({ uri: state.uri, range: lines.rangeOf(offset, offset), newText });
+  const list = formals.childrenForFieldName('formal').filter((f): f is Node => f !== null);
+  const ellipses = formals.childForFieldName('ellipses');
+  const last = list[list.length - 1];
+  const lineOf = (offset: number) => lines.positionAt(offset).line;
+  const indentBefore = (offset: number) => {
+    const start = text.lastIndexOf('\n', offset - 1) + 1;
+    const lead = text.slice(start, offset);
+    return /^[ \t]*$/.test(lead) ? lead : undefined;
+  };
+  const close = formals.endIndex - 1;
+  const closeIndent = indentBefore(close);
+  const multiline = last !== undefined && lineOf(last.startIndex) > lineOf(formals.startIndex);
+  const eol = text.slice(formals.startIndex, formals.endIndex).includes('\r\n') ? '\r\n' : '\n';
+  if (ellipses) {
+    const indent = multiline ? indentBefore(ellipses.startIndex) : undefined;
+    // `  ...` alone on its line: each new argument on a line of its own above it.
+    if (indent !== undefined) return at(ellipses.startIndex, add.map((n) => `${n},${eol}${indent}`).join(''));
+    return at(ellipses.startIndex, `${add.join(', ')}, `);
+  }
+  if (!last) return at(formals.startIndex + 1, ` ${add.join(', ')}`);
+  if (multiline && closeIndent !== undefined) {
+    const closeLine = text.lastIndexOf('\n', close - 1) + 1;
+    const lastIndent = indentBefore(last.startIndex);
+    const afterLast = text.slice(last.endIndex, close).replace(/#[^\n]*|\/\*[\s\S]*?\*\//g, '').trim();
+    if (lastIndent !== undefined && afterLast === ',') {
+      return at(closeLine, add.map((n) => `${lastIndent}${n},${eol}`).join(''));
+    }
+    const lastLineStart = text.lastIndexOf('\n', last.startIndex - 1) + 1;
+    const leading = /^([ \t]*),[ \t]*$/.exec(text.slice(lastLineStart, last.startIndex));
+    if (leading && afterLast === '') return at(closeLine, add.map((n) => `${leading[1]}, ${n}${eol}`).join(''));
+  }
+  return at(last.endIndex, `, ${add.join(', ')}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
