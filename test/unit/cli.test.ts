@@ -1,7 +1,7 @@
 // `clan-backups check` as users run it: the bundled CLI in a child process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -54,6 +54,24 @@ describe('clan-backups check', () => {
       assert.match(r.stderr, message);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
+  });
+
+  it('checks a file outside every clan alone: neither its siblings nor what lies past a repository root', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clan-backups-cli-'));
+    // A clan above a repository root is not this file's clan; broken siblings are not this file's problems.
+    writeFileSync(join(dir, 'clan.nix'), '{ meta.name = "outer"; inventory.instances.x.roles.r.machines.ghost = { }; }\n');
+    mkdirSync(join(dir, 'repo', '.git'), { recursive: true });
+    mkdirSync(join(dir, 'repo', 'lib'));
+    for (let i = 0; i < 50; i++) writeFileSync(join(dir, 'repo', 'lib', `broken${i}.nix`), '{ a = ; }\n');
+    writeFileSync(join(dir, 'repo', 'lib', 'mine.nix'), '{ lib, pkgs, }:\n{ x = 1; }\n');
+    const r = run(['check', '--format', 'json', join(dir, 'repo', 'lib', 'mine.nix')]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.deepEqual(JSON.parse(r.stdout), []);
+    writeFileSync(join(dir, 'repo', 'lib', 'mine.nix'), '{ lib, , pkgs }: { }\n');
+    const bad = run(['check', '--format', 'json', join(dir, 'repo', 'lib', 'mine.nix')]);
+    assert.equal(bad.code, 1);
+    assert.deepEqual((JSON.parse(bad.stdout) as Array<{ file: string; code: string }>).map((f) => [f.file.replace(/.*\//, ''), f.code]),
+      [['mine.nix', 'syntax-error']]);
   });
 
   it('reports an empty clan.nix as a syntax error', () => {

@@ -67,7 +67,7 @@ function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Codes the demo clan is known to produce without ShellCheck (README and examples/demo-clan). */
-const DEMO_CODES = ['unknown-setting', 'invalid-calendar', 'undefined-machine', 'relative-folder', 'exclude-root-only'];
+const DEMO_CODES = ['unknown-setting', 'invalid-calendar', 'undefined-machine', 'unexpanded-folder', 'exclude-root-only'];
 const hasDemoCodes = (codes: string[]) => (d: Diagnostic[]) => codes.every((c) => d.some((x) => x.code === c));
 
 const clients: LspTestClient[] = [];

@@ -210,7 +210,13 @@ describe('state rules', () => {
   const withState = (s: string) => edit(DOTTED_OK, 'machines.laptop.clan.core.state.docs.folders = [ "/home/docs" ];', s);
   it('invalid-state-name', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state."my.docs".folders = [ "/d" ];') }, ['invalid-state-name clan.nix:7']));
   it('missing-folders', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.preBackupScript = "true";') }, ['missing-folders clan.nix:7']));
-  it('relative-folder', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ "documents" "$HOME/x" "/ok" ];') }, ['relative-folder clan.nix:7', 'relative-folder clan.nix:7']));
+  it('relative-folder (a warning: borg reads it from /) and unexpanded-folder (~ and $VAR: an error)', async () => {
+    const files = { 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ "documents" "$HOME/x" "~/y" "/srv/$x" "./z" "/ok" ];') };
+    await expectFindings(files, ['relative-folder clan.nix:7', 'unexpanded-folder clan.nix:7', 'unexpanded-folder clan.nix:7', 'unexpanded-folder clan.nix:7', 'relative-folder clan.nix:7']);
+    const { findings } = await analyzeFiles(files);
+    assert.deepEqual(findings.filter((f) => f.code === 'relative-folder').map((f) => f.severity), ['warning', 'warning']);
+    assert.deepEqual(findings.filter((f) => f.code === 'relative-folder').map((f) => f.fixes?.[0]?.edits[0]?.newText), ['"/documents"', '"/z"']);
+  });
   it('empty-folders', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ ];') }, ['empty-folders clan.nix:7']));
   it('duplicate-folder, also across states of one machine', async () => {
     await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ "/d" "/d/" ];') }, ['duplicate-folder clan.nix:7']);

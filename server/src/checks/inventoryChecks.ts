@@ -105,9 +105,19 @@ function checkReferences(model: ClanModel, inst: Instance, knownTags: () => Set<
           ? insertBinding(model.clanFile, model.inventoryMachines, `${nixAttrName(mem.name)} = { };`) : undefined;
         if (edit) fixes.push({ title: `Add \`${mem.name}\` to inventory.machines`, isPreferred: true, edits: [edit] });
         const guess = nearest(mem.name, [...model.machines.keys()]);
-        out.push(finding('undefined-machine', mem.ref.uri, mem.ref.range,
-          `Machine \`${mem.name}\` is not defined: it is in neither \`inventory.machines\`, the top-level \`machines\`, a \`machines/${mem.name}/\` directory nor inventory.json${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
-          fixes));
+        const where = `it is in neither \`inventory.machines\`, the top-level \`machines\`, a \`machines/${mem.name}/\` directory nor inventory.json${guess ? ` (did you mean \`${guess}\`?)` : ''}`;
+        // clan-core gives an undefined member nothing; borgbackup's other role reads its vars and fails evaluation.
+        if (inst.isBorgbackup) {
+          out.push(finding('undefined-machine', mem.ref.uri, mem.ref.range,
+            `Machine \`${mem.name}\` is not defined: ${where}. ${role.name === 'server'
+              ? `Every client then gets a job to \`borg@${mem.name}\` that no machine serves.`
+              : 'The server reads each client\'s public key from its vars, so evaluating the server fails.'}`,
+            fixes));
+        } else {
+          out.push(finding('undefined-member', mem.ref.uri, mem.ref.range,
+            `Machine \`${mem.name}\` is not defined: ${where}. clan-core accepts the member but gives it nothing, so \`${inst.name}\` runs on no machine of that name.`,
+            fixes));
+        }
       }
     }
     if (model.tagsComplete && model.machinesComplete) {

@@ -1,7 +1,7 @@
 // clan.core.postgresql (clan-core-reference.md §4).
 import { finding, Finding } from '../findings';
 import type { ClanModel, Machine, PostgresConfig } from '../model/clanModel';
-import { indentUnit, lineIndent } from '../model/nixEdits';
+import { indentUnit, insertBinding, lineIndent, nixString } from '../model/nixEdits';
 import { AttrsValue, asAttrs } from '../model/nixValue';
 import type { SourceFile } from '../model/sourceFile';
 import { borgClients, otherBackupPossible } from './stateChecks';
@@ -12,7 +12,7 @@ export function checkPostgresql(model: ClanModel): Finding[] {
   const out: Finding[] = [];
   const { clients, complete } = borgClients(model);
   for (const m of model.machines.values()) {
-    for (const pg of m.postgresql) checkDatabases(model, pg, out);
+    for (const pg of m.postgresql) checkDatabases(model, pg, m.postgresql, out);
     checkEnabled(m, out);
     const enabled = m.postgresql.find((p) => p.enable?.kind === 'bool' && p.enable.value === true);
     if (enabled && complete && !clients.has(m.name) && !otherBackupPossible(model)) {
@@ -39,19 +39,27 @@ function checkEnabled(m: Machine, out: Finding[]): void {
     `Databases are declared but \`clan.core.postgresql.enable\` is not \`true\`: no dump is made and nothing reaches the backup.`));
 }
 
-function checkDatabases(model: ClanModel, pg: PostgresConfig, out: Finding[]): void {
+function checkDatabases(model: ClanModel, pg: PostgresConfig, all: PostgresConfig[], out: Finding[]): void {
   const dbs = asAttrs(pg.databases?.value);
   if (!dbs) return;
   for (const [name, e] of dbs.entries) {
-    if (!NAME.test(name)) {
-      out.push(finding('postgresql-invalid-name', e.value.uri, e.keyRange,
-        `Database key \`${name}\` becomes a \`clan.core.state\` name (unless \`service\` is set) and must match \`^[a-zA-Z0-9_-]+$\`.`));
-    }
+    // Each database becomes the state `clan.core.state.<service>` (`lib.nameValuePair db.service …` in clan-core
+    // nixosModules/clanCore/postgresql/default.nix); `service` defaults to the key, and the database `name` is a
+    // plain string. So the key is judged only when it is the service name.
     const db = asAttrs(e.value);
     const service = db?.entries.get('service')?.value;
-    if (service?.kind === 'string' && service.value !== undefined && !NAME.test(service.value)) {
-      out.push(finding('postgresql-invalid-name', service.uri, service.range,
-        `\`service = "${service.value}"\` becomes a \`clan.core.state\` name and must match \`^[a-zA-Z0-9_-]+$\`.`));
+    if (service) {
+      if (service.kind === 'string' && service.value !== undefined && !NAME.test(service.value)) {
+        out.push(finding('postgresql-invalid-name', service.uri, service.range,
+          `\`service = "${service.value}"\` names the \`clan.core.state\` this database's dump becomes, and state names must match \`^[a-zA-Z0-9_-]+$\`.`));
+      }
+    } else if (!NAME.test(name) && !serviceSetElsewhere(all, name)) {
+      const fixed = name.replace(/[^a-zA-Z0-9_-]+/g, '-');
+      const file = model.files.find((f) => f.uri === e.value.uri);
+      const edit = file && db ? insertBinding(file, db, `service = ${nixString(fixed)};`) : undefined;
+      out.push(finding('postgresql-invalid-name', e.value.uri, e.keyRange,
+        `Database key \`${name}\` is also its \`service\` (the default), which names the \`clan.core.state\` of its dump and must match \`^[a-zA-Z0-9_-]+$\`. Set \`service = "${fixed}";\` (the database keeps its name) or rename the key.`,
+        edit ? [{ title: `Set service = "${fixed}"`, isPreferred: true, edits: [edit] }] : undefined));
     }
     const create = db?.entries.get('create');
     const createAttrs = create ? asAttrs(create.value) : undefined;
@@ -64,6 +72,19 @@ function checkDatabases(model: ClanModel, pg: PostgresConfig, out: Finding[]): v
       `\`create\` only has \`enable\` and \`options\`: ${stray.map((s) => `\`${s.name}\``).join(', ')} must go under \`create.options\` (evaluation fails with "The option … create.${stray[0]!.name}' does not exist").`,
       fix ? [{ title: 'Move under create.options', isPreferred: true, edits: [fix] }] : undefined));
   }
+}
+
+/** Whether any definition of database `name` on the machine may set `service` (or cannot be read). */
+function serviceSetElsewhere(all: PostgresConfig[], name: string): boolean {
+  return all.some((pg) => {
+    const dbs = asAttrs(pg.databases?.value);
+    if (!dbs) return pg.databases !== undefined;
+    if (dbs.dynamicKeys) return true;
+    const e = dbs.entries.get(name);
+    if (!e) return false;
+    const db = asAttrs(e.value);
+    return !db || db.dynamicKeys || db.entries.has('service');
+  });
 }
 
 /** Rewrites `create = { TEMPLATE = …; enable = …; }` as `create = { enable = …; options = { TEMPLATE = …; }; }`. */

@@ -1,8 +1,8 @@
 // Settings of the borgbackup roles: schema (unknown keys, types, required repo), conflicts between layers, clients
 // with nowhere to back up to, server directory, destination names (rules.md "Settings" and "Destinations").
 import { finding, Finding } from '../findings';
-import { ClanModel, findRole, Instance, roleMembers } from '../model/clanModel';
-import { AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';
+import { ClanModel, findRole, Instance, Role, roleMembers } from '../model/clanModel';
+import { AttrEntry, AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';
 import { isLiteral, layersForMember, literalJson, SettingsLayer, settingsLayers, valueAt } from '../model/settingsLayers';
 import { nearest } from '../util/nearest';
 import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS } from './settingsSchemas';
@@ -16,6 +16,7 @@ export function checkSettings(model: ClanModel): Finding[] {
     const layers = settingsLayers(inst);
     for (const layer of layers) validateLayer(layer, out);
     checkConflicts(model, inst, out);
+    checkMissingRepos(model, inst, out);
     checkClientDestinations(model, inst, out);
     for (const layer of layers) checkLayerValues(model, layer, out);
   }
@@ -61,21 +62,9 @@ function schemaFindings(kind: 'client' | 'server', settings: NixValue, out: Find
         if (!entry) continue;
         out.push(unknownKey(kind, path, key, entry.keyRange, entry.value.uri));
       }
-    } else if (issue.code === 'invalid_type') {
-      if (at === undefined) {
-        // A required key is missing: only `repo` of a destination is required.
-        const parent = asAttrs(valueAt(settings, path.slice(0, -1)));
-        if (!parent || parent.dynamicKeys || path[path.length - 1] !== 'repo') continue;
-        const destKey = String(path[path.length - 2]);
-        const dests = asAttrs(valueAt(settings, path.slice(0, -2)));
-        const entry = dests?.entries.get(destKey);
-        if (!entry) continue;
-        out.push(finding('destination-missing-repo', entry.value.uri, entry.keyRange,
-          `Destination \`${destKey}\` has no \`repo\`: evaluation fails with "repo was accessed but has no value defined". Set \`repo = "user@host:/./borgbackup";\`.`));
-      } else {
-        out.push(finding('setting-type', at.uri, at.range,
-          `\`${path.map(String).join('.')}\` must be ${expectedText(issue.expected)}, not ${describeKind(at)}.`));
-      }
+    } else if (issue.code === 'invalid_type' && at !== undefined) {
+      out.push(finding('setting-type', at.uri, at.range,
+        `\`${path.map(String).join('.')}\` must be ${expectedText(issue.expected)}, not ${describeKind(at)}.`));
     }
   }
 }
@@ -109,8 +98,60 @@ function unknownKey(kind: 'client' | 'server', path: PropertyKey[], key: string,
     guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
 }
 
-const SCALARS: Record<'client' | 'server', string[]> = { client: ['startAt'], server: ['address', 'directory'] };
 const PRIORITY = { force: 50, none: 100, default: 1000 } as const;
+
+/**
+ * The layers a member's settings are merged from, when all of them can be read: role, each tag the machine carries,
+ * the machine (clan-core evaluates them as one module; lib/inventory/distributed-service/service-module.nix).
+ * Undefined when a layer may be missing from view (computed tags) or a settings value is not an attribute set.
+ */
+function visibleLayers(model: ClanModel, inst: Instance, role: Role, member: string): SettingsLayer[] | undefined {
+  const machine = model.machines.get(member);
+  if (machine?.tagsOpaque && role.tags.length > 0) return undefined;
+  const layers = layersForMember(model, inst, role, member);
+  return layers.every((l) => asAttrs(l.value) && !asAttrs(l.value)!.dynamicKeys) ? layers : undefined;
+}
+
+/** Each destination of a member's merged settings, with its definitions; undefined when some cannot be read. */
+function mergedDestinations(layers: SettingsLayer[]): Map<string, Array<{ layer: SettingsLayer; entry: AttrEntry }>> | undefined {
+  const out = new Map<string, Array<{ layer: SettingsLayer; entry: AttrEntry }>>();
+  for (const layer of layers) {
+    const d = asAttrs(layer.value)!.entries.get('destinations');
+    if (!d) continue;
+    const dests = asAttrs(d.value);
+    if (!dests || dests.dynamicKeys) return undefined;
+    for (const [name, entry] of dests.entries) out.set(name, [...out.get(name) ?? [], { layer, entry }]);
+  }
+  return out;
+}
+
+/** The scalar settings of a member that must not be defined twice: `startAt` or server ones, destination fields. */
+function scalarDefinitions(kind: 'client' | 'server', layers: SettingsLayer[]): Array<{ key: string; defs: Array<{ layer: SettingsLayer; value: NixValue }> }> | undefined {
+  const out: Array<{ key: string; defs: Array<{ layer: SettingsLayer; value: NixValue }> }> = [];
+  const collect = (key: string, get: (l: SettingsLayer) => NixValue | undefined) => {
+    const defs = layers.flatMap((layer) => {
+      const value = get(layer);
+      return value ? [{ layer, value }] : [];
+    });
+    if (defs.length >= 2) out.push({ key, defs });
+  };
+  for (const key of kind === 'client' ? ['startAt'] : ['address', 'directory']) {
+    collect(key, (l) => asAttrs(l.value)!.entries.get(key)?.value);
+  }
+  if (kind === 'client') {
+    const dests = mergedDestinations(layers);
+    if (!dests) return undefined;
+    for (const [name, defs] of dests) {
+      if (defs.length < 2) continue;
+      if (defs.some((d) => { const a = asAttrs(d.entry.value); return !a || a.dynamicKeys; })) continue;
+      const bodyAt = new Map(defs.map((d) => [d.layer, asAttrs(d.entry.value)!]));
+      for (const field of DESTINATION_FIELDS) {
+        collect(`destinations.${name}.${field}`, (l) => bodyAt.get(l)?.entries.get(field)?.value);
+      }
+    }
+  }
+  return out;
+}
 
 /** Scalars defined at two layers with different values and the same (highest) priority fail evaluation. */
 function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void {
@@ -119,14 +160,10 @@ function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void 
     const kind = roleKind(role.name);
     if (!kind) continue;
     for (const member of roleMembers(model, role).members.keys()) {
-      const layers = layersForMember(model, inst, role, member);
-      for (const key of SCALARS[kind]) {
-        const defs: Array<{ layer: SettingsLayer; value: NixValue }> = [];
-        for (const layer of layers) {
-          const value = asAttrs(layer.value)?.entries.get(key)?.value;
-          if (value) defs.push({ layer, value });
-        }
-        if (defs.length < 2 || defs.some((d) => d.value.priority === 'override')) continue;
+      const layers = visibleLayers(model, inst, role, member);
+      if (!layers) continue;
+      for (const { key, defs } of scalarDefinitions(kind, layers) ?? []) {
+        if (defs.some((d) => d.value.priority === 'override')) continue;
         const prio = (v: NixValue) => PRIORITY[v.priority === 'force' ? 'force' : v.priority === 'default' ? 'default' : 'none'];
         const top = Math.min(...defs.map((d) => prio(d.value)));
         const winners = defs.filter((d) => prio(d.value) === top);
@@ -142,6 +179,33 @@ function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void 
             [{ title: 'Wrap in lib.mkForce', edits: [{ uri: d.value.uri, range: d.value.range, newText: `lib.mkForce ${sourceText(model, d.value)}` }] }]));
         }
       }
+    }
+  }
+}
+
+/**
+ * `repo` is required in each destination of a member's merged settings: a destination whose definitions at every
+ * layer lack it fails evaluation ("repo was accessed but has no value defined"). Reported at each definition.
+ */
+function checkMissingRepos(model: ClanModel, inst: Instance, out: Finding[]): void {
+  const client = findRole(inst, 'client');
+  if (!client) return;
+  const reported = new Set<AttrEntry>();
+  const report = (name: string, entry: AttrEntry, member: string | undefined) => {
+    if (reported.has(entry)) return;
+    reported.add(entry);
+    const whose = member ? ` for \`${member}\` (no layer of its settings sets it)` : '';
+    out.push(finding('destination-missing-repo', entry.value.uri, entry.keyRange,
+      `Destination \`${name}\` has no \`repo\`${whose}: evaluation fails with "repo was accessed but has no value defined". Set \`repo = "user@host:/./borgbackup";\`.`));
+  };
+  for (const member of roleMembers(model, client).members.keys()) {
+    const layers = visibleLayers(model, inst, client, member);
+    const dests = layers && mergedDestinations(layers);
+    if (!dests) continue;
+    for (const [name, defs] of dests) {
+      const bodies = defs.map((d) => asAttrs(d.entry.value));
+      if (bodies.some((b) => !b || b.dynamicKeys || b.entries.has('repo'))) continue;
+      for (const d of defs) report(name, d.entry, defs.length > 1 || d.layer.layer !== 'machine' ? member : undefined);
     }
   }
 }

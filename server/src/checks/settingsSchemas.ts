@@ -8,9 +8,10 @@ export const DESTINATION_FIELDS = ['name', 'repo', 'rsh'] as const;
 export const CLIENT_SETTINGS = ['startAt', 'destinations', 'exclude'] as const;
 export const SERVER_SETTINGS = ['address', 'directory'] as const;
 
+// `repo` is required, but of the merged settings of a member, not of each layer: checkMissingRepos judges it.
 export const destinationSchema = z.strictObject({
   name: z.optional(z.string()),
-  repo: z.string(),
+  repo: z.optional(z.string()),
   rsh: z.optional(z.string()),
 });
 

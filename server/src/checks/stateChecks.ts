@@ -10,19 +10,15 @@ const READONLY_COMMANDS = ['preBackupCommand', 'postBackupCommand', 'preRestoreC
 export function checkStates(model: ClanModel): Finding[] {
   const out: Finding[] = [];
   for (const m of model.machines.values()) {
-    for (const s of m.states) checkState(s, out);
+    for (const s of m.states) checkState(s, m.states, out);
     checkFolderOverlaps(m, out);
   }
   checkBackedUp(model, out);
   return out;
 }
 
-function checkState(s: State, out: Finding[]): void {
-  if (!STATE_NAME.test(s.name)) {
-    out.push(finding('invalid-state-name', s.keyRef.uri, s.keyRef.range,
-      `State name \`${s.name}\` must match \`^[a-zA-Z0-9_-]+$\` (no dots or spaces): it names the \`pre-backup-${s.name}\` commands and the \`--service\` of a restore.`,
-      [{ title: `Rename to "${s.name.replace(/[^a-zA-Z0-9_-]+/g, '-')}"`, edits: [{ uri: s.keyRef.uri, range: s.keyRef.range, newText: nixString(s.name.replace(/[^a-zA-Z0-9_-]+/g, '-')) }] }]));
-  }
+function checkState(s: State, all: State[], out: Finding[]): void {
+  checkStateName(s, all, out);
   const attrs = s.attrs;
   if (!attrs) return;
   for (const cmd of READONLY_COMMANDS) {
@@ -50,11 +46,13 @@ function checkState(s: State, out: Finding[]): void {
   for (const item of folders.value.items) {
     if (item.kind !== 'string' || item.value === undefined) continue;
     const folder = item.value;
-    if (!folder.startsWith('/')) {
-      const hint = folder.startsWith('~') || folder.startsWith('$')
-        ? ' `~` and `$VARIABLES` are not expanded: borg runs in a system unit with `/` as its working directory.' : '';
+    if (/^[~$]|\$\{?[A-Za-z_]/.test(folder)) {
+      out.push(finding('unexpanded-folder', item.uri, item.range,
+        `State folder "${folder}" is passed to borg as written: \`~\` and \`$VARIABLES\` are not expanded (borg runs in the system unit borgbackup-job-<dest>, with no shell and no home), so this path never exists and every backup of it fails. Write the absolute path.`));
+    } else if (!folder.startsWith('/')) {
       out.push(finding('relative-folder', item.uri, item.range,
-        `State folder "${folder}" is not an absolute path.${hint}`));
+        `State folder "${folder}" is relative: borg runs with \`/\` as its working directory, so it means "/${folder.replace(/^\.\//, '')}", but the localbackup provider needs an absolute path and Clan's documentation asks for one. Write "/${folder.replace(/^\.\//, '')}".`,
+        [{ title: `Use "/${folder.replace(/^\.\//, '')}"`, isPreferred: true, edits: [{ uri: item.uri, range: item.literal, newText: nixString(`/${folder.replace(/^\.\//, '')}`) }] }]));
     }
     const norm = normalizeFolder(folder);
     if (seen.has(norm)) {
@@ -62,6 +60,34 @@ function checkState(s: State, out: Finding[]): void {
     }
     seen.set(norm, item);
   }
+}
+
+/**
+ * The regex is the type of the state's `name` option, which defaults to the attribute key
+ * (clan-core nixosModules/clanCore/state.nix): with `name` set, the key may be anything (`"my.documents"`).
+ */
+function checkStateName(s: State, all: State[], out: Finding[]): void {
+  const name = s.attrs?.entries.get('name');
+  if (name) {
+    const v = name.value;
+    if (v.kind !== 'string' || v.value === undefined || STATE_NAME.test(v.value)) return;
+    out.push(finding('invalid-state-name', v.uri, v.range,
+      `State \`name = "${v.value}"\` must match \`^[a-zA-Z0-9_-]+$\` (no dots or spaces): the option's type rejects it and evaluation fails.`,
+      [{ title: `Use "${safeName(v.value)}"`, edits: [{ uri: v.uri, range: v.literal, newText: nixString(safeName(v.value)) }] }]));
+    return;
+  }
+  if (STATE_NAME.test(s.name)) return;
+  // The key's default holds only where no definition of this state (another module, an opaque value) may set `name`.
+  const defs = all.filter((d) => d.name === s.name);
+  if (defs.some((d) => !d.attrs || d.attrs.dynamicKeys || d.attrs.entries.has('name'))) return;
+  if (defs[0] !== s) return;
+  out.push(finding('invalid-state-name', s.keyRef.uri, s.keyRef.range,
+    `State name \`${s.name}\` must match \`^[a-zA-Z0-9_-]+$\` (no dots or spaces): the state's \`name\` defaults to its key and its type rejects this one. Rename the key, or set \`name = "${safeName(s.name)}";\` in the state.`,
+    [{ title: `Rename to "${safeName(s.name)}"`, edits: [{ uri: s.keyRef.uri, range: s.keyRef.range, newText: nixString(safeName(s.name)) }] }]));
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_-]+/g, '-');
 }
 
 function normalizeFolder(f: string): string {

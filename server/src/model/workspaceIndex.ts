@@ -563,19 +563,26 @@ export function ignored(rules: IgnoreRule[], path: string, isDir: boolean): bool
 
 // ---- one-shot loading (the CLI) ----
 
+/**
+ * The directory of the clan a file may belong to: the nearest flake.nix above it, else the nearest clan.nix. The
+ * walk stops at a repository root (a `.git`), since no clan spans repositories; without a marker there is no clan,
+ * and the caller reads the file alone instead of indexing every Nix file around it.
+ */
 function nearestMarkedDir(file: string): string | undefined {
   let clanDir: string | undefined;
   for (let dir = dirname(file); ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'flake.nix'))) return dir;
     if (!clanDir && existsSync(join(dir, 'clan.nix'))) clanDir = dir;
-    if (dirname(dir) === dir) return clanDir;
+    if (dirname(dir) === dir || existsSync(join(dir, '.git'))) return clanDir;
   }
 }
 
 function indexFor(pathOrDir: string, overlay?: Overlay, cache?: SourceCache): { index: WorkspaceIndex; abs: string; isDir: boolean } {
   const abs = resolve(pathOrDir);
   const isDir = existsSync(abs) && statSync(abs).isDirectory();
-  const index = new WorkspaceIndex([isDir ? abs : nearestMarkedDir(abs) ?? dirname(abs)], cache);
+  const root = isDir ? abs : nearestMarkedDir(abs);
+  // A file outside every clan belongs to none: nothing around it is indexed (callers read it alone).
+  const index = new WorkspaceIndex(root ? [root] : [], cache);
   for (const [uri, doc] of overlay ?? []) index.update(uri, doc.text, doc.tree);
   index.scan();
   return { index, abs, isDir };

@@ -18,7 +18,7 @@ const EXPECTED_CLAN_NIX = [
   // roles.server.machines.offsite: in no inventory.machines / machines / machines/<name>/
   { code: 'undefined-machine', severity: 'error', line: 36, column: 29, endLine: 36, endColumn: 36 },
   // folders = [ ... "~/pictures" ]
-  { code: 'relative-folder', severity: 'error', line: 44, column: 69, endLine: 44, endColumn: 81 },
+  { code: 'unexpanded-folder', severity: 'error', line: 44, column: 69, endLine: 44, endColumn: 81 },
 ];
 
 /** machines/web/configuration.nix */
