@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { JobsModel, MachineSummary, StateSummary } from '../../server/src/lsp/protocol';
+import type { JobsModel, MachineSummary, NotBackedUp, StateSummary } from '../../server/src/lsp/protocol';
 import { ArchiveName, ListOutput, parseArchiveName, parseListOutput } from './archives';
 import {
   InvalidArgumentError,
@@ -32,6 +32,7 @@ export const COMMAND_IDS = {
   restartServer: 'clanBackups.restartServer',
   showOutput: 'clanBackups.showOutput',
   refresh: 'clanBackups.refresh',
+  backUpService: 'clanBackups.backUpService',
 } as const;
 
 /** What a command accepts besides a tree node: every field optional; missing ones are asked for. */
@@ -105,7 +106,27 @@ export class Commands {
       reg(COMMAND_IDS.restartServer, () => this.restartServer()),
       reg(COMMAND_IDS.showOutput, () => this.output.show(true)),
       reg(COMMAND_IDS.refresh, () => this.tree.refresh()),
+      reg(COMMAND_IDS.backUpService, (a) => this.backUpService(a)),
     ];
+  }
+
+  /**
+   * The tree's inline action on data that is not backed up: applies the `service-not-backed-up` quick fix the server
+   * computed for it (the same edit the light bulb offers). Returns whether an edit was applied.
+   */
+  async backUpService(arg: unknown): Promise<boolean> {
+    const node = arg as { kind?: string; clanDir?: string; machine?: string; item?: NotBackedUp } | undefined;
+    const items = node?.kind === 'uncovered' && node.item ? [node.item]
+      : node?.kind === 'notBackedUp' && node.machine ? this.tree.findMachine(node.machine, node.clanDir)?.machine.notBackedUp ?? [] : [];
+    const fix = items.find((u) => u.fix)?.fix;
+    if (!fix) return false;
+    const edit = new vscode.WorkspaceEdit();
+    for (const e of fix.edits) {
+      edit.replace(vscode.Uri.parse(e.uri), new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
+    }
+    const applied = await vscode.workspace.applyEdit(edit);
+    this.output.appendLine(`[client] ${fix.title}: ${applied ? 'applied' : 'not applied'}`);
+    return applied;
   }
 
   /** Kills every CLI process still running (on deactivate: no orphaned ssh/nix processes). */

@@ -3,7 +3,7 @@
 // asks (running the CLI means Nix evaluation and ssh to the machine, so the tree never does it on its own).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackupJob, JobsModel, LspRange, MachineSummary, StateSummary } from '../../server/src/lsp/protocol';
+import type { BackupJob, JobsModel, LspRange, MachineSummary, NotBackedUp, StateSummary } from '../../server/src/lsp/protocol';
 import { ArchiveName, ListOutput, groupByDestination } from './archives';
 import type { ClientManager } from './languageClient';
 
@@ -45,6 +45,16 @@ export interface StateNode extends Base {
   machine: string;
   state: StateSummary;
 }
+/** Data of enabled services that no state covers (rule service-not-backed-up), one child per service. */
+export interface NotBackedUpNode extends Base {
+  kind: 'notBackedUp';
+  machine: string;
+}
+export interface UncoveredNode extends Base {
+  kind: 'uncovered';
+  machine: string;
+  item: NotBackedUp;
+}
 export interface MessageNode {
   kind: 'message';
   id: string;
@@ -53,7 +63,8 @@ export interface MessageNode {
   command?: vscode.Command;
   tooltip?: string;
 }
-export type TreeNode = ClanNode | MachineNode | JobNode | DestinationNode | ArchiveNode | StatesNode | StateNode | MessageNode;
+export type TreeNode = ClanNode | MachineNode | JobNode | DestinationNode | ArchiveNode | StatesNode | StateNode | NotBackedUpNode
+  | UncoveredNode | MessageNode;
 
 export interface ArchiveListing extends ListOutput {
   /** When the listing was made (ms since epoch). */
@@ -87,6 +98,10 @@ export function stateDescription(s: StateSummary): string {
   if (s.folders.length === 0 && !s.foldersOpaque) return 'folders = [ ]';
   const shown = s.folders.join(', ');
   return s.foldersOpaque ? (shown ? `${shown}, …` : '(computed folders)') : shown;
+}
+
+export function uncoveredDescription(u: NotBackedUp): string {
+  return [...u.dirs, ...(u.database ? [`database ${u.database}`] : [])].join(', ');
 }
 
 export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.FileDecorationProvider, vscode.Disposable {
@@ -289,6 +304,32 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         item.command = openLocation(s.uri, s.range);
         return item;
       }
+      case 'notBackedUp': {
+        const m = this.findMachine(node.machine, node.clanDir)?.machine;
+        const items = m?.notBackedUp ?? [];
+        const item = new vscode.TreeItem('Not backed up', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `notBackedUp:${node.clanDir}:${node.machine}`;
+        item.description = items.map((u) => u.service).join(', ');
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+        // The inline action applies the one fix there is; with several, each service's own item has it.
+        item.contextValue = items.length === 1 && items[0]!.fix ? 'notBackedUp.fixable' : 'notBackedUp';
+        item.tooltip = new vscode.MarkdownString(
+          `Data of services **${node.machine}** enables that no \`clan.core.state\` folder (or PostgreSQL dump) covers: `
+          + 'every backup succeeds without it.',
+        );
+        return item;
+      }
+      case 'uncovered': {
+        const u = node.item;
+        const item = new vscode.TreeItem(`services.${u.service}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `uncovered:${node.clanDir}:${node.machine}:${u.service}`;
+        item.description = uncoveredDescription(u);
+        item.iconPath = new vscode.ThemeIcon('circle-slash');
+        item.contextValue = u.fix ? 'uncovered.fixable' : 'uncovered';
+        item.tooltip = u.fix ? `${u.fix.title} (inline action)` : 'Not backed up';
+        item.command = openLocation(u.uri, u.range);
+        return item;
+      }
       case 'message': {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
@@ -325,6 +366,10 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         const m = this.findMachine(node.machine, node.clanDir)?.machine;
         return (m?.states ?? []).map((s) => ({ kind: 'state', clanDir: node.clanDir, machine: node.machine, state: s }));
       }
+      case 'notBackedUp': {
+        const m = this.findMachine(node.machine, node.clanDir)?.machine;
+        return (m?.notBackedUp ?? []).map((item) => ({ kind: 'uncovered', clanDir: node.clanDir, machine: node.machine, item }));
+      }
       default:
         return [];
     }
@@ -350,6 +395,7 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       });
     }
     if (m.states.length > 0) children.push({ kind: 'states', clanDir: node.clanDir, machine: m.name });
+    if (m.notBackedUp.length > 0) children.push({ kind: 'notBackedUp', clanDir: node.clanDir, machine: m.name });
     return children;
   }
 

@@ -105,6 +105,7 @@ function machine(): MachineSummary {
     jobs: [],
     errors: 0,
     warnings: 0,
+    notBackedUp: [],
     states: [
       { name: 'app', folders: ['/var/lib/app'], foldersOpaque: false, hooks: [], uri: 'file:///c/clan.nix', range },
       {

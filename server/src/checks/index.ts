@@ -1,6 +1,7 @@
 // All check families, run over one clan model. Each family is a pure function model → findings.
 import type { Finding } from '../findings';
 import type { ClanModel } from '../model/clanModel';
+import { checkCoverage } from './coverageChecks';
 import { checkDestinations } from './destinationChecks';
 import { checkHooks } from './hookChecks';
 import { checkInventory } from './inventoryChecks';
@@ -14,5 +15,5 @@ export type Check = (model: ClanModel) => Finding[];
 
 export const CHECKS: ReadonlyArray<Check> = [
   checkSyntax, checkMeta, checkInventory, checkSettings, (m) => checkSchedules(m), checkDestinations, checkStates,
-  checkPostgresql, checkHooks,
+  checkPostgresql, checkHooks, checkCoverage,
 ];

@@ -5,7 +5,8 @@ import { ClanModel, findRole, Machine, roleMembers } from '../model/clanModel';
 import { asAttrs, NixValue } from '../model/nixValue';
 import { containsPosition } from '../model/range';
 import { layersForMember } from '../model/settingsLayers';
-import type { BackupJob, JobsModel, MachineSummary, StateSummary } from './protocol';
+import { backupCoverage } from '../model/backupCoverage';
+import type { BackupJob, JobsModel, MachineSummary, NotBackedUp, StateSummary } from './protocol';
 
 export const DEFAULT_START_AT = '*-*-* 01:00:00';
 const HOOKS = ['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript'];
@@ -35,6 +36,15 @@ export function machineSummary(analysis: Analysis, m: Machine, nextRun: NextRun 
     roles: rolesOf(model, m.name),
     jobs: jobsOf(model, m, nextRun),
     states: statesOf(m),
+    notBackedUp: backupCoverage(model).uncovered.filter((u) => u.machine === m.name).map((u) => {
+      const item: NotBackedUp = { service: u.service.name, dirs: u.dirs, uri: u.enable.uri, range: u.enable.range };
+      if (u.database !== undefined) item.database = u.database;
+      // The diagnostic's own fix, so the tree applies exactly what the quick fix would.
+      const fix = findings.find((f) => f.code === 'service-not-backed-up' && f.uri === u.enable.uri
+        && f.range.start.line === u.enable.range.start.line && f.range.start.character === u.enable.range.start.character)?.fixes?.[0];
+      if (fix) item.fix = { title: fix.title, edits: fix.edits };
+      return item;
+    }),
     errors: mine.filter((f) => f.severity === 'error').length,
     warnings: mine.filter((f) => f.severity === 'warning').length,
   };

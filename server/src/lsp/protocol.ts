@@ -34,6 +34,21 @@ export interface LspRange {
   end: { line: number; character: number };
 }
 
+/** Data of a service the machine enables that no state folder or dump covers (rule `service-not-backed-up`). */
+export interface NotBackedUp {
+  /** `services.<service>`. */
+  service: string;
+  /** Data directories no state folder covers. */
+  dirs: string[];
+  /** The service's PostgreSQL database, when no `clan.core.postgresql` dump covers it. */
+  database?: string;
+  /** The `services.<service>.enable` binding: where the diagnostic and its quick fix are. */
+  uri: string;
+  range: LspRange;
+  /** The diagnostic's quick fix (adds the state and dump), for the tree's inline action. */
+  fix?: { title: string; edits: Array<{ uri: string; range: LspRange; newText: string }> };
+}
+
 export interface MachineSummary {
   name: string;
   tags: string[];
@@ -45,6 +60,8 @@ export interface MachineSummary {
   roles: string[];
   jobs: BackupJob[];
   states: StateSummary[];
+  /** Data the machine's backups leave out (empty when there is none or it cannot be judged). */
+  notBackedUp: NotBackedUp[];
   errors: number;
   warnings: number;
 }

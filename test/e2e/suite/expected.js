@@ -31,6 +31,8 @@ const EXPECTED_WEB_CONFIGURATION = [
   { code: 'unbalanced-hook', severity: 'warning', line: 17, column: 7, endLine: 17, endColumn: 35 },
   // SC2046 on $(docker ps -q): only where shellcheck is installed
   { code: 'hook-shell', severity: 'warning', line: 17, column: 20, endLine: 17, endColumn: 35, optional: true },
+  // services.gitea.enable = true: /var/lib/gitea is in no state's folders
+  { code: 'service-not-backed-up', severity: 'information', line: 22, column: 27, endLine: 22, endColumn: 31 },
 ];
 
 /**
@@ -41,7 +43,7 @@ const EXPECTED_WEB_CONFIGURATION = [
 const DEMO_MACHINES = [
   { name: 'laptop', jobs: ['nas', 'offsite'] },
   { name: 'desktop', jobs: ['nas', 'offsite'] },
-  { name: 'web', jobs: ['nas', 'offsite', 'storagebox'] },
+  { name: 'web', jobs: ['nas', 'offsite', 'storagebox'], notBackedUp: ['gitea'] },
   { name: 'nas', jobs: [] },
 ];
 

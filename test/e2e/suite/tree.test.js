@@ -72,4 +72,45 @@ suite('tree view', () => {
       assert.fail(`${e.message}\n${problem}\nitems:\n${rows.map((r) => `${'  '.repeat(r.depth)}${r.label}${r.description ? ` (${r.description})` : ''}`).join('\n')}`);
     });
   });
+
+  test('a machine with uncovered data shows "Not backed up", and its inline action adds the state', async () => {
+    const m = DEMO_MACHINES.find((x) => x.notBackedUp && x.notBackedUp.length);
+    assert.ok(m, 'expected.js names no machine with notBackedUp');
+    let rows = [];
+    const uncovered = () => rows.filter((r) => r.contextValue && r.contextValue.startsWith('uncovered'));
+    await h.waitFor(async () => {
+      rows = await walk(provider, 4);
+      return uncovered().length > 0;
+    }, { what: `a "Not backed up" item below ${m.name}`, timeoutMs: 30_000 }).catch((e) => {
+      assert.fail(`${e.message}\nitems:\n${rows.map((r) => `${'  '.repeat(r.depth)}${r.label} [${r.contextValue}]`).join('\n')}`);
+    });
+    const parent = rows.find((r) => r.label === 'Not backed up');
+    assert.ok(parent, 'no "Not backed up" item');
+    assert.match(String(parent.description), new RegExp(m.notBackedUp[0]));
+    const item = uncovered().find((r) => r.label === `services.${m.notBackedUp[0]}`);
+    assert.ok(item, `no item services.${m.notBackedUp[0]}`);
+    assert.equal(item.contextValue, 'uncovered.fixable');
+    assert.match(String(item.description), /\/var\/lib\/gitea/);
+    // The inline action is contributed for that item.
+    const menus = (h.MANIFEST.contributes.menus || {})['view/item/context'] || [];
+    const inline = menus.find((x) => x.command === 'clanBackups.backUpService' && x.group && x.group.startsWith('inline'));
+    assert.ok(inline && /fixable/.test(inline.when), 'no inline backUpService action for fixable items');
+    // Run it as the inline button does (the node is the argument), then the file holds the new state and the item goes.
+    const uri = vscode.Uri.file(require('node:path').join(h.workspaceDir(), 'machines', m.name, 'configuration.nix'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const original = doc.getText();
+    const applied = await vscode.commands.executeCommand('clanBackups.backUpService', item.element);
+    assert.equal(applied, true, 'the fix was not applied');
+    assert.match(doc.getText(), /clan\.core\.state\.gitea = \{\s*folders = \[ "\/var\/lib\/gitea" \];\s*preBackupScript = ''\s*systemctl stop gitea\.service/);
+    await h.waitFor(async () => {
+      rows = await walk(provider, 4);
+      return uncovered().length === 0;
+    }, { what: 'the "Not backed up" item to go once the state covers the data', timeoutMs: 30_000 });
+    // Leave the demo as it was for the suites after this one.
+    const restore = new vscode.WorkspaceEdit();
+    restore.replace(uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), original);
+    assert.equal(await vscode.workspace.applyEdit(restore), true);
+    await doc.save();
+    assert.equal(doc.getText(), original);
+  });
 });

@@ -17,4 +17,7 @@
       docker pause $(docker ps -q)
     '';
   };
+
+  # Gitea keeps its repositories in /var/lib/gitea, which no state lists.
+  services.gitea.enable = true;
 }
