@@ -212,6 +212,22 @@ describe('editor intelligence over LSP', () => {
     await check(restore, { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB }, [/preRestoreScript = ''/, /postRestoreScript = ''/]);
   });
 
+  it('offers the hooks scaffold anywhere on a state: each segment of its dotted key, its name, inside it', async () => {
+    // machines/db/configuration.nix: `clan.core.state.uploads.folders = [ "/var/lib/shop" ];`, shop.service enabled.
+    const dbUri = clanUri.replace(/clan\.nix$/, 'machines/db/configuration.nix');
+    const line = 'clan.core.state.uploads.folders';
+    const title = 'Add backup hooks that stop and start postgresql.service, shop.service';
+    for (const [where, delta] of [['clan', 1], ['core', 6], ['state', 11], ['uploads (the name)', 18], ['folders', 26], ['the value', 37]] as const) {
+      const actions = await scaffolds(dbUri, posOf(DB, line, delta));
+      assert.ok(actions.some((a) => a.title === title), `on ${where}: ${actions.map((a) => a.title).join(' | ')}`);
+    }
+    // And inside a state written as an attribute set, on its key in clan.nix.
+    for (const needle of ['clan.core.state.www', 'state.www', 'www = {', 'folders = [ "/var/www" ]']) {
+      const actions = await scaffolds(clanUri, posOf(CLAN, needle, 1));
+      assert.ok(actions.some((a) => a.title === 'Add backup hooks that stop and start nginx.service'), `on ${needle}`);
+    }
+  });
+
   it('makes a machine a client, a server, and adds a Storage Box destination', async () => {
     const files = { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB };
     const onNas = await scaffolds(clanUri, posOf(CLAN, 'nas = { };', 1));

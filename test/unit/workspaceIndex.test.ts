@@ -290,7 +290,7 @@ describe('incremental updates', () => {
     const extra = join(dir, 'services/extra.nix');
     writeFileSync(extra, '{\n  flake.clan.inventory.instances.extra = {\n    module.name = "sshd";\n    roles.server.machines.ghost2 = { };\n  };\n}\n');
     assert.deepEqual(index.update(toUri(extra)), [dir]);
-    assert.deepEqual(codesOf(index.clan(dir), dir), ['undefined-machine services/extra.nix']);
+    assert.deepEqual(codesOf(index.clan(dir), dir), ['undefined-member services/extra.nix']);
 
     // A new machine directory defines the machine.
     cpSync(join(dir, 'machines/nas'), join(dir, 'machines/ghost2'), { recursive: true });
@@ -300,7 +300,7 @@ describe('incremental updates', () => {
     // The machine directory removed: the finding is back; the service file removed: gone.
     rmSync(join(dir, 'machines/ghost2'), { recursive: true });
     index.update(toUri(join(dir, 'machines/ghost2/configuration.nix')));
-    assert.deepEqual(codesOf(index.clan(dir), dir), ['undefined-machine services/extra.nix']);
+    assert.deepEqual(codesOf(index.clan(dir), dir), ['undefined-member services/extra.nix']);
     unlinkSync(extra);
     assert.deepEqual(index.update(toUri(extra)), [dir]);
     assert.deepEqual(codesOf(index.clan(dir), dir), []);

@@ -9,8 +9,11 @@ import type { Node } from '../parsing/parser';
 export interface CursorContext {
   /** Attribute path from the clan root to the binding the cursor is in (keys before the cursor's key on a key). */
   path: string[];
-  /** On an attribute name: the segment's index in the binding's attrpath, its name, and the full key path. */
-  key?: { name: string | undefined; node: Node; fullPath: string[] };
+  /**
+   * On an attribute name: its name, node, the path up to it (`fullPath`) and the whole binding's path (`bindingPath`:
+   * on `clan` of `clan.core.state.x = …`, that is `…clan.core.state.x`).
+   */
+  key?: { name: string | undefined; node: Node; fullPath: string[]; bindingPath: string[] };
   /** The innermost string the cursor is in, if any. */
   string?: Node;
   /** The attrset expression that directly contains the cursor (for completing new keys). */
@@ -49,6 +52,8 @@ export function cursorContext(file: SourceFile, pos: Position, anchors: Anchor[]
   if (!node) return undefined;
   const ctx: CursorContext = { path: [], node, inList: false };
   const segments: string[][] = [];
+  // On a key: the binding's segments after the one under the cursor (`core.state.x` of `clan.core.state.x = …`).
+  let rest: string[] = [];
   const anchor = anchors.filter((a) => containsPosition(a.range, pos))
     .sort((a, b) => comparePositions(b.range.start, a.range.start))[0];
   // With a file path the whole path is read from the root and its prefix swapped; otherwise the walk stops at the
@@ -74,8 +79,10 @@ export function cursorContext(file: SourceFile, pos: Position, anchors: Anchor[]
       const idx = attrs.findIndex((a) => a.startIndex <= at && at < a.endIndex + 1);
       const i = idx < 0 ? attrs.length - 1 : idx;
       segments.push(names.slice(0, i));
-      if (!ctx.key) ctx.key = { name: names[i] === '${…}' ? undefined : names[i], node: attrs[i]!, fullPath: [] };
-      ctx.key.fullPath = names.slice(0, i + 1);
+      if (!ctx.key) {
+        ctx.key = { name: names[i] === '${…}' ? undefined : names[i], node: attrs[i]!, fullPath: [], bindingPath: [] };
+        rest = names.slice(i + 1);
+      }
     } else {
       segments.push(names);
     }
@@ -86,7 +93,10 @@ export function cursorContext(file: SourceFile, pos: Position, anchors: Anchor[]
   const path = !anchor ? [...modulePrefix(file), ...fromRoot]
     : fp ? (fp.every((seg, i) => fromRoot[i] === seg) ? [...anchor.path, ...fromRoot.slice(fp.length)] : fromRoot)
       : [...anchor.path, ...fromRoot];
-  if (ctx.key) ctx.key.fullPath = [...path, ctx.key.name ?? '${…}'];
+  if (ctx.key) {
+    ctx.key.fullPath = [...path, ctx.key.name ?? '${…}'];
+    ctx.key.bindingPath = [...ctx.key.fullPath, ...rest];
+  }
   ctx.path = path;
   return ctx;
 }

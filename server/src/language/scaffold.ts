@@ -21,7 +21,8 @@ const STORAGEBOX_USER = 'u000000';
 export function scaffoldActions(analysis: Analysis, file: SourceFile, range: Range): Scaffold[] {
   const ctx = cursorContext(file, range.start, anchorsOf(analysis, file.uri));
   if (!ctx) return [];
-  const path = ctx.key ? ctx.key.fullPath : ctx.path;
+  // Anywhere on a state's key (any segment of `clan.core.state.x`), on its name or inside it: the state's actions.
+  const path = ctx.key ? ctx.key.bindingPath : ctx.path;
   const machineName = machineOfPath(path);
   const { model } = analysis;
   const out: Scaffold[] = [];
