@@ -60,6 +60,7 @@ export const RULES = {
   'readonly-command': { severity: 'error', family: 'state', summary: 'A read-only `*Command` set by hand; set the `*Script`.' },
   'client-without-state': { severity: 'warning', family: 'state', summary: 'A borgbackup client with no `clan.core.state`: no job is generated.' },
   'service-not-backed-up': { severity: 'information', family: 'state', summary: 'A service the backup client enables keeps data no state folder or dump covers.' },
+  'client-without-folders': { severity: 'error', family: 'state', summary: 'Every state of a client has `folders = [ ]`: borg create gets no path and every backup fails.' },
   'state-not-backed-up': { severity: 'warning', family: 'state', summary: 'State on a machine that is no borgbackup client.' },
 
   'unbalanced-hook': { severity: 'warning', family: 'hooks', summary: 'The pre hook stops something the post hook does not start again.' },
@@ -69,6 +70,7 @@ export const RULES = {
   'postgresql-create-options': { severity: 'error', family: 'postgresql', summary: '`create` holds options that belong in `create.options`.' },
   'postgresql-not-enabled': { severity: 'warning', family: 'postgresql', summary: 'Databases declared but `clan.core.postgresql.enable` is not true.' },
   'postgresql-invalid-name': { severity: 'error', family: 'postgresql', summary: 'A database key or `service` outside `^[a-zA-Z0-9_-]+$`.' },
+  'postgresql-restore-stops-nothing': { severity: 'warning', family: 'postgresql', summary: '`restore.stopOnRestore = [ ]`: the generated restore runs `systemctl stop` with no unit and fails.' },
   'postgresql-not-backed-up': { severity: 'warning', family: 'postgresql', summary: 'PostgreSQL dumps on a machine that is no borgbackup client.' },
 
   'missing-clan-name': { severity: 'error', family: 'meta', summary: 'An inventory without `meta.name`.' },

@@ -143,6 +143,12 @@ describe('inventory rules', () => {
     await expectFindings({ 'clan.nix': edit(DOTTED_OK, '  inventory.machines."nas" = { };', '  inventory.machines."nas" = { };\n  inventory.machines."my.box" = { };') },
       ['invalid-machine-name clan.nix:5']);
     await expectFindings({ 'clan.nix': edit(NESTED_OK, '      nas = { };', '      nas = { };\n      "-bad" = { };') }, ['invalid-machine-name clan.nix:7']);
+    // An inner `_` is a valid NixOS host name: only Clan's own check rejects it, and the message says so.
+    const { findings } = await analyzeFiles({ 'clan.nix': edit(NESTED_OK, '      nas = { };', '      nas = { };\n      "my_nas" = { };') });
+    const f = findings.find((x) => x.code === 'invalid-machine-name');
+    assert.match(f?.message ?? '', /Clan's machine name check .* rejects it; NixOS would accept it as a host name/);
+    const dotted = await analyzeFiles({ 'clan.nix': edit(NESTED_OK, '      nas = { };', '      nas = { };\n      "nas.home" = { };') });
+    assert.match(dotted.findings.find((x) => x.code === 'invalid-machine-name')?.message ?? '', /Clan's machine name check and NixOS's hostName reject it/);
   });
 
   it('client-is-server, client-in-multiple-instances, darwin-machine', async () => {
@@ -209,6 +215,13 @@ describe('settings rules', () => {
 describe('state rules', () => {
   const withState = (s: string) => edit(DOTTED_OK, 'machines.laptop.clan.core.state.docs.folders = [ "/home/docs" ];', s);
   it('invalid-state-name', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state."my.docs".folders = [ "/d" ];') }, ['invalid-state-name clan.nix:7']));
+  it('client-without-folders: every state has folders = [ ], so borg create gets no path', async () => {
+    await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.hook = { folders = [ ]; preBackupScript = "true"; };') },
+      ['client-without-folders clan.nix:5', 'empty-folders clan.nix:7']);
+    // One state with a folder, a PostgreSQL dump (its state has a folder), or a module not seen: quiet.
+    await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state = { hook.folders = [ ]; docs.folders = [ "/d" ]; };') }, ['empty-folders clan.nix:7']);
+    await expectFindings({ 'clan.nix': withState('machines.laptop = { imports = [ ./x.nix ]; clan.core.state.hook.folders = [ ]; };') }, ['empty-folders clan.nix:7']);
+  });
   it('missing-folders', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.preBackupScript = "true";') }, ['missing-folders clan.nix:7']));
   it('relative-folder (a warning: borg reads it from /) and unexpanded-folder (~ and $VAR: an error)', async () => {
     const files = { 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ "documents" "$HOME/x" "~/y" "/srv/$x" "./z" "/ok" ];') };
@@ -217,7 +230,7 @@ describe('state rules', () => {
     assert.deepEqual(findings.filter((f) => f.code === 'relative-folder').map((f) => f.severity), ['warning', 'warning']);
     assert.deepEqual(findings.filter((f) => f.code === 'relative-folder').map((f) => f.fixes?.[0]?.edits[0]?.newText), ['"/documents"', '"/z"']);
   });
-  it('empty-folders', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ ];') }, ['empty-folders clan.nix:7']));
+  it('empty-folders', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state = { docs.folders = [ ]; home.folders = [ "/home" ]; };') }, ['empty-folders clan.nix:7']));
   it('duplicate-folder, also across states of one machine', async () => {
     await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs.folders = [ "/d" "/d/" ];') }, ['duplicate-folder clan.nix:7']);
     await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state = { a.folders = [ "/var/lib" ]; b.folders = [ "/var/lib/x" ]; };') }, ['duplicate-folder clan.nix:7']);
@@ -239,14 +252,41 @@ describe('state rules', () => {
 describe('postgresql rules', () => {
   const pg = (body: string) => edit(DOTTED_OK, 'machines.laptop.clan.core.state.docs.folders = [ "/home/docs" ];', body);
   it('postgresql-create-options', async () => {
-    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app.create = { OWNER = "app"; }; };') }, ['postgresql-create-options clan.nix:7']);
-    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app.create.options.OWNER = "app"; };') }, []);
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app = { create = { OWNER = "app"; }; restore.stopOnRestore = [ "app.service" ]; }; };') }, ['postgresql-create-options clan.nix:7']);
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app = { create.options.OWNER = "app"; restore.stopOnRestore = [ "app.service" ]; }; };') }, []);
   });
   it('postgresql-not-enabled only where the whole config is visible', async () => {
     await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql.databases.app = { };') }, ['postgresql-not-enabled clan.nix:7']);
     await expectFindings({ 'clan.nix': pg('machines.laptop = { imports = [ ./db.nix ]; clan.core.postgresql.databases.app = { }; };') }, []);
   });
-  it('postgresql-invalid-name', () => expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases."app.db" = { }; databases.b.service = "x y"; };') }, ['postgresql-invalid-name clan.nix:7', 'postgresql-invalid-name clan.nix:7']));
+  it('postgresql-invalid-name', () => expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases."app.db".restore.stopOnRestore = [ "a.service" ]; databases.b = { service = "x y"; restore.stopOnRestore = [ "b.service" ]; }; };') }, ['postgresql-invalid-name clan.nix:7', 'postgresql-invalid-name clan.nix:7']));
+  it('postgresql-invalid-name judges `service` (the state name), not the key, when it is set', async () => {
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases."shop.db" = { service = "shop"; restore.stopOnRestore = [ "shop.service" ]; }; };') }, []);
+    // Another definition of the same database may set it: quiet.
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases."shop.db".restore.stopOnRestore = [ "s.service" ]; };\n  machines.laptop.clan.core.postgresql.databases."shop.db".service = "shop";') }, []);
+    // The fix sets `service` and keeps the database name.
+    const text = pg('machines.laptop.clan.core.postgresql = { enable = true; databases."shop.db" = { restore.stopOnRestore = [ "s.service" ]; }; };');
+    const { findings } = await analyzeFiles({ 'clan.nix': text });
+    const fixed = applyEdits(text, findings.find((f) => f.code === 'postgresql-invalid-name')!.fixes![0]!.edits);
+    assert.match(fixed, /service = "shop-db";/);
+    await expectFindings({ 'clan.nix': fixed }, []);
+  });
+  it('postgresql-restore-stops-nothing: an empty stopOnRestore makes the generated restore fail', async () => {
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app = { }; };') }, ['postgresql-restore-stops-nothing clan.nix:7']);
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app.restore.stopOnRestore = [ ]; };') }, ['postgresql-restore-stops-nothing clan.nix:7']);
+    // A unit named, or a value that is not literal: quiet. Not enabled: no dump, nothing to restore.
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = true; databases.app.restore.stopOnRestore = units; };') }, []);
+    await expectFindings({ 'clan.nix': pg('machines.laptop.clan.core.postgresql = { enable = lib.mkIf x true; databases.app.restore.stopOnRestore = [ ]; };') }, []);
+    // The fix names the unit of the service of that name the machine enables.
+    const text = pg('machines.laptop = { services.gitea.enable = true; services.gitea.database.type = "postgres"; clan.core.state.repos.folders = [ "/var/lib/gitea" ];\n    clan.core.postgresql = { enable = true; databases.gitea = { create.enable = false; }; }; };');
+    const { findings } = await analyzeFiles({ 'clan.nix': text });
+    const f = findings.find((x) => x.code === 'postgresql-restore-stops-nothing')!;
+    assert.match(f.message, /`gitea\.service`/);
+    const fixed = applyEdits(text, f.fixes![0]!.edits);
+    assert.match(fixed, /restore\.stopOnRestore = \[ "gitea\.service" \];/);
+    assert.equal(parseNix(fixed).rootNode.hasError, false);
+    await expectFindings({ 'clan.nix': fixed }, []);
+  });
   it('postgresql-not-backed-up', () => expectFindings({ 'clan.nix': edit(DOTTED_OK, '  machines.laptop', '  machines.nas.clan.core.postgresql.enable = true;\n  machines.laptop') }, ['postgresql-not-backed-up clan.nix:7']));
 });
 

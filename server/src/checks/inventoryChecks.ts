@@ -37,8 +37,10 @@ function checkMachineNames(model: ClanModel, out: Finding[]): void {
     seen.add(key);
     const why = name.length > 63 ? `is ${name.length} characters long (at most 63)`
       : 'may only hold letters, digits and `-`, and must start and end with a letter or digit';
+    // NixOS's hostName type allows an inner `_` (nixos/modules/tasks/network-interfaces.nix); Clan's name check does not.
+    const hostNameOk = /^[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$/.test(name);
     out.push(finding('invalid-machine-name', uri, range,
-      `Machine name \`${name}\` ${why}: Clan's CLI and NixOS's hostName reject it.`));
+      `Machine name \`${name}\` ${why}: ${hostNameOk ? 'Clan\'s machine name check (clan_lib/machines/machine_name.py) rejects it; NixOS would accept it as a host name' : 'Clan\'s machine name check and NixOS\'s hostName reject it'}.`));
   };
   for (const m of model.machines.values()) {
     for (const d of m.decls) if (d.source !== 'directory') report(m.name, d.ref.uri, d.ref.range);

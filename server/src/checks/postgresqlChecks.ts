@@ -1,8 +1,9 @@
 // clan.core.postgresql (clan-core-reference.md §4).
 import { finding, Finding } from '../findings';
 import type { ClanModel, Machine, PostgresConfig } from '../model/clanModel';
+import { NIXOS_SERVICES } from '../model/nixosServices';
 import { indentUnit, insertBinding, lineIndent, nixString } from '../model/nixEdits';
-import { AttrsValue, asAttrs } from '../model/nixValue';
+import { AttrEntry, AttrsValue, asAttrs, getPath } from '../model/nixValue';
 import type { SourceFile } from '../model/sourceFile';
 import { borgClients, otherBackupPossible } from './stateChecks';
 
@@ -13,6 +14,7 @@ export function checkPostgresql(model: ClanModel): Finding[] {
   const { clients, complete } = borgClients(model);
   for (const m of model.machines.values()) {
     for (const pg of m.postgresql) checkDatabases(model, pg, m.postgresql, out);
+    checkStopOnRestore(model, m, out);
     checkEnabled(m, out);
     const enabled = m.postgresql.find((p) => p.enable?.kind === 'bool' && p.enable.value === true);
     if (enabled && complete && !clients.has(m.name) && !otherBackupPossible(model)) {
@@ -72,6 +74,60 @@ function checkDatabases(model: ClanModel, pg: PostgresConfig, all: PostgresConfi
       `\`create\` only has \`enable\` and \`options\`: ${stray.map((s) => `\`${s.name}\``).join(', ')} must go under \`create.options\` (evaluation fails with "The option … create.${stray[0]!.name}' does not exist").`,
       fix ? [{ title: 'Move under create.options', isPreferred: true, edits: [fix] }] : undefined));
   }
+}
+
+/**
+ * A database's post-restore script runs `systemctl stop <stopOnRestore…>` whenever a dump exists, also when the list
+ * is empty (clan-core nixosModules/clanCore/postgresql/default.nix, createDatabaseState): `systemctl stop` with no
+ * unit fails ("Too few arguments."), and under `set -eu` so does the restore of that state.
+ */
+function checkStopOnRestore(model: ClanModel, m: Machine, out: Finding[]): void {
+  if (!m.postgresql.some((p) => p.enable?.kind === 'bool' && p.enable.value === true)) return;
+  const defs = new Map<string, Array<{ e: AttrEntry; pg: PostgresConfig }>>();
+  for (const pg of m.postgresql) {
+    const dbs = asAttrs(pg.databases?.value);
+    if (!dbs) {
+      if (pg.databases) return;
+      continue;
+    }
+    if (dbs.dynamicKeys) return;
+    for (const [name, e] of dbs.entries) defs.set(name, [...defs.get(name) ?? [], { e, pg }]);
+  }
+  for (const [name, list] of defs) {
+    const values = list.map((d) => asAttrs(d.e.value));
+    if (values.some((v) => !v || v.dynamicKeys)) continue;
+    const stops = values.map((v) => getPath(v, ['restore', 'stopOnRestore'])?.value);
+    const restores = values.map((v) => v!.entries.get('restore')?.value);
+    // Set anywhere to something that is not an empty list (or not readable): it may name a unit.
+    if (stops.some((x) => x && !(x.kind === 'list' && x.items.length === 0))) continue;
+    if (restores.some((r) => r && (!asAttrs(r) || asAttrs(r)!.dynamicKeys))) continue;
+    const at = list[0]!.e;
+    const units = unitsUsing(m, name, values);
+    const file = model.files.find((f) => f.uri === at.value.uri);
+    const body = values[0]!;
+    const fixText = `[ ${units.map((u) => JSON.stringify(u)).join(' ')} ]`;
+    const existing = stops.find((x) => x !== undefined);
+    const edit = units.length === 0 || !file ? undefined
+      : existing ? { uri: existing.uri, range: existing.range, newText: fixText }
+        : insertBinding(file, body, `restore.stopOnRestore = ${fixText};`);
+    out.push(finding('postgresql-restore-stops-nothing', at.value.uri, at.keyRange,
+      `Database \`${name}\` has \`restore.stopOnRestore = [ ]\` (the default): its post-restore script runs \`systemctl stop\` with no unit, which fails ("Too few arguments."), so restoring this database fails whenever a dump exists. Name the units that use the database${units.length ? ` (${units.map((u) => `\`${u}\``).join(', ')})` : ''}.`,
+      edit ? [{ title: `Stop ${units.join(', ')} during the restore`, isPreferred: true, edits: [edit] }] : undefined));
+  }
+}
+
+/** The units of the service that uses database `name`: one the machine enables under that name, or a known one. */
+function unitsUsing(m: Machine, name: string, dbs: Array<AttrsValue | undefined>): string[] {
+  const dbName = dbs.map((d) => d?.entries.get('name')?.value).find((v) => v?.kind === 'string' && v.value !== undefined);
+  const actual = dbName?.kind === 'string' ? dbName.value! : name;
+  const known = NIXOS_SERVICES.find((s) => s.database?.name === actual && s.units.length > 0);
+  const enabled = (svc: string) => m.configs.some((c) => {
+    const e = getPath(c, ['services', svc, 'enable'])?.value;
+    return e?.kind === 'bool' && e.value === true;
+  });
+  if (known && enabled(known.name)) return known.units;
+  if (enabled(actual) && actual !== 'postgresql') return [`${actual}.service`];
+  return [];
 }
 
 /** Whether any definition of database `name` on the machine may set `service` (or cannot be read). */

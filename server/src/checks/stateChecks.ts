@@ -135,6 +135,27 @@ export function borgClients(model: ClanModel): { clients: Map<string, Membership
   return { clients, complete };
 }
 
+/**
+ * A client whose every state has `folders = [ ]` gets jobs that run `borg create` with no path (the job's `paths` are
+ * the states' folders): borg refuses with "Need at least one PATH argument" (exit 2), so every backup fails.
+ */
+function checkNothingToArchive(model: ClanModel, clients: Map<string, Membership[]>, out: Finding[]): void {
+  for (const [name, vias] of clients) {
+    const m = model.machines.get(name);
+    if (!m || !m.configComplete || m.statesOpaque || m.states.length === 0) continue;
+    // clan.core.postgresql adds a state with a folder per database; other services may add states too.
+    if (m.postgresql.some((p) => p.databases) || mayGetStateFromServices(model, name)) continue;
+    const empty = m.states.every((s) => {
+      const f = s.attrs?.entries.get('folders')?.value;
+      return s.attrs && !s.attrs.dynamicKeys && f?.kind === 'list' && f.items.length === 0;
+    });
+    if (!empty) continue;
+    const at = vias[0]!.ref;
+    out.push(finding('client-without-folders', at.uri, at.range,
+      `Every state of \`${name}\` has \`folders = [ ]\`: its backup jobs run \`borg create\` with no path, which borg refuses ("Need at least one PATH argument"), so every backup fails. Add a folder to one of its states.`));
+  }
+}
+
 /** Instances of another backup provider (localbackup, or anything not known) may back the state up too. */
 export function otherBackupPossible(model: ClanModel): boolean {
   return model.instances.some((i) => !i.isBuiltin || i.resolvedModule === 'localbackup');
@@ -151,6 +172,7 @@ function checkBackedUp(model: ClanModel, out: Finding[]): void {
     out.push(finding('client-without-state', at.uri, at.range,
       `\`${name}\` is a borgbackup client but defines no \`clan.core.state\`: no backup job is generated and \`clan backups create ${name}\` fails with "No providers specified". Add \`clan.core.state.<name>.folders = [ … ];\` to its configuration.`));
   }
+  checkNothingToArchive(model, clients, out);
   if (!complete || otherBackupPossible(model)) return;
   for (const m of model.machines.values()) {
     if (clients.has(m.name)) continue;
