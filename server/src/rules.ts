@@ -46,6 +46,7 @@ export const RULES = {
   'rsh-without-key': { severity: 'warning', family: 'destinations', summary: 'A custom `rsh` without `-i`: the clan key is not used.' },
   'rsh-insecure-host-key': { severity: 'warning', family: 'destinations', summary: 'The `rsh` disables host key checking.' },
   'rsh-invalid': { severity: 'error', family: 'destinations', summary: 'The `rsh` has unbalanced quotes or shell syntax borg does not expand.' },
+  'rsh-key-path': { severity: 'warning', family: 'destinations', summary: 'The `rsh` key path is the layout of another clan-core version than flake.lock\'s.' },
   'rsh-duplicate-port': { severity: 'warning', family: 'destinations', summary: 'A port both in `rsh` and in the repository URL.' },
   'invalid-exclude': { severity: 'error', family: 'destinations', summary: 'An exclude pattern borg refuses.' },
   'exclude-root-only': { severity: 'warning', family: 'destinations', summary: 'A bare name that only matches at the archive root.' },

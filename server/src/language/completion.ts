@@ -29,8 +29,8 @@ const BLOCKS: Array<{ label: string; where: (path: string[]) => boolean; text: s
   },
   {
     label: 'storagebox destination', where: (p) => p[p.length - 1] === 'destinations',
-    text: '${1:storagebox} = {\n\trepo = "${2:u000000}@${2:u000000}.your-storagebox.de:/./borgbackup";\n\trsh = "ssh -p 23 -oStrictHostKeyChecking=accept-new -i /run/secrets/vars/borgbackup/borgbackup.ssh";\n};',
-    doc: 'A Hetzner Storage Box (port 23, accept-new host keys, the clan\'s borgbackup key).',
+    text: '${1:storagebox} = {\n\trepo = "ssh://${2:u000000}@${2:u000000}.your-storagebox.de:23/./borgbackup";\n};',
+    doc: 'A Hetzner Storage Box: port 23 in the `ssh://` URL and no `rsh`, so Clan\'s default rsh keeps the clan\'s borgbackup key (its path differs between clan-core versions) and accepts a new host key once.',
   },
   {
     label: 'state with hooks', where: (p) => p[p.length - 1] === 'state' && p[p.length - 2] === 'core',

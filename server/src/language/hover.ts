@@ -4,6 +4,7 @@ import type { Hover } from 'vscode-languageserver-types';
 import type { Analysis } from '../analyze';
 import { describeExclude } from '../borg';
 import { formatTimestamp, nextElapses, parseCalendar } from '../calendar';
+import { borgKeyPath, describeClanCore } from '../model/clanCoreVersion';
 import { findRole, machinesWithTag, roleMembers } from '../model/clanModel';
 import { readValue } from '../model/nixValue';
 import { rangeOfNode, Position } from '../model/range';
@@ -71,6 +72,12 @@ export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, opt
       + `${summary.states.length ? `\n\nStates: ${summary.states.map((s) => `\`${s.name}\``).join(', ')}` : ''}`);
   } else if (machineKey && !model.machines.has(name) && model.machinesComplete) {
     parts.push(`Machine \`${name}\` is not defined in this clan.`);
+  }
+  // meta.name: which clan-core the clan is locked to (some facts, such as where vars secrets live, depend on it).
+  if (fullPath.length === 2 && fullPath[0] === 'meta' && fullPath[1] === 'name') {
+    const v = model.clanCore;
+    parts.push(v ? `Locked to **${describeClanCore(v)}** (flake.lock input \`${v.input}\`${v.url ? `, ${v.url}` : ''})${v.varsLayout
+      ? `. Its borgbackup key: \`${borgKeyPath(v.varsLayout, '<machine>')}\`` : ''}.` : 'No flake.lock with a clan-core input next to this clan.');
   }
   if (parts.length === 0) return undefined;
   return { range: rangeOfNode(ctx.key.node), contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') } };

@@ -148,11 +148,15 @@ function clientEdit(model: ClanModel, m: Machine): TextEdit | undefined {
   ].join('\n'));
 }
 
-function storageBox(machine: string): string {
+/**
+ * A Hetzner Storage Box, its port in an ssh:// URL and no `rsh`: the default rsh then keeps the clan's key at the
+ * path the clan-core version in use gives it (`config.clan.core.vars.generators.borgbackup.files."borgbackup.ssh"
+ * .path` in clanServices/borgbackup/default.nix; the path changed in 2026-08) and accepts a new host key once.
+ */
+function storageBox(_machine: string): string {
   return [
     '{',
-    `  repo = "${STORAGEBOX_USER}@${STORAGEBOX_USER}.your-storagebox.de:/./borgbackup";`,
-    `  rsh = "ssh -p 23 -oStrictHostKeyChecking=accept-new -i /run/secrets/vars/per-machine/${machine}/borgbackup/borgbackup.ssh";`,
+    `  repo = "ssh://${STORAGEBOX_USER}@${STORAGEBOX_USER}.your-storagebox.de:23/./borgbackup";`,
     '}',
   ].join('\n');
 }

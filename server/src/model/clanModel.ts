@@ -2,6 +2,7 @@
 // service instances and their roles, and each machine's backup state — read statically, with every value keeping
 // its source range. Whatever cannot be read (a computed attribute set, an `imports` list, a function-built value)
 // makes the matching part of the model *incomplete*, and rules that need the whole picture stay quiet then.
+import { ClanCoreVersion, readClanCoreVersion } from './clanCoreVersion';
 import { ClanFragment, ClanUnknown, mergeFragments } from './clanFragments';
 import { AttrEntry, AttrsValue, asAttrs, getPath, NixValue, StringValue } from './nixValue';
 import type { Range } from './range';
@@ -143,6 +144,8 @@ export interface ClanModel {
   legacyServices: AttrEntry[];
   /** Explicit attrsets where a new machine can be added: inventory.machines (preferred). */
   inventoryMachines?: AttrsValue;
+  /** The clan-core version in flake.lock; undefined when there is none (then version-dependent rules stay quiet). */
+  clanCore?: ClanCoreVersion;
 }
 
 export interface ClanSources {
@@ -162,6 +165,8 @@ export interface ClanSources {
   unknowns?: ClanUnknown[];
   /** Every further file the clan's values come from (through `import`), for ranges, edits and syntax errors. */
   files?: SourceFile[];
+  /** The flake.lock next to the clan, when there is one: which clan-core it is locked to. */
+  flakeLock?: { uri: string; text: string };
 }
 
 function ref(uri: string, range: Range): Ref {
@@ -198,6 +203,7 @@ export function buildClanModel(src: ClanSources): ClanModel {
   const model: ClanModel = {
     dir: src.dir, files, machines: new Map(), machinesComplete: true, tagsComplete: true, instances: [],
     instancesComplete: true, legacyServices: [], meta: {},
+    ...(src.flakeLock && readClanCoreVersion(src.flakeLock.text) ? { clanCore: readClanCoreVersion(src.flakeLock.text)! } : {}),
     anchors: (src.fragments ?? []).map((f) => {
       const filePath = pathTo(f.file.root, f.value);
       return { uri: f.file.uri, range: f.value.range, path: f.path, ...(filePath ? { filePath } : {}) };

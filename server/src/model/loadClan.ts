@@ -100,6 +100,9 @@ export function loadClanSources(dir: string, overlay?: Overlay, cache?: SourceCa
   const inv = readMember(invPath, overlay);
   if (inv && isSourceFile(inv)) sources.inventoryJson = { ...inv, kind: 'inventory-json' };
   else if (inv) sources.inventoryJson = readJsonSource(toUri(invPath), inv.text);
+  const lockPath = join(dir, 'flake.lock');
+  const lock = existsSync(lockPath) ? readMember(lockPath, overlay) : undefined;
+  if (lock && !isSourceFile(lock)) sources.flakeLock = { uri: toUri(lockPath), text: lock.text };
   return sources;
 }
 

@@ -284,6 +284,10 @@ export class WorkspaceIndex {
     files.add(invPath);
     const inv = this.readDoc(invPath);
     if (inv) sources.inventoryJson = readJsonSource(toUri(invPath), inv.text);
+    const lockPath = join(dir, 'flake.lock');
+    files.add(lockPath);
+    const lock = this.readDoc(lockPath);
+    if (lock) sources.flakeLock = { uri: toUri(lockPath), text: lock.text };
     sources.fragments = collector.out.fragments;
     sources.unknowns = [...collector.out.unknowns, ...unknowns];
     sources.files = [...resolver.files.values()];
