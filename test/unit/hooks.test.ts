@@ -570,6 +570,28 @@ describe('hooks: hook-missing-path', () => {
     });
   }
 
+  it('on a localbackup client, pre-backup commands must be on localbackup-create\'s PATH too (rsnapshot, coreutils, util-linux)', () => {
+    const text = `{ config, lib, pkgs, ... }: {
+  clan.core.state.app = {
+    folders = [ "/var/lib/app" ];
+    preBackupScript = ''
+      systemctl stop app
+      mkdir -p /var/lib/app/dump
+    '';
+    postBackupScript = "systemctl start app";
+  };
+}`;
+    assert.deepEqual(checkHookPath(stateInput(text, 'app')), [], 'borg only: systemctl is on the job PATH');
+    const input = { ...stateInput(text, 'app'), localbackup: true };
+    const findings = checkHookPath(input);
+    // Only the pre hook: localbackup runs no post-backup commands; mkdir is coreutils.
+    assert.deepEqual(findings.map(at), [span(text, 'systemctl', 0)]);
+    assert.match(findings[0]!.message, /localbackup runs it inside `localbackup-create`, whose PATH has only rsnapshot, coreutils and util-linux/);
+    const fixed = applyEdits(text, findings[0]!.fixes![0]!.edits);
+    assert.ok(fixed.includes('export PATH=${lib.makeBinPath [ config.systemd.package ]}:$PATH\n      systemctl stop app'), fixed);
+    assert.deepEqual(checkHookPath({ ...stateInput(fixed, 'app'), localbackup: true }), []);
+  });
+
   it('stays quiet on opaque command names and on scripts with shell syntax errors', () => {
     const text = `{
   clan.core.state.x.preBackupScript = ''

@@ -5,6 +5,7 @@ import {
   checkHookPath, checkShellcheckMany, checkUnbalancedHooks, COMMAND_PACKAGES, enclosingArguments, HOOK_NAMES, HookStateInput,
 } from '../hooks/hookRules';
 import type { ClanModel, Machine, State } from '../model/clanModel';
+import { backupProviders } from '../model/backupCoverage';
 import { asAttrs, AttrsValue, NixValue } from '../model/nixValue';
 import { containsPosition, LineIndex, Range } from '../model/range';
 
@@ -17,6 +18,7 @@ function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   const machine = model.machines.get(s.machine);
   const jobPath = machine ? jobPathCommands(machine) : undefined;
   if (jobPath) input.jobPath = jobPath;
+  if (backupProviders(model, s.machine)?.includes('localbackup')) input.localbackup = true;
   input.modules = moduleValues(model, s, file.uri)
     .map((c) => ({ start: file.lines.offsetAt(c.range.start), end: file.lines.offsetAt(c.range.end), isFunction: c.kind === 'function' }));
   for (const name of HOOK_NAMES) {
@@ -152,7 +154,8 @@ function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
   const modules = moduleValues(model, s, same.uri);
   const machine = model.machines.get(s.machine);
   const jobPath = machine ? jobPathCommands(machine) : undefined;
-  if (jobPathKey(jobPath) !== same.jobPath) return undefined;
+  const local = backupProviders(model, s.machine)?.includes('localbackup') ? '+local' : '';
+  if (`${jobPathKey(jobPath)}${local}` !== same.jobPath) return undefined;
   if (modules.length !== same.modules.length || modules.some((m, i) => m !== same.modules[i])) return undefined;
   const file = model.files.find((f) => f.uri === same.uri);
   if (!file) return undefined;
@@ -163,7 +166,7 @@ function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
 function rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[], modules: NixValue[]): void {
   const lines = input.lines ?? new LineIndex(input.text);
   const outside = spans.map((o) => ({ range: lines.rangeOf(o.start, o.end), text: input.text.slice(o.start, o.end) }));
-  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, jobPath: jobPathKey(input.jobPath), findings, outside });
+  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, jobPath: `${jobPathKey(input.jobPath)}${input.localbackup ? '+local' : ''}`, findings, outside });
 }
 
 interface KeptFinding {
@@ -186,7 +189,7 @@ function hookFindings(input: HookStateInput): { findings: Finding[]; dependencie
   const base = Math.min(...bindings.map((b) => b.bindingStart));
   // The modules around the hooks decide where the PATH fix puts arguments: part of the key, relative like the rest.
   const modules = (input.modules ?? []).map((m) => `${m.isFunction}:${m.start - base}:${m.end - base}`).join(' ');
-  const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${jobPathKey(input.jobPath)}\u0000${Object.entries(input.hooks)
+  const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${jobPathKey(input.jobPath)}${input.localbackup ? '+local' : ''}\u0000${Object.entries(input.hooks)
     .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
   const hit = kept.get(key);
   if (hit && hit.outside.every((o) => input.text.slice(base + o.start, base + o.end) === o.text)) {

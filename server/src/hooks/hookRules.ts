@@ -49,6 +49,12 @@ export interface HookStateInput {
    * list is not literal or names a package whose commands are not known: then no command can be called missing.
    */
   jobPath?: readonly string[] | 'unknown';
+  /**
+   * The machine is a client of a localbackup instance: `localbackup-create` runs its pre-backup commands with
+   * `PATH=rsnapshot:coreutils:util-linux` (clan-core clanServices/localbackup/default.nix), so preBackupScript must
+   * find its commands there too. Post-backup commands are not run by localbackup.
+   */
+  localbackup?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -561,6 +567,16 @@ export const BACKUP_JOB_PATH: ReadonlySet<string> = new Set([
   ...COREUTILS, ...FINDUTILS, ...GNUGREP, ...GNUSED, ...SYSTEMD, ...BORGBACKUP, ...OPENSSH,
 ]);
 
+/** util-linux's commands (`ls ${pkgs.util-linux}/bin`, the common ones). */
+export const UTIL_LINUX: readonly string[] = [
+  'mount', 'umount', 'mountpoint', 'findmnt', 'lsblk', 'blkid', 'runuser', 'su', 'flock', 'logger', 'ionice', 'setsid',
+  'nsenter', 'unshare', 'fallocate', 'fstrim', 'losetup', 'wipefs', 'mkswap', 'swapon', 'swapoff', 'lscpu', 'dmesg',
+  'getopt', 'hexdump', 'column', 'rev', 'script', 'taskset', 'chrt', 'renice', 'uuidgen', 'kill', 'more', 'whereis',
+];
+
+/** What localbackup's `localbackup-create` puts on PATH for the pre-backup commands. */
+export const LOCALBACKUP_PATH: ReadonlySet<string> = new Set([...COREUTILS, ...UTIL_LINUX, 'rsnapshot', 'rsnapshot-diff']);
+
 /** Commands whose package we know, as the Nix expression to put in `lib.makeBinPath [ … ]`. */
 export const COMMAND_PACKAGES: Readonly<Record<string, string>> = {
   docker: 'pkgs.docker', 'docker-compose': 'pkgs.docker-compose', podman: 'pkgs.podman', 'podman-compose': 'pkgs.podman-compose',
@@ -579,6 +595,11 @@ export const COMMAND_PACKAGES: Readonly<Record<string, string>> = {
   nextcloud_occ: 'config.services.nextcloud.occ', 'nextcloud-occ': 'config.services.nextcloud.occ', occ: 'config.services.nextcloud.occ',
   'sqlite3-analyzer': 'pkgs.sqlite', 'influx': 'pkgs.influxdb2-cli', 'restic': 'pkgs.restic', openssl: 'pkgs.openssl',
   nc: 'pkgs.netcat', sudo: 'pkgs.sudo', bash: 'pkgs.bash', sh: 'pkgs.bash', python3: 'pkgs.python3', nix: 'config.nix.package',
+  // On the borg job's PATH already; named for localbackup's, which lacks them.
+  ...Object.fromEntries(SYSTEMD.filter((c) => !c.includes('-') || c.startsWith('systemd-')).map((c) => [c, 'config.systemd.package'])),
+  ...Object.fromEntries(FINDUTILS.map((c) => [c, 'pkgs.findutils'])),
+  ...Object.fromEntries(GNUGREP.map((c) => [c, 'pkgs.gnugrep'])), sed: 'pkgs.gnused',
+  ...Object.fromEntries(BORGBACKUP.map((c) => [c, 'pkgs.borgbackup'])), ssh: 'pkgs.openssh', scp: 'pkgs.openssh',
 };
 
 export interface HookPathOptions {
@@ -597,26 +618,35 @@ export function checkHookPath(state: HookStateInput, options: HookPathOptions = 
     if (!hook || hook.value.kind !== 'string') continue;
     const script = parseHookScript(hook.value, state.text, lines);
     if (script.hasError) continue;
-    const firstUse = new Map<string, ShellCommand>();
+    const firstUse = new Map<string, { cmd: ShellCommand; where: 'borg' | 'localbackup' | 'both' }>();
+    // A command must be on the PATH of every provider that runs the hook: borg's job unit always (a state of a
+    // machine that is no borgbackup client is another rule's business), localbackup's script for pre-backup hooks.
+    const inLocalbackup = state.localbackup === true && hookName === 'preBackupScript';
     for (const cmd of script.commands) {
       const name = cmd.name;
       if (name === undefined || name === '' || cmd.isPath) continue;
-      if (BASH_BUILTINS.has(name) || BACKUP_JOB_PATH.has(name) || extra.has(name) || script.functions.has(name)) continue;
+      if (BASH_BUILTINS.has(name) || script.functions.has(name)) continue;
+      const onBorg = BACKUP_JOB_PATH.has(name) || extra.has(name);
+      const onLocal = !inLocalbackup || LOCALBACKUP_PATH.has(name);
+      if (onBorg && onLocal) continue;
       if (!/^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/.test(name)) continue;
       if (pathSetBefore(script, cmd)) continue;
-      if (!firstUse.has(name)) firstUse.set(name, cmd);
+      if (!firstUse.has(name)) firstUse.set(name, { cmd, where: !onBorg && !onLocal ? 'both' : !onBorg ? 'borg' : 'localbackup' });
     }
     if (firstUse.size === 0) continue;
     const missing = [...firstUse.keys()];
     const fix = pathFix(state, lines, hookName, hook, missing);
-    for (const [name, cmd] of firstUse) {
+    for (const [name, { cmd, where }] of firstUse) {
       const pkg = COMMAND_PACKAGES[name];
       const how = pkg
         ? `add it to PATH, e.g. \`export PATH=\${lib.makeBinPath [ ${pkg} ]}:$PATH\`, or call it by its store path`
         : 'add the package that provides it to PATH with `export PATH=${lib.makeBinPath [ … ]}:$PATH`, or call it by its store path';
-      const message = `\`${name}\` is not on the PATH of backup hooks: ${hookName} runs inside the borgbackup-job-* `
-        + 'systemd unit, whose PATH has only coreutils, findutils, gnugrep, gnused, systemd, borg and openssh, so the '
-        + `hook fails with "${name}: command not found". Set PATH at the top of the script: ${how}.`;
+      const borg = `${hookName} runs inside the borgbackup-job-* systemd unit, whose PATH has only coreutils, findutils, `
+        + 'gnugrep, gnused, systemd, borg and openssh (extend it with `systemd.services."borgbackup-job-<dest>".path`)';
+      const local = 'localbackup runs it inside `localbackup-create`, whose PATH has only rsnapshot, coreutils and util-linux';
+      const why = where === 'borg' ? borg : where === 'localbackup' ? local : `${borg}; ${local}`;
+      const message = `\`${name}\` is not on the PATH of backup hooks: ${why}, so the hook fails with "${name}: command not found". `
+        + `Set PATH at the top of the script: ${how}.`;
       out.push(finding('hook-missing-path', state.uri, cmd.nameRange, message, fix ? [fix] : undefined));
     }
   }
