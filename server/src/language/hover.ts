@@ -73,6 +73,11 @@ export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, opt
   } else if (machineKey && !model.machines.has(name) && model.machinesComplete) {
     parts.push(`Machine \`${name}\` is not defined in this clan.`);
   }
+  // A client or a destination: what clan-core sets on every job and the inventory cannot change.
+  const destIdx = fullPath.indexOf('destinations');
+  const isClient = borg && inst && fullPath.length === 5 && fullPath[3] === 'roles' && name === 'client';
+  const isDest = borg && destIdx > 0 && fullPath.length === destIdx + 2 && fullPath.includes('client');
+  if (isClient || isDest) parts.push(fixedJobSettings(isDest ? name : '<destination>'));
   // meta.name: which clan-core the clan is locked to (some facts, such as where vars secrets live, depend on it).
   if (fullPath.length === 2 && fullPath[0] === 'meta' && fullPath[1] === 'name') {
     const v = model.clanCore;
@@ -81,6 +86,22 @@ export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, opt
   }
   if (parts.length === 0) return undefined;
   return { range: rangeOfNode(ctx.key.node), contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') } };
+}
+
+/**
+ * The settings of `services.borgbackup.jobs.<dest>` that clanServices/borgbackup/default.nix fixes: not settings of
+ * the role, but NixOS options a machine's configuration can override.
+ */
+function fixedJobSettings(dest: string): string {
+  return [
+    '**Set by Clan on every job** (`services.borgbackup.jobs.' + dest + '`; the inventory cannot change them):',
+    '- `prune.keep = { within = "1d"; daily = 7; weekly = 4; monthly = 0; }`',
+    '- `compression = "auto,zstd"`',
+    '- `encryption.mode = "repokey"`, the passphrase from the clan\'s `borgbackup` vars',
+    '- `persistentTimer = true`, `startAt` from the settings',
+    '',
+    `To change one, set it in the machine's configuration, e.g. \`services.borgbackup.jobs.${dest}.prune.keep.daily = lib.mkForce 14;\`.`,
+  ].join('\n');
 }
 
 export function scheduleHover(expr: string, options: HoverOptions = {}): string {
