@@ -29,6 +29,7 @@ export const RULES = {
   'unknown-setting': { severity: 'error', family: 'settings', summary: 'A setting the role does not have.' },
   'setting-type': { severity: 'error', family: 'settings', summary: 'A setting with a literal of the wrong type.' },
   'conflicting-setting': { severity: 'error', family: 'settings', summary: 'A scalar setting defined at two layers with different values.' },
+  'settings-defined-twice': { severity: 'error', family: 'settings', summary: 'A settings slot defined in two places (files, or clan.nix and inventory.json).' },
   'client-without-destination': { severity: 'error', family: 'settings', summary: 'A client with no server and no destinations.' },
   'relative-directory': { severity: 'error', family: 'settings', summary: 'The server `directory` must be absolute.' },
   'address-with-port': { severity: 'error', family: 'settings', summary: 'The server `address` cannot carry a port.' },

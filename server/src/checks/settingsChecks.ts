@@ -11,6 +11,7 @@ const DESTINATION_NAME = /^[a-zA-Z0-9._-]+$/;
 
 export function checkSettings(model: ClanModel): Finding[] {
   const out: Finding[] = [];
+  checkDefinedTwice(model, out);
   for (const inst of model.instances) {
     if (!inst.isBorgbackup) continue;
     const layers = settingsLayers(inst);
@@ -21,6 +22,23 @@ export function checkSettings(model: ClanModel): Finding[] {
     for (const layer of layers) checkLayerValues(model, layer, out);
   }
   return out;
+}
+
+/**
+ * A settings slot takes one definition (clan-core's uniqueDeferredSerializableModule: "The option … is defined
+ * multiple times while it's expected to be unique"): two fragments, or clan.nix and inventory.json, defining the same
+ * `roles.<r>.settings` (or a machine's or tag's) fail evaluation. Reported at every definition.
+ */
+function checkDefinedTwice(model: ClanModel, out: Finding[]): void {
+  const slots = model.duplicateSettings;
+  for (const slot of slots) {
+    const where = slot.path.slice(2).join('.');
+    const files = [...new Set(slot.refs.map((r) => r.uri.replace(/^.*\//, '')))].join(' and ');
+    for (const r of slot.refs) {
+      out.push(finding('settings-defined-twice', r.uri, r.range,
+        `\`${where}\` is defined ${slot.refs.length} times (${files}): a role's settings take one definition, and evaluation fails with "The option … is defined multiple times while it's expected to be unique". Merge them into one.`));
+    }
+  }
 }
 
 function roleKind(name: string): 'client' | 'server' | undefined {

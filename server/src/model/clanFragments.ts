@@ -41,6 +41,24 @@ export interface MergedClan {
   /** Machine modules beside the clan's own `machines.<m>` values (imports, configuration.nix, a second definition). */
   machineModules: SourceFile[];
   unknowns: ClanUnknown[];
+  /** Settings slots defined by more than one fragment (each definition's key), which clan-core rejects. */
+  duplicateSettings: SettingsDefinitions[];
+}
+
+/** A settings slot (`roles.<r>.settings`, `….machines.<m>.settings`, `….tags.<t>.settings`) and where it is defined. */
+export interface SettingsDefinitions {
+  path: string[];
+  refs: Array<{ uri: string; range: Range }>;
+}
+
+/**
+ * Whether `path` is a settings slot of an instance role: its type is clan-core's uniqueDeferredSerializableModule
+ * (modules/inventoryClass/role.nix), which takes one definition only (lib/types/default.nix, mergeUniqueOption).
+ */
+export function isSettingsSlot(path: readonly string[]): boolean {
+  if (path[0] !== 'inventory' || path[1] !== 'instances' || path[3] !== 'roles') return false;
+  if (path.length === 6) return path[5] === 'settings';
+  return path.length === 8 && (path[5] === 'machines' || path[5] === 'tags') && path[7] === 'settings';
 }
 
 /**
@@ -56,7 +74,7 @@ export function mergeFragments(fragments: ClanFragment[], files: ReadonlyMap<str
     kind: 'attrs', uri: first?.file.uri ?? '', range: first?.value.range ?? zeroRange(), entries: new Map(),
     dynamicKeys: false, implicit: true,
   };
-  const out: MergedClan = { root, machineModules: [], unknowns: [] };
+  const out: MergedClan = { root, machineModules: [], unknowns: [], duplicateSettings: [] };
   const owned = new WeakSet([root]);
   for (const f of fragments) {
     const ctx: MergeContext = { owned, out, fileOf: (uri) => files.get(uri) ?? f.file };
@@ -119,6 +137,12 @@ function mergeEntry(target: AttrsValue, e: AttrEntry, path: string[], ctx: Merge
   }
   const a = existing.value;
   const b = e.value;
+  if (isSettingsSlot(here)) {
+    const known = ctx.out.duplicateSettings.find((d) => d.path.join('\0') === here.join('\0'));
+    const second = { uri: b.uri, range: e.keyRange };
+    if (known) known.refs.push(second);
+    else ctx.out.duplicateSettings.push({ path: here, refs: [{ uri: a.uri, range: existing.keyRange }, second] });
+  }
   if (a.kind === 'attrs' && b.kind === 'attrs' && !a.priority && !b.priority) {
     let copy = a;
     if (!ctx.owned.has(a)) {

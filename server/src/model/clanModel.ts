@@ -3,7 +3,7 @@
 // its source range. Whatever cannot be read (a computed attribute set, an `imports` list, a function-built value)
 // makes the matching part of the model *incomplete*, and rules that need the whole picture stay quiet then.
 import { ClanCoreVersion, readClanCoreVersion } from './clanCoreVersion';
-import { ClanFragment, ClanUnknown, mergeFragments } from './clanFragments';
+import { ClanFragment, ClanUnknown, mergeFragments, SettingsDefinitions } from './clanFragments';
 import { AttrEntry, AttrsValue, asAttrs, getPath, NixValue, StringValue } from './nixValue';
 import type { Range } from './range';
 import type { SourceFile } from './sourceFile';
@@ -146,6 +146,8 @@ export interface ClanModel {
   inventoryMachines?: AttrsValue;
   /** The clan-core version in flake.lock; undefined when there is none (then version-dependent rules stay quiet). */
   clanCore?: ClanCoreVersion;
+  /** Settings slots defined in more than one place (two fragments, or clan.nix and inventory.json). */
+  duplicateSettings: SettingsDefinitions[];
 }
 
 export interface ClanSources {
@@ -202,7 +204,7 @@ export function buildClanModel(src: ClanSources): ClanModel {
   const machineFiles = merged ? [...src.machineFiles, ...merged.machineModules] : src.machineFiles;
   const model: ClanModel = {
     dir: src.dir, files, machines: new Map(), machinesComplete: true, tagsComplete: true, instances: [],
-    instancesComplete: true, legacyServices: [], meta: {},
+    instancesComplete: true, legacyServices: [], meta: {}, duplicateSettings: [...merged?.duplicateSettings ?? []],
     ...(src.flakeLock && readClanCoreVersion(src.flakeLock.text) ? { clanCore: readClanCoreVersion(src.flakeLock.text)! } : {}),
     anchors: (src.fragments ?? []).map((f) => {
       const filePath = pathTo(f.file.root, f.value);
@@ -357,9 +359,55 @@ export function buildClanModel(src: ClanSources): ClanModel {
     if (!instancesEntry) continue;
     const instances = asAttrs(instancesEntry.value);
     if (!instances || instances.dynamicKeys) model.instancesComplete = false;
-    for (const [name, e] of instances?.entries ?? []) model.instances.push(readInstance(name, e));
+    for (const [name, e] of instances?.entries ?? []) {
+      const inst = readInstance(name, e);
+      const same = model.instances.find((i) => i.name === name);
+      if (same) joinInstance(model, same, inst);
+      else model.instances.push(inst);
+    }
   }
   return model;
+}
+
+/**
+ * An instance written both in clan.nix and in inventory.json is one instance to clan-core (the inventories merge):
+ * its roles' members and tags join the first definition's roles. A settings slot set in both is a definition twice,
+ * which clan-core rejects (noted for settings-defined-twice; the first definition's settings are kept).
+ */
+function joinInstance(model: ClanModel, into: Instance, other: Instance): void {
+  if (other.rolesOpaque) into.rolesOpaque = true;
+  for (const role of other.roles) {
+    const mine = findRole(into, role.name);
+    if (!mine) {
+      into.roles.push(role);
+      continue;
+    }
+    const base = ['inventory', 'instances', into.name, 'roles', role.name];
+    const twice = (path: string[], a: Ref | undefined, b: Ref | undefined) => {
+      if (a && b) model.duplicateSettings.push({ path: [...base, ...path], refs: [a, b] });
+    };
+    const settingsRef = (r: Role) => (r.settings && r.settingsEntry ? ref(r.settings.uri, r.settingsEntry.keyRange) : undefined);
+    twice(['settings'], settingsRef(mine), settingsRef(role));
+    if (!mine.settings && role.settings) {
+      mine.settings = role.settings;
+      if (role.settingsEntry) mine.settingsEntry = role.settingsEntry;
+    }
+    for (const m of role.machines) {
+      const prev = mine.machines.find((x) => x.name === m.name);
+      if (prev) twice(['machines', m.name, 'settings'], prev.settings && ref(prev.settings.uri, prev.settings.range), m.settings && ref(m.settings.uri, m.settings.range));
+      if (!prev) mine.machines.push(m);
+      else if (!prev.settings && m.settings) prev.settings = m.settings;
+    }
+    for (const t of role.tags) {
+      const prev = mine.tags.find((x) => x.name === t.name);
+      if (prev) twice(['tags', t.name, 'settings'], prev.settings && ref(prev.settings.uri, prev.settings.range), t.settings && ref(t.settings.uri, t.settings.range));
+      if (!prev) mine.tags.push(t);
+      else if (!prev.settings && t.settings) prev.settings = t.settings;
+    }
+    if (role.tagsOpaque) mine.tagsOpaque = true;
+    if (role.machinesForm === 'opaque' || role.machinesForm === 'list') mine.machinesForm = role.machinesForm;
+    else if (mine.machinesForm === 'absent') mine.machinesForm = role.machinesForm;
+  }
 }
 
 function readMachineConfig(m: Machine): void {
