@@ -176,7 +176,7 @@ describe('editor intelligence over LSP', () => {
   }
 
   /** Applies the action, then the result must parse (Nix and tree-sitter) and bring no new diagnostic. */
-  async function check(action: CodeAction, files: Record<string, string>, expectInserted: RegExp[]) {
+  async function check(action: CodeAction, files: Record<string, string>, expectInserted: RegExp[], allowNew: string[] = []) {
     const before = (await analyzeFiles(files)).findings.map((f) => f.code);
     const after: Record<string, string> = { ...files };
     for (const [uri, edits] of Object.entries(action.edit!.changes!)) {
@@ -189,7 +189,7 @@ describe('editor intelligence over LSP', () => {
     const res = await analyzeFiles(after);
     assert.ok(!res.findings.some((f) => f.code === 'syntax-error'), `${action.title}: ${JSON.stringify(res.findings)}`);
     const added = res.findings.map((f) => f.code).filter((c) => !before.includes(c));
-    assert.deepEqual(added, [], `${action.title} brought new diagnostics`);
+    assert.deepEqual(added, allowNew, `${action.title} brought new diagnostics`);
     return after;
   }
 
@@ -253,13 +253,16 @@ describe('editor intelligence over LSP', () => {
     const pg = actions.find((a) => a.title === 'Back up PostgreSQL databases shop, stats with clan.core.postgresql')!;
     assert.ok(pg, actions.map((a) => a.title).join('\n'));
     assert.equal(Object.keys(pg.edit!.changes!).length, 2, 'the machine file and clan.nix');
-    const after = await check(pg, { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB }, [/roles\.client\.machines\.db = \{ \};/]);
+    // `stats` has no service to stop during its restore: the TODO and the warning say so, as they should.
+    const after = await check(pg, { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB }, [/roles\.client\.machines\.db = \{ \};/],
+      ['postgresql-restore-stops-nothing']);
     assert.ok(after['machines/db/configuration.nix']!.includes(`  clan.core.postgresql = {
     enable = true;
     databases.shop = {
       create.enable = false;
       restore.stopOnRestore = [ "shop.service" ];
     };
+    # TODO: restore.stopOnRestore = [ "<the units using stats>" ];
     databases.stats.create.enable = false;
   };`), after['machines/db/configuration.nix']);
   });

@@ -208,7 +208,9 @@ function postgresActions(model: ClanModel, file: SourceFile, m: Machine): Scaffo
   const enabled = new Set(enabledServices(m));
   const dbBlock = (d: string) => {
     const unit = `${d}.service`;
-    if (!enabled.has(unit)) return [`  databases.${nixAttrName(d)}.create.enable = false;`];
+    // Without a unit to stop, clan-core's restore of the dump runs `systemctl stop` with none and fails
+    // (postgresql-restore-stops-nothing says so until the user names one).
+    if (!enabled.has(unit)) return [`  # TODO: restore.stopOnRestore = [ "<the units using ${d}>" ];`, `  databases.${nixAttrName(d)}.create.enable = false;`];
     return [`  databases.${nixAttrName(d)} = {`, '    create.enable = false;', `    restore.stopOnRestore = [ "${unit}" ];`, '  };'];
   };
   const block = ['{', '  enable = true;', ...dbs.flatMap(dbBlock), '}'].join('\n');
