@@ -237,6 +237,25 @@ describe('state rules', () => {
     await expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state = { a.folders = [ "/var/lib/a" ]; b.folders = [ "/var/lib/ab" ]; };') }, []);
   });
   it('readonly-command', () => expectFindings({ 'clan.nix': withState('machines.laptop.clan.core.state.docs = { folders = [ "/d" ]; preBackupCommand = "x"; };') }, ['readonly-command clan.nix:7']));
+  it('client-without-state knows which built-in roles add state (zerotier controller, garage, monitoring server, matrix-synapse)', async () => {
+    const clientOnly = withState('machines.laptop.networking.hostName = "x";');
+    const withInstance = (inst: string) => edit(clientOnly, '  machines.laptop', `  ${inst}\n  machines.laptop`);
+    // A member of a role that sets clan.core.state: it has state.
+    for (const inst of [
+      'inventory.instances.zerotier.roles.controller.machines.laptop = { };',
+      'inventory.instances.garage.roles.default.machines.laptop = { };',
+      'inventory.instances.monitoring.roles.server.machines.laptop = { };',
+      'inventory.instances.matrix-synapse.roles.default.machines.laptop = { };',
+      'inventory.instances.mine = { module.name = "custom"; module.input = "self"; roles.x.machines.laptop = { }; };',
+    ]) await expectFindings({ 'clan.nix': withInstance(inst) }, []);
+    // Roles that set none: still no state.
+    for (const inst of [
+      'inventory.instances.zerotier.roles.peer.machines.laptop = { };',
+      'inventory.instances.monitoring.roles.client.machines.laptop = { };',
+      'inventory.instances.sshd.roles.server.machines.laptop = { };',
+    ]) await expectFindings({ 'clan.nix': withInstance(inst) }, ['client-without-state clan.nix:5']);
+  });
+
   it('client-without-state, quiet when the config is not fully visible', async () => {
     await expectFindings({ 'clan.nix': withState('machines.laptop.networking.hostName = "x";') }, ['client-without-state clan.nix:5']);
     await expectFindings({ 'clan.nix': withState('machines.laptop.imports = [ ./state.nix ];') }, []);

@@ -18,12 +18,20 @@ export const BUILTIN_MODULES = [
   'wireguard', 'yggdrasil', 'zerotier',
 ];
 
-/** Built-in services that set no `clan.core.state` on their members; any other service might. */
-const STATELESS_MODULES = new Set([
-  'admin', 'borgbackup', 'certificates', 'coredns', 'dm-dns', 'dyndns', 'emergency-access', 'hello-world', 'importer',
-  'installer', 'internet', 'kde', 'localbackup', 'mycelium', 'packages', 'sshd', 'trusted-nix-caches', 'users', 'wifi',
-  'wireguard', 'yggdrasil', 'zerotier', 'tor', 'p2p-ssh-iroh',
-]);
+/**
+ * The roles of clan-core's built-in services that set `clan.core.state` on their members, read from
+ * clanServices/<service>/ at clan-core d7c35d9 (2026-08-22): zerotier's controller (`clan.core.state.zerotier`, under
+ * `lib.mkIf isController`, zerotier/default.nix), garage's default role (`clan.core.state.garage`, garage/default.nix)
+ * monitoring's server (`clan.core.state.monitoring` and a `clan.core.postgresql` database, monitoring/default.nix),
+ * and matrix-synapse's default role (a `clan.core.postgresql` database, whose dump is a state; matrix-synapse/
+ * default.nix). No other service there sets a state; a module that is not a clan-core built-in may.
+ */
+export const STATE_ROLES: Readonly<Record<string, readonly string[]>> = {
+  zerotier: ['controller'],
+  garage: ['default'],
+  monitoring: ['server'],
+  'matrix-synapse': ['default'],
+};
 
 export interface Ref {
   uri: string;
@@ -628,10 +636,13 @@ export function findRole(inst: Instance, name: string): Role | undefined {
 export function mayGetStateFromServices(model: ClanModel, machine: string): boolean {
   if (!model.instancesComplete) return true;
   for (const inst of model.instances) {
-    if (inst.resolvedModule !== undefined && inst.isBuiltin && STATELESS_MODULES.has(inst.resolvedModule)) continue;
-    // Any other service (unknown, computed, or one that defines state) could add state if the machine is a member.
+    const builtin = inst.resolvedModule !== undefined && inst.isBuiltin;
+    // A built-in adds state only through the roles listed in STATE_ROLES; any other service could.
+    const stateRoles = builtin ? STATE_ROLES[inst.resolvedModule!] ?? [] : undefined;
+    if (stateRoles?.length === 0) continue;
     if (inst.rolesOpaque) return true;
     for (const role of inst.roles) {
+      if (stateRoles && !stateRoles.includes(role.name)) continue;
       const { members, complete } = roleMembers(model, role);
       if (!complete || members.has(machine)) return true;
     }
