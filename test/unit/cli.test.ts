@@ -67,6 +67,11 @@ describe('clan-backups check', () => {
     const r = run(['check', '--format', 'json', join(dir, 'repo', 'lib', 'mine.nix')]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.deepEqual(JSON.parse(r.stdout), []);
+    // A clan module fragment read alone: its meta may be in another module of the clan, so no missing-clan-name.
+    writeFileSync(join(dir, 'repo', 'lib', 'tags.nix'), '{ lib, ... }:\n{\n  inventory.tags = { machines, ... }: { servers = lib.mkDefault (builtins.attrNames machines); };\n}\n');
+    const fragment = run(['check', '--format', 'json', join(dir, 'repo', 'lib', 'tags.nix')]);
+    assert.equal(fragment.code, 0, fragment.stdout);
+    assert.deepEqual(JSON.parse(fragment.stdout), []);
     writeFileSync(join(dir, 'repo', 'lib', 'mine.nix'), '{ lib, , pkgs }: { }\n');
     const bad = run(['check', '--format', 'json', join(dir, 'repo', 'lib', 'mine.nix')]);
     assert.equal(bad.code, 1);

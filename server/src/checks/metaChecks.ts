@@ -11,7 +11,8 @@ export function checkMeta(model: ClanModel): Finding[] {
   const out: Finding[] = [];
   const clan = model.clanFile;
   const name = model.meta.name?.value;
-  if (clan && model.inventory && !model.meta.name && model.root && !model.root.dynamicKeys
+  // A file read alone may be one module of a clan whose meta is elsewhere.
+  if (clan && !model.lone && model.inventory && !model.meta.name && model.root && !model.root.dynamicKeys
     && !model.root.entries.has('imports') && isReadableMeta(model)) {
     out.push(finding('missing-clan-name', model.inventory.value.uri, model.inventory.keyRange,
       'The clan has no `meta.name`: it is required. Add `meta.name = "my-clan";` (unique among the clans you use).'));

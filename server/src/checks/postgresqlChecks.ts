@@ -5,7 +5,7 @@ import { NIXOS_SERVICES } from '../model/nixosServices';
 import { indentUnit, insertBinding, lineIndent, nixString } from '../model/nixEdits';
 import { AttrEntry, AttrsValue, asAttrs, getPath } from '../model/nixValue';
 import type { SourceFile } from '../model/sourceFile';
-import { borgClients, otherBackupPossible } from './stateChecks';
+import { borgClients, hasOwnProvider, otherBackupPossible } from './stateChecks';
 
 const NAME = /^[a-zA-Z0-9_-]+$/;
 
@@ -17,7 +17,7 @@ export function checkPostgresql(model: ClanModel): Finding[] {
     checkStopOnRestore(model, m, out);
     checkEnabled(m, out);
     const enabled = m.postgresql.find((p) => p.enable?.kind === 'bool' && p.enable.value === true);
-    if (enabled && complete && !clients.has(m.name) && !otherBackupPossible(model)) {
+    if (enabled && complete && m.configComplete && !hasOwnProvider(m) && !clients.has(m.name) && !otherBackupPossible(model)) {
       const at = enabled.enable!;
       out.push(finding('postgresql-not-backed-up', at.uri, at.range,
         `\`${m.name}\` dumps its PostgreSQL databases before each backup, but is a client of no borgbackup instance: the dumps are never backed up.`));
@@ -82,6 +82,8 @@ function checkDatabases(model: ClanModel, pg: PostgresConfig, all: PostgresConfi
  * unit fails ("Too few arguments."), and under `set -eu` so does the restore of that state.
  */
 function checkStopOnRestore(model: ClanModel, m: Machine, out: Finding[]): void {
+  // A module not seen (imports, extraModules) may set stopOnRestore.
+  if (!m.configComplete) return;
   if (!m.postgresql.some((p) => p.enable?.kind === 'bool' && p.enable.value === true)) return;
   const defs = new Map<string, Array<{ e: AttrEntry; pg: PostgresConfig }>>();
   for (const pg of m.postgresql) {

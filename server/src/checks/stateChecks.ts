@@ -2,7 +2,7 @@
 import { finding, Finding } from '../findings';
 import { ClanModel, findRole, Machine, mayGetStateFromServices, Membership, roleMembers, State } from '../model/clanModel';
 import { nixString } from '../model/nixEdits';
-import type { NixValue } from '../model/nixValue';
+import { getPath, NixValue } from '../model/nixValue';
 
 const STATE_NAME = /^[a-zA-Z0-9_-]+$/;
 const READONLY_COMMANDS = ['preBackupCommand', 'postBackupCommand', 'preRestoreCommand', 'postRestoreCommand'];
@@ -156,6 +156,11 @@ function checkNothingToArchive(model: ClanModel, clients: Map<string, Membership
   }
 }
 
+/** A machine that declares a backup provider of its own (`clan.core.backups.providers.<p>`): it backs itself up. */
+export function hasOwnProvider(m: Machine): boolean {
+  return m.configs.some((c) => getPath(c, ['clan', 'core', 'backups', 'providers']) !== undefined);
+}
+
 /** Instances of another backup provider (localbackup, or anything not known) may back the state up too. */
 export function otherBackupPossible(model: ClanModel): boolean {
   return model.instances.some((i) => !i.isBuiltin || i.resolvedModule === 'localbackup');
@@ -175,7 +180,7 @@ function checkBackedUp(model: ClanModel, out: Finding[]): void {
   checkNothingToArchive(model, clients, out);
   if (!complete || otherBackupPossible(model)) return;
   for (const m of model.machines.values()) {
-    if (clients.has(m.name)) continue;
+    if (clients.has(m.name) || !m.configComplete || hasOwnProvider(m)) continue;
     for (const s of m.states) {
       out.push(finding('state-not-backed-up', s.keyRef.uri, s.keyRef.range,
         `\`${m.name}\` defines state \`${s.name}\` but is a client of no borgbackup instance: it is never backed up. Add it to \`roles.client\` of a borgbackup instance.`));

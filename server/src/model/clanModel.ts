@@ -156,6 +156,8 @@ export interface ClanModel {
   clanCore?: ClanCoreVersion;
   /** Settings slots defined in more than one place (two fragments, or clan.nix and inventory.json). */
   duplicateSettings: SettingsDefinitions[];
+  /** The clan file was read alone, outside any clan (see ClanSources.lone): what it does not say is unknown. */
+  lone: boolean;
 }
 
 export interface ClanSources {
@@ -177,6 +179,8 @@ export interface ClanSources {
   files?: SourceFile[];
   /** The flake.lock next to the clan, when there is one: which clan-core it is locked to. */
   flakeLock?: { uri: string; text: string };
+  /** A single file that belongs to no clan found (`check some/file.nix`): the rest of its clan, if any, is unseen. */
+  lone?: boolean;
 }
 
 function ref(uri: string, range: Range): Ref {
@@ -213,6 +217,7 @@ export function buildClanModel(src: ClanSources): ClanModel {
   const model: ClanModel = {
     dir: src.dir, files, machines: new Map(), machinesComplete: true, tagsComplete: true, instances: [],
     instancesComplete: true, legacyServices: [], meta: {}, duplicateSettings: [...merged?.duplicateSettings ?? []],
+    lone: src.lone === true,
     ...(src.flakeLock && readClanCoreVersion(src.flakeLock.text) ? { clanCore: readClanCoreVersion(src.flakeLock.text)! } : {}),
     anchors: (src.fragments ?? []).map((f) => {
       const filePath = pathTo(f.file.root, f.value);
@@ -276,7 +281,11 @@ export function buildClanModel(src: ClanSources): ClanModel {
     if (!inv) continue;
     const fromJson = invEntry.value.uri === src.inventoryJson?.uri;
     const services = inv.entries.get('services');
-    if (services) model.legacyServices.push(services);
+    if (services) {
+      model.legacyServices.push(services);
+      // Removed from clan-core (an error of its own), but what it meant, such as borgbackup clients, is not read.
+      model.instancesComplete = false;
+    }
     const machinesEntry = inv.entries.get('machines');
     if (machinesEntry) {
       const machines = asAttrs(machinesEntry.value);
@@ -374,7 +383,31 @@ export function buildClanModel(src: ClanSources): ClanModel {
       else model.instances.push(inst);
     }
   }
+  markExtraModules(model);
   return model;
+}
+
+/**
+ * `roles.<r>.extraModules` (and a member's own) are NixOS modules of the role's members that the model does not
+ * read: such a member's configuration is not fully visible (its states, PostgreSQL databases, PATHs may be set there).
+ */
+function markExtraModules(model: ClanModel): void {
+  for (const inst of model.instances) {
+    for (const role of inst.roles) {
+      const roleExtra = role.attrs?.entries.get('extraModules')?.value;
+      const hasExtra = (v: NixValue | undefined) => v !== undefined && !(v.kind === 'list' && v.items.length === 0);
+      const members = roleMembers(model, role).members.keys();
+      for (const name of members) {
+        const own = asAttrs(role.machines.find((x) => x.name === name)?.entry?.value)?.entries.get('extraModules')?.value;
+        if (!hasExtra(roleExtra) && !hasExtra(own)) continue;
+        const m = model.machines.get(name);
+        if (m) {
+          m.configComplete = false;
+          m.statesOpaque = true;
+        }
+      }
+    }
+  }
 }
 
 /**

@@ -111,7 +111,7 @@ export function loadSingleFile(path: string, overlay?: Overlay): ClanSources {
   const doc = readText(path, overlay);
   if (!doc) throw new UnreadableInput(`${path}: no such file`);
   const file: SourceFile = readNixSource(toUri(path), 'clan', doc.text, doc.tree);
-  return { dir: dirname(resolve(path)), clanFile: file, machineFiles: [], machineDirs: [] };
+  return { dir: dirname(resolve(path)), clanFile: file, machineFiles: [], machineDirs: [], lone: true };
 }
 
 // The workspace-wide loader (flake.nix, flake-parts, fragments, imports) lives with the index; re-exported here so
