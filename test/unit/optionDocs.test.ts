@@ -12,14 +12,14 @@ const CLIENT = ['inventory', 'instances', 'borgbackup', 'roles', 'client', 'sett
 
 describe('option docs and snippets', () => {
   it('a destination snippet has an ssh:// repo and no rsh', () => {
-    const dest = lookupOption(CLIENT, true)?.node.doc;
+    const dest = lookupOption(CLIENT, 'borgbackup')?.node.doc;
     assert.ok(dest?.snippet, 'a destination snippet');
     assert.match(dest.snippet, /repo = "\$\{1:ssh:\/\/user@host:23\/\.\/borgbackup\}";/);
     assert.doesNotMatch(dest.snippet, /rsh/);
   });
 
   it('the rsh snippet leaves the key path to the user and its docs name both layouts', () => {
-    const rsh = lookupOption([...CLIENT, 'rsh'], true)?.node.doc;
+    const rsh = lookupOption([...CLIENT, 'rsh'], 'borgbackup')?.node.doc;
     assert.ok(rsh?.snippet);
     assert.match(rsh.snippet, /-i \$\{1:[^}]+\}/, 'the key path is a placeholder');
     assert.match(rsh.description, /per-machine\/<machine>\/borgbackup\/borgbackup\.ssh/);

@@ -8,7 +8,7 @@ import { attrName } from '../model/nixValue';
 import type { Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import type { Node } from '../parsing/parser';
-import { allTags, anchorsOf, isBorgPath } from './context';
+import { allTags, anchorsOf, isBorgPath, serviceOfPath } from './context';
 import { cursorContext } from './cursor';
 import { readNixSource } from '../model/sourceFile';
 import { childOptions, formatOptionDoc, OptionDoc, wildcardAt } from './optionDocs';
@@ -65,22 +65,24 @@ export function completionsAt(analysis: Analysis, file: SourceFile, pos: Positio
   const pctx = cursorContext(patched, patched.lines.positionAt(offset + PLACEHOLDER.length), shifted);
   if (!pctx?.key || pctx.key.name !== `${partial}${PLACEHOLDER}`) return [];
   const path = pctx.key.fullPath.slice(0, -1);
-  return keyCompletions(analysis, path, isBorgPath(model, path));
+  return keyCompletions(analysis, path, serviceOfPath(model, path));
 }
 
 const PLACEHOLDER = '__clan_backups_cursor__';
 
-function keyCompletions(analysis: Analysis, path: string[], borg: boolean): CompletionItem[] {
+function keyCompletions(analysis: Analysis, path: string[], service: string | undefined): CompletionItem[] {
+  const borg = service === 'borgbackup';
   const { model } = analysis;
-  const items: CompletionItem[] = childOptions(path, borg).map(({ key, doc }) => keyItem(key, doc, path));
-  const wildcard = wildcardAt(path, borg);
+  const items: CompletionItem[] = childOptions(path, service).map(({ key, doc }) => keyItem(key, doc, path));
+  const wildcard = wildcardAt(path, service);
   const names = (list: string[], kind: CompletionItemKind, detail: string) => {
     for (const n of list) if (!items.some((i) => i.label === n)) items.push({ label: n, kind, detail, insertText: quoteKey(n) });
   };
   if (wildcard === 'machine') names([...model.machines.keys()].sort(), CompletionItemKind.Module, 'machine');
   if (wildcard === 'tag') names(allTags(model), CompletionItemKind.EnumMember, 'tag');
   if (wildcard === 'role' && borg) names(['client', 'server'], CompletionItemKind.Class, 'borgbackup role');
-  if (wildcard === 'instance') names(['borgbackup'], CompletionItemKind.Class, 'clan-core service instance');
+  if (wildcard === 'role' && service === 'localbackup') names(['default'], CompletionItemKind.Class, 'localbackup role');
+  if (wildcard === 'instance') names(['borgbackup', 'localbackup'], CompletionItemKind.Class, 'clan-core service instance');
   for (const b of BLOCKS) {
     if (!b.where(path)) continue;
     items.push({

@@ -11,6 +11,17 @@ export function instanceOfPath(model: ClanModel, path: readonly string[]): Insta
   return model.instances.find((i) => i.name === path[2]);
 }
 
+/**
+ * The clan-core service of the instance on the path when it is one whose options the catalogue knows (an instance
+ * not read yet counts by its name).
+ */
+export function serviceOfPath(model: ClanModel, path: readonly string[]): 'borgbackup' | 'localbackup' | undefined {
+  const inst = instanceOfPath(model, path);
+  const name = inst ? (inst.isBuiltin ? inst.resolvedModule : undefined)
+    : path[0] === 'inventory' && path[1] === 'instances' ? path[2] : undefined;
+  return name === 'borgbackup' || name === 'localbackup' ? name : undefined;
+}
+
 /** Whether the instance on the path is clan-core's borgbackup (an instance not read yet named borgbackup counts). */
 export function isBorgPath(model: ClanModel, path: readonly string[]): boolean {
   const inst = instanceOfPath(model, path);

@@ -10,7 +10,7 @@ import { readValue } from '../model/nixValue';
 import { rangeOfNode, Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import { machineSummary } from '../lsp/jobs';
-import { anchorsOf, instanceOfPath, isBorgPath } from './context';
+import { anchorsOf, instanceOfPath, isBorgPath, serviceOfPath } from './context';
 import { cursorContext } from './cursor';
 import { formatOptionDoc, lookupOption } from './optionDocs';
 
@@ -49,7 +49,7 @@ export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, opt
   const fullPath = ctx.key.fullPath;
   const name = ctx.key.name ?? '';
   const parts: string[] = [];
-  const match = lookupOption(fullPath, borg);
+  const match = lookupOption(fullPath, serviceOfPath(model, fullPath));
   if (match?.node.doc) parts.push(formatOptionDoc(match.pattern.replace(/^inventory\.instances\.<instance>\./, ''), match.node.doc));
 
   // What the value resolves to.

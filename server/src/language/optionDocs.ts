@@ -8,8 +8,8 @@ export interface OptionDoc {
   type: string;
   default?: string;
   description: string;
-  /** Only meaningful inside a borgbackup instance (the client/server role interfaces). */
-  borgOnly?: boolean;
+  /** Only meaningful inside an instance of this clan-core service (its roles' interfaces). */
+  only?: 'borgbackup' | 'localbackup';
   /** A snippet for the value when completing the key (LSP snippet syntax). */
   snippet?: string;
 }
@@ -72,22 +72,36 @@ add(`${ROLE}.machines`, { type: 'attribute set of { settings }', default: '{ }',
 add(`${ROLE}.machines.<machine>`, { type: 'submodule', description: 'A member machine, with optional per-machine settings.', snippet: '{ };' });
 add(`${ROLE}.tags`, { type: 'list of string, or attribute set of { settings }', default: '{ }', description: 'Every machine carrying one of these tags holds the role: `tags = [ "x" ]` or `tags.x = { settings = ...; };`.' });
 add(`${ROLE}.tags.<tag>`, { type: 'submodule', description: 'Machines with this tag, with optional per-tag settings.', snippet: '{ };' });
+// clan-core's localbackup (clanServices/localbackup/default.nix): one role, `default`.
+for (const at of SETTINGS_AT) {
+  const lb = `inventory.instances.<instance>.roles.default.${at}`;
+  add(lb, { type: 'localbackup settings', default: '{ }', only: 'localbackup', description: 'Settings of localbackup: `targets` and `snapshots`. rsnapshot copies every state folder to each target.' });
+  add(`${lb}.snapshots`, { type: 'int', default: '20', only: 'localbackup', description: 'How many snapshots rsnapshot keeps (`retain snapshot N`).', snippet: '${1:20};' });
+  add(`${lb}.targets`, { type: 'attribute set of targets', only: 'localbackup', description: 'Directories (usually on a mounted drive) where the snapshots are kept; each becomes `localbackup-mount-<name>` / `localbackup-unmount-<name>` commands when it has a mountpoint.' });
+  add(`${lb}.targets.<destination>`, { type: 'submodule', only: 'localbackup', description: 'A backup target.', snippet: '{\n\tdirectory = "${1:/mnt/backup}";\n\tmountpoint = "${2:/mnt/backup}";\n};' });
+  add(`${lb}.targets.<destination>.directory`, { type: 'string (required)', only: 'localbackup', description: 'Where rsnapshot keeps this target\'s snapshots (`snapshot_root`).', snippet: '"${1:/mnt/backup}";' });
+  add(`${lb}.targets.<destination>.name`, { type: 'strMatching "^[a-zA-Z0-9._-]+$"', default: 'the attribute name', only: 'localbackup', description: 'Name of the backup job: `localbackup-mount-<name>` and the `<name>::<snapshot>` archive names `clan backups list` shows.' });
+  add(`${lb}.targets.<destination>.mountpoint`, { type: 'null or string', default: 'null', only: 'localbackup', description: 'Mounted (`mount -o X-mount.mkdir`) before the backup and unmounted after it, when set.', snippet: '"${1:/mnt/backup}";' });
+  for (const hook of ['preMountHook', 'postMountHook', 'preUnmountHook', 'postUnmountHook', 'preBackupHook', 'postBackupHook']) {
+    add(`${lb}.targets.<destination>.${hook}`, { type: 'null or lines', default: 'null', only: 'localbackup', description: `Shell commands run ${hook.replace(/Hook$/, '').replace(/^(pre|post)/, (m) => (m === 'pre' ? 'before ' : 'after ')).replace('Mount', 'mounting the target').replace('Unmount', 'unmounting the target').replace('Backup', 'the backup')}.`, snippet: "''\n\t$1\n'';" });
+  }
+}
 add(`${ROLE}.extraModules`, { type: 'list of modules', default: '[ ]', description: 'Extra NixOS modules for the members of this role.' });
 for (const at of SETTINGS_AT) {
   add(`${ROLE}.${at}`, { type: 'settings of the role (JSON-serializable)', default: '{ }', description: 'Settings of the role. Role, tag and machine settings merge; a scalar set at two layers with different values is an error unless one uses `lib.mkForce`.' });
   const client = `inventory.instances.<instance>.roles.client.${at}`;
   const server = `inventory.instances.<instance>.roles.server.${at}`;
-  add(client, { type: 'borgbackup client settings', default: '{ }', description: 'Settings of a borgbackup client: `startAt`, `destinations`, `exclude`.', borgOnly: true });
-  add(`${client}.startAt`, { type: 'string (systemd calendar event)', default: '"*-*-* 01:00:00"', borgOnly: true, description: 'When the `borgbackup-job-<destination>` timers fire (`OnCalendar=`, `Persistent=true`). One string, not a list. Examples: `"daily"`, `"*-*-* 04:00:00"`, `"Mon *-*-* 03:00:00"`.', snippet: '"${1:*-*-* 01:00:00}";' });
-  add(`${client}.destinations`, { type: 'attribute set of destinations', default: '{ }', borgOnly: true, description: 'External destinations in addition to the instance\'s servers; each becomes a `borgbackup-job-<name>` unit. A destination with a server\'s name replaces that server.' });
-  add(`${client}.destinations.<destination>`, { type: 'submodule', borgOnly: true, description: 'An external borg repository.', snippet: '{\n\trepo = "${1:ssh://user@host:23/./borgbackup}";\n};' });
-  add(`${client}.destinations.<destination>.repo`, { type: 'string (required)', borgOnly: true, description: 'borg repository: `user@host:/./path` (scp style, no port) or `ssh://user@host:port/./path`. `::` starts an archive name.', snippet: '"${1:user@host:/./borgbackup}";' });
-  add(`${client}.destinations.<destination>.rsh`, { type: 'string', default: '"ssh -i <borgbackup.ssh> -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=Yes -o PasswordAuthentication=no"', borgOnly: true, description: 'Replaces the whole default ssh command (BORG_RSH). The default already uses the clan\'s key and accepts a new host key once: put a port in an `ssh://host:port/` repo instead of setting `rsh`. A custom rsh needs `-i` with the key, whose path depends on the clan-core version (`/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh` on main since 2026-08, `/run/secrets/vars/borgbackup/borgbackup.ssh` before and on 26.05). No shell syntax: borg splits it like shlex and expands nothing.', snippet: '"ssh -i ${1:/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh} -o StrictHostKeyChecking=accept-new";' });
-  add(`${client}.destinations.<destination>.name`, { type: 'strMatching "^[a-zA-Z0-9._-]+$"', default: 'the attribute name', borgOnly: true, description: 'Name of the backup job. Leave it equal to the key: list and restore look for `borg-job-<name>`.' });
-  add(`${client}.exclude`, { type: 'list of string (borg patterns)', default: '[ ]', borgOnly: true, description: 'Patterns passed to `borg --exclude-from`: default style `fm:` (`*` crosses `/`, matched from the archive root); `sh:`, `re:`, `pp:`, `pf:` prefixes select other styles. A bare name like `__pycache__` matches only at the root: use `*/__pycache__`.', snippet: '[ "$1" ];' });
-  add(server, { type: 'borgbackup server settings', default: '{ }', borgOnly: true, description: 'Settings of a borgbackup server: `address`, `directory`.' });
-  add(`${server}.address`, { type: 'null or string', default: 'null (the machine name)', borgOnly: true, description: 'Address clients connect to; the repo is `borg@<address>:.`. No port (use a destination with `rsh = "ssh -p N ..."`); IPv6 in brackets.', snippet: '"$1";' });
-  add(`${server}.directory`, { type: 'string (absolute path)', default: '"/var/lib/borgbackup"', borgOnly: true, description: 'Directory holding the repositories: each client\'s is `<directory>/<client>`.', snippet: '"${1:/var/lib/borgbackup}";' });
+  add(client, { type: 'borgbackup client settings', default: '{ }', description: 'Settings of a borgbackup client: `startAt`, `destinations`, `exclude`.', only: 'borgbackup' });
+  add(`${client}.startAt`, { type: 'string (systemd calendar event)', default: '"*-*-* 01:00:00"', only: 'borgbackup', description: 'When the `borgbackup-job-<destination>` timers fire (`OnCalendar=`, `Persistent=true`). One string, not a list. Examples: `"daily"`, `"*-*-* 04:00:00"`, `"Mon *-*-* 03:00:00"`.', snippet: '"${1:*-*-* 01:00:00}";' });
+  add(`${client}.destinations`, { type: 'attribute set of destinations', default: '{ }', only: 'borgbackup', description: 'External destinations in addition to the instance\'s servers; each becomes a `borgbackup-job-<name>` unit. A destination with a server\'s name replaces that server.' });
+  add(`${client}.destinations.<destination>`, { type: 'submodule', only: 'borgbackup', description: 'An external borg repository.', snippet: '{\n\trepo = "${1:ssh://user@host:23/./borgbackup}";\n};' });
+  add(`${client}.destinations.<destination>.repo`, { type: 'string (required)', only: 'borgbackup', description: 'borg repository: `user@host:/./path` (scp style, no port) or `ssh://user@host:port/./path`. `::` starts an archive name.', snippet: '"${1:user@host:/./borgbackup}";' });
+  add(`${client}.destinations.<destination>.rsh`, { type: 'string', default: '"ssh -i <borgbackup.ssh> -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=Yes -o PasswordAuthentication=no"', only: 'borgbackup', description: 'Replaces the whole default ssh command (BORG_RSH). The default already uses the clan\'s key and accepts a new host key once: put a port in an `ssh://host:port/` repo instead of setting `rsh`. A custom rsh needs `-i` with the key, whose path depends on the clan-core version (`/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh` on main since 2026-08, `/run/secrets/vars/borgbackup/borgbackup.ssh` before and on 26.05). No shell syntax: borg splits it like shlex and expands nothing.', snippet: '"ssh -i ${1:/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh} -o StrictHostKeyChecking=accept-new";' });
+  add(`${client}.destinations.<destination>.name`, { type: 'strMatching "^[a-zA-Z0-9._-]+$"', default: 'the attribute name', only: 'borgbackup', description: 'Name of the backup job. Leave it equal to the key: list and restore look for `borg-job-<name>`.' });
+  add(`${client}.exclude`, { type: 'list of string (borg patterns)', default: '[ ]', only: 'borgbackup', description: 'Patterns passed to `borg --exclude-from`: default style `fm:` (`*` crosses `/`, matched from the archive root); `sh:`, `re:`, `pp:`, `pf:` prefixes select other styles. A bare name like `__pycache__` matches only at the root: use `*/__pycache__`.', snippet: '[ "$1" ];' });
+  add(server, { type: 'borgbackup server settings', default: '{ }', only: 'borgbackup', description: 'Settings of a borgbackup server: `address`, `directory`.' });
+  add(`${server}.address`, { type: 'null or string', default: 'null (the machine name)', only: 'borgbackup', description: 'Address clients connect to; the repo is `borg@<address>:.`. No port (use a destination with `rsh = "ssh -p N ..."`); IPv6 in brackets.', snippet: '"$1";' });
+  add(`${server}.directory`, { type: 'string (absolute path)', default: '"/var/lib/borgbackup"', only: 'borgbackup', description: 'Directory holding the repositories: each client\'s is `<directory>/<client>`.', snippet: '"${1:/var/lib/borgbackup}";' });
 }
 
 add('machines', { type: 'attribute set of NixOS modules', default: '{ }', description: 'NixOS configuration per machine; `machines/<name>/configuration.nix` is imported as well.' });
@@ -127,13 +141,13 @@ export interface OptionMatch {
   pattern: string;
 }
 
-/** The catalogue node for a concrete path; `borg` says whether the instance on the path is clan-core's borgbackup. */
-export function lookupOption(path: readonly string[], borg: boolean): OptionMatch | undefined {
+/** The catalogue node for a concrete path; `service` is the clan-core service of the instance on the path, if known. */
+export function lookupOption(path: readonly string[], service: string | undefined): OptionMatch | undefined {
   let node = ROOT;
   const pattern: string[] = [];
   for (const seg of path) {
     const exact = node.children.get(seg);
-    if (exact && (!exact.doc?.borgOnly || borg)) {
+    if (exact && (!exact.doc?.only || exact.doc.only === service)) {
       node = exact;
       pattern.push(seg);
     } else if (node.wildcard) {
@@ -152,15 +166,15 @@ function wildcardKind(_path: readonly string[], prefix: string[]): string {
 }
 
 /** Known children of the attrset at `path` (for completion). */
-export function childOptions(path: readonly string[], borg: boolean): Array<{ key: string; doc?: OptionDoc }> {
-  const m = lookupOption(path, borg);
+export function childOptions(path: readonly string[], service: string | undefined): Array<{ key: string; doc?: OptionDoc }> {
+  const m = lookupOption(path, service);
   if (!m) return [];
-  return [...m.node.children].filter(([, n]) => !n.doc?.borgOnly || borg).map(([key, n]) => (n.doc ? { key, doc: n.doc } : { key }));
+  return [...m.node.children].filter(([, n]) => !n.doc?.only || n.doc.only === service).map(([key, n]) => (n.doc ? { key, doc: n.doc } : { key }));
 }
 
 /** What kind of name a wildcard child of `path` is (machine, tag, ...), for completing names. */
-export function wildcardAt(path: readonly string[], borg: boolean): Wildcard | undefined {
-  return lookupOption(path, borg)?.node.wildcard?.kind;
+export function wildcardAt(path: readonly string[], service: string | undefined): Wildcard | undefined {
+  return lookupOption(path, service)?.node.wildcard?.kind;
 }
 
 export function formatOptionDoc(name: string, doc: OptionDoc): string {
