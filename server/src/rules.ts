@@ -39,6 +39,7 @@ export const RULES = {
   'calendar-never-elapses': { severity: 'warning', family: 'calendar', summary: 'The schedule is valid but never fires.' },
 
   'destination-missing-repo': { severity: 'error', family: 'destinations', summary: 'A destination without `repo`.' },
+  'target-missing-directory': { severity: 'error', family: 'destinations', summary: 'A localbackup target without `directory`.' },
   'invalid-destination-name': { severity: 'error', family: 'destinations', summary: 'A destination name outside `^[a-zA-Z0-9._-]+$`.' },
   'destination-name-mismatch': { severity: 'warning', family: 'destinations', summary: 'A destination `name` that differs from its key.' },
   'destination-shadows-server': { severity: 'warning', family: 'destinations', summary: 'A destination that replaces a server of the instance.' },

@@ -268,6 +268,36 @@ describe('state rules', () => {
   });
 });
 
+describe('localbackup settings (clanServices/localbackup/default.nix)', () => {
+  const lb = (settings: string, extra = '') => `{
+  meta.name = "lb";
+  inventory.machines.web = { };
+  inventory.instances.local = {
+    module.name = "localbackup";
+    roles.default.settings = ${settings};
+    ${extra}
+  };
+  machines.web.clan.core.state.www.folders = [ "/var/www" ];
+}
+`;
+  it('a valid configuration, the target split over layers, gets nothing', () => expectFindings({
+    'clan.nix': lb('{ snapshots = 10; targets.usb = { mountpoint = "/mnt/usb"; preMountHook = "true"; postBackupHook = null; }; }',
+      'roles.default.machines.web.settings.targets.usb.directory = "/mnt/usb/backups";'),
+  }, []));
+  it('unknown fields, types, target names, the role, and a target without directory at any layer', async () => {
+    await expectFindings({ 'clan.nix': lb('{ snapshots = "20"; targets.usb.directry = "/mnt"; targets."a b".directory = "/x"; targets.hdd.mountpoint = "/mnt/hdd"; }', 'roles.client.machines.web = { }; roles.default.machines.web = { };') }, [
+      'setting-type clan.nix:6', 'unknown-setting clan.nix:6', 'invalid-destination-name clan.nix:6', 'target-missing-directory clan.nix:6',
+      'target-missing-directory clan.nix:6', 'unknown-role clan.nix:7',
+    ]);
+    const { findings } = await analyzeFiles({ 'clan.nix': lb('{ targets.usb.directry = "/mnt"; }') });
+    assert.match(findings.find((f) => f.code === 'unknown-setting')!.message, /did you mean `directory`\?/);
+    assert.equal(findings.find((f) => f.code === 'unknown-setting')!.fixes![0]!.edits[0]!.newText, 'directory');
+  });
+  it('a target directory set twice at two layers conflicts', () => expectFindings({
+    'clan.nix': lb('{ targets.usb.directory = "/mnt/a"; }', 'roles.default.machines.web.settings.targets.usb.directory = "/mnt/b";'),
+  }, ['conflicting-setting clan.nix:7']));
+});
+
 describe('postgresql rules', () => {
   const pg = (body: string) => edit(DOTTED_OK, 'machines.laptop.clan.core.state.docs.folders = [ "/home/docs" ];', body);
   it('postgresql-create-options', async () => {

@@ -99,6 +99,12 @@ function checkReferences(model: ClanModel, inst: Instance, knownTags: () => Set<
         `borgbackup has the roles \`client\` and \`server\` only; \`${role.name}\` fails evaluation${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
         guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri: role.ref.uri, range: role.ref.range, newText: guess }] }] : undefined));
     }
+    // localbackup has one role (clanServices/localbackup/default.nix: roles.default).
+    if (inst.isBuiltin && inst.resolvedModule === 'localbackup' && role.name !== 'default') {
+      out.push(finding('unknown-role', role.ref.uri, role.ref.range,
+        `localbackup has the role \`default\` only; \`${role.name}\` fails evaluation.`,
+        [{ title: 'Rename to `default`', isPreferred: true, edits: [{ uri: role.ref.uri, range: role.ref.range, newText: 'default' }] }]));
+    }
     if (model.machinesComplete) {
       for (const mem of role.machines) {
         if (model.machines.has(mem.name)) continue;

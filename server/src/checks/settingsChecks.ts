@@ -5,7 +5,7 @@ import { ClanModel, findRole, Instance, Role, roleMembers } from '../model/clanM
 import { AttrEntry, AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';
 import { isLiteral, layersForMember, literalJson, SettingsLayer, settingsLayers, valueAt } from '../model/settingsLayers';
 import { nearest } from '../util/nearest';
-import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS } from './settingsSchemas';
+import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS, RoleKind, TARGET_FIELDS } from './settingsSchemas';
 
 const DESTINATION_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -13,12 +13,13 @@ export function checkSettings(model: ClanModel): Finding[] {
   const out: Finding[] = [];
   checkDefinedTwice(model, out);
   for (const inst of model.instances) {
-    if (!inst.isBorgbackup) continue;
+    const localbackup = inst.isBuiltin && inst.resolvedModule === 'localbackup';
+    if (!inst.isBorgbackup && !localbackup) continue;
     const layers = settingsLayers(inst);
     for (const layer of layers) validateLayer(layer, out);
     checkConflicts(model, inst, out);
-    checkMissingRepos(model, inst, out);
-    checkClientDestinations(model, inst, out);
+    checkMissingRequired(model, inst, out);
+    if (inst.isBorgbackup) checkClientDestinations(model, inst, out);
     for (const layer of layers) checkLayerValues(model, layer, out);
   }
   return out;
@@ -41,16 +42,17 @@ function checkDefinedTwice(model: ClanModel, out: Finding[]): void {
   }
 }
 
-function roleKind(name: string): 'client' | 'server' | undefined {
-  return name === 'client' || name === 'server' ? name : undefined;
+function roleKind(inst: Instance, name: string): RoleKind | undefined {
+  if (inst.isBorgbackup) return name === 'client' || name === 'server' ? name : undefined;
+  return inst.resolvedModule === 'localbackup' && name === 'default' ? 'localbackup' : undefined;
 }
 
 // A settings value that is the same object as in the last analysis (the reader shares unchanged values between
 // versions of a document) has the same schema findings.
-const validated = new WeakMap<NixValue, { kind: 'client' | 'server'; findings: Finding[] }>();
+const validated = new WeakMap<NixValue, { kind: RoleKind; findings: Finding[] }>();
 
 function validateLayer(layer: SettingsLayer, out: Finding[]): void {
-  const kind = roleKind(layer.role.name);
+  const kind = roleKind(layer.inst, layer.role.name);
   const settings = layer.value;
   if (!kind || !asAttrs(settings)) return;
   const known = validated.get(settings);
@@ -65,7 +67,7 @@ function validateLayer(layer: SettingsLayer, out: Finding[]): void {
 }
 
 /** zod over the literal projection; each issue is mapped back to the Nix value it is about. */
-function schemaFindings(kind: 'client' | 'server', settings: NixValue, out: Finding[]): void {
+function schemaFindings(kind: RoleKind, settings: NixValue, out: Finding[]): void {
   const result = ROLE_SCHEMAS[kind].safeParse(literalJson(settings));
   if (result.success) return;
   for (const issue of result.error.issues) {
@@ -93,26 +95,34 @@ function expectedText(expected: string): string {
     case 'array': return 'a list of strings';
     case 'object':
     case 'record': return 'an attribute set';
+    case 'int':
+    case 'number': return 'an integer';
     default: return expected;
   }
 }
 
-function unknownKey(kind: 'client' | 'server', path: PropertyKey[], key: string, range: Finding['range'], uri: string): Finding {
+function unknownKey(kind: RoleKind, path: PropertyKey[], key: string, range: Finding['range'], uri: string): Finding {
+  if (path.length === 2 && path[0] === 'targets' && kind === 'localbackup') {
+    const guess = nearest(key, TARGET_FIELDS);
+    return finding('unknown-setting', uri, range,
+      `localbackup targets have the fields ${TARGET_FIELDS.map((f) => `\`${f}\``).join(', ')}; \`${key}\` does not exist${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
+      guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
+  }
   if (path.length === 2 && path[0] === 'destinations') {
     const guess = nearest(key, DESTINATION_FIELDS);
     return finding('unknown-setting', uri, range,
       `Destinations have the fields \`name\`, \`repo\` and \`rsh\`; \`${key}\` does not exist${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
       guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
   }
-  const other = kind === 'client' ? 'server' : 'client';
-  if (ROLE_SETTINGS[other].includes(key)) {
+  const other = kind === 'client' ? 'server' : kind === 'server' ? 'client' : undefined;
+  if (other && ROLE_SETTINGS[other].includes(key)) {
     return finding('unknown-setting', uri, range,
       `\`${key}\` is a setting of the ${other} role, not of the ${kind} role: "The option … settings.${key}' does not exist".`);
   }
   const guess = nearest(key, ROLE_SETTINGS[kind]);
   const known = ROLE_SETTINGS[kind].map((k) => `\`${k}\``).join(', ');
   return finding('unknown-setting', uri, range,
-    `The ${kind} role has no setting \`${key}\` (its settings: ${known})${guess ? `; did you mean \`${guess}\`?` : '.'}`,
+    `The ${kind === 'localbackup' ? 'localbackup default' : kind} role has no setting \`${key}\` (its settings: ${known})${guess ? `; did you mean \`${guess}\`?` : '.'}`,
     guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
 }
 
@@ -130,11 +140,14 @@ function visibleLayers(model: ClanModel, inst: Instance, role: Role, member: str
   return layers.every((l) => asAttrs(l.value) && !asAttrs(l.value)!.dynamicKeys) ? layers : undefined;
 }
 
-/** Each destination of a member's merged settings, with its definitions; undefined when some cannot be read. */
-function mergedDestinations(layers: SettingsLayer[]): Map<string, Array<{ layer: SettingsLayer; entry: AttrEntry }>> | undefined {
+/**
+ * Each destination (borgbackup) or target (localbackup) of a member's merged settings, with its definitions;
+ * undefined when some cannot be read.
+ */
+function mergedDestinations(layers: SettingsLayer[], key = 'destinations'): Map<string, Array<{ layer: SettingsLayer; entry: AttrEntry }>> | undefined {
   const out = new Map<string, Array<{ layer: SettingsLayer; entry: AttrEntry }>>();
   for (const layer of layers) {
-    const d = asAttrs(layer.value)!.entries.get('destinations');
+    const d = asAttrs(layer.value)!.entries.get(key);
     if (!d) continue;
     const dests = asAttrs(d.value);
     if (!dests || dests.dynamicKeys) return undefined;
@@ -144,7 +157,7 @@ function mergedDestinations(layers: SettingsLayer[]): Map<string, Array<{ layer:
 }
 
 /** The scalar settings of a member that must not be defined twice: `startAt` or server ones, destination fields. */
-function scalarDefinitions(kind: 'client' | 'server', layers: SettingsLayer[]): Array<{ key: string; defs: Array<{ layer: SettingsLayer; value: NixValue }> }> | undefined {
+function scalarDefinitions(kind: RoleKind, layers: SettingsLayer[]): Array<{ key: string; defs: Array<{ layer: SettingsLayer; value: NixValue }> }> | undefined {
   const out: Array<{ key: string; defs: Array<{ layer: SettingsLayer; value: NixValue }> }> = [];
   const collect = (key: string, get: (l: SettingsLayer) => NixValue | undefined) => {
     const defs = layers.flatMap((layer) => {
@@ -153,18 +166,21 @@ function scalarDefinitions(kind: 'client' | 'server', layers: SettingsLayer[]): 
     });
     if (defs.length >= 2) out.push({ key, defs });
   };
-  for (const key of kind === 'client' ? ['startAt'] : ['address', 'directory']) {
+  const scalars = { client: ['startAt'], server: ['address', 'directory'], localbackup: ['snapshots'] }[kind];
+  for (const key of scalars) {
     collect(key, (l) => asAttrs(l.value)!.entries.get(key)?.value);
   }
-  if (kind === 'client') {
-    const dests = mergedDestinations(layers);
+  // Hooks are `lines`, which concatenate: only the plain strings conflict.
+  const fields: readonly string[] = kind === 'localbackup' ? ['name', 'directory', 'mountpoint'] : DESTINATION_FIELDS;
+  if (kind === 'client' || kind === 'localbackup') {
+    const dests = mergedDestinations(layers, kind === 'client' ? 'destinations' : 'targets');
     if (!dests) return undefined;
     for (const [name, defs] of dests) {
       if (defs.length < 2) continue;
       if (defs.some((d) => { const a = asAttrs(d.entry.value); return !a || a.dynamicKeys; })) continue;
       const bodyAt = new Map(defs.map((d) => [d.layer, asAttrs(d.entry.value)!]));
-      for (const field of DESTINATION_FIELDS) {
-        collect(`destinations.${name}.${field}`, (l) => bodyAt.get(l)?.entries.get(field)?.value);
+      for (const field of fields) {
+        collect(`${kind === 'client' ? 'destinations' : 'targets'}.${name}.${field}`, (l) => bodyAt.get(l)?.entries.get(field)?.value);
       }
     }
   }
@@ -175,7 +191,7 @@ function scalarDefinitions(kind: 'client' | 'server', layers: SettingsLayer[]): 
 function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void {
   const reported = new Set<string>();
   for (const role of inst.roles) {
-    const kind = roleKind(role.name);
+    const kind = roleKind(inst, role.name);
     if (!kind) continue;
     for (const member of roleMembers(model, role).members.keys()) {
       const layers = visibleLayers(model, inst, role, member);
@@ -202,27 +218,33 @@ function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void 
 }
 
 /**
- * `repo` is required in each destination of a member's merged settings: a destination whose definitions at every
- * layer lack it fails evaluation ("repo was accessed but has no value defined"). Reported at each definition.
+ * Required of each destination (`repo`) or localbackup target (`directory`) of a member's merged settings: one whose
+ * definitions at every layer lack it fails evaluation ("… was accessed but has no value defined"). Reported at each
+ * definition.
  */
-function checkMissingRepos(model: ClanModel, inst: Instance, out: Finding[]): void {
-  const client = findRole(inst, 'client');
-  if (!client) return;
+function checkMissingRequired(model: ClanModel, inst: Instance, out: Finding[]): void {
+  const local = !inst.isBorgbackup;
+  const role = findRole(inst, local ? 'default' : 'client');
+  if (!role) return;
+  const [collection, field] = local ? ['targets', 'directory'] : ['destinations', 'repo'];
   const reported = new Set<AttrEntry>();
   const report = (name: string, entry: AttrEntry, member: string | undefined) => {
     if (reported.has(entry)) return;
     reported.add(entry);
     const whose = member ? ` for \`${member}\` (no layer of its settings sets it)` : '';
-    out.push(finding('destination-missing-repo', entry.value.uri, entry.keyRange,
-      `Destination \`${name}\` has no \`repo\`${whose}: evaluation fails with "repo was accessed but has no value defined". Set \`repo = "user@host:/./borgbackup";\`.`));
+    out.push(local
+      ? finding('target-missing-directory', entry.value.uri, entry.keyRange,
+        `localbackup target \`${name}\` has no \`directory\`${whose}: evaluation fails with "directory was accessed but has no value defined". Set \`directory = "/mnt/backup";\`.`)
+      : finding('destination-missing-repo', entry.value.uri, entry.keyRange,
+        `Destination \`${name}\` has no \`repo\`${whose}: evaluation fails with "repo was accessed but has no value defined". Set \`repo = "user@host:/./borgbackup";\`.`));
   };
-  for (const member of roleMembers(model, client).members.keys()) {
-    const layers = visibleLayers(model, inst, client, member);
-    const dests = layers && mergedDestinations(layers);
+  for (const member of roleMembers(model, role).members.keys()) {
+    const layers = visibleLayers(model, inst, role, member);
+    const dests = layers && mergedDestinations(layers, collection);
     if (!dests) continue;
     for (const [name, defs] of dests) {
       const bodies = defs.map((d) => asAttrs(d.entry.value));
-      if (bodies.some((b) => !b || b.dynamicKeys || b.entries.has('repo'))) continue;
+      if (bodies.some((b) => !b || b.dynamicKeys || b.entries.has(field))) continue;
       for (const d of defs) report(name, d.entry, defs.length > 1 || d.layer.layer !== 'machine' ? member : undefined);
     }
   }
@@ -288,7 +310,7 @@ function checkClientDestinations(model: ClanModel, inst: Instance, out: Finding[
 function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]): void {
   const attrs = asAttrs(layer.value);
   if (!attrs) return;
-  if (layer.role.name === 'server') {
+  if (layer.inst.isBorgbackup && layer.role.name === 'server') {
     const dir = attrs.entries.get('directory')?.value;
     if (dir?.kind === 'string' && dir.value !== undefined && !dir.value.startsWith('/')) {
       out.push(finding('relative-directory', dir.uri, dir.range,
@@ -296,9 +318,20 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
         [{ title: `Use "/${dir.value.replace(/^\.?\/*/, '')}"`, edits: [{ uri: dir.uri, range: dir.literal, newText: `"/${dir.value.replace(/^\.?\/*/, '')}"` }] }]));
     }
   }
-  if (layer.role.name === 'client') {
+  if (layer.inst.isBorgbackup && layer.role.name === 'client') {
     const dests = asAttrs(attrs.entries.get('destinations')?.value);
     if (dests) checkDestinationNames(model, layer.inst, dests, out);
+  }
+  if (roleKind(layer.inst, layer.role.name) === 'localbackup') {
+    for (const [key, e] of asAttrs(attrs.entries.get('targets')?.value)?.entries ?? []) {
+      const name = asAttrs(e.value)?.entries.get('name')?.value;
+      const shown = name?.kind === 'string' && name.value !== undefined ? name : undefined;
+      if (name && !shown) continue;
+      const value = shown ? shown.value! : key;
+      if (DESTINATION_NAME.test(value)) continue;
+      out.push(finding('invalid-destination-name', shown?.uri ?? e.value.uri, shown?.range ?? e.keyRange,
+        `localbackup target name \`${value}\` must match \`^[a-zA-Z0-9._-]+$\` (the type of \`name\`, which defaults to the key): it names the \`localbackup-mount-<name>\` commands and the archives.`));
+    }
   }
 }
 

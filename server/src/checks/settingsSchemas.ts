@@ -26,8 +26,31 @@ export const serverSettingsSchema = z.strictObject({
   directory: z.optional(z.string()),
 });
 
-export const ROLE_SCHEMAS = { client: clientSettingsSchema, server: serverSettingsSchema } as const;
-export const ROLE_SETTINGS: Record<'client' | 'server', readonly string[]> = {
+// localbackup's one role, `default` (clanServices/localbackup/default.nix): `targets.<t>` and `snapshots`.
+export const TARGET_HOOKS = ['preMountHook', 'postMountHook', 'preUnmountHook', 'postUnmountHook', 'preBackupHook', 'postBackupHook'] as const;
+export const TARGET_FIELDS = ['name', 'directory', 'mountpoint', ...TARGET_HOOKS] as const;
+export const LOCALBACKUP_SETTINGS = ['targets', 'snapshots'] as const;
+
+const nullableString = z.optional(z.nullable(z.string()));
+// `directory` is required of the merged settings, like a destination's `repo` (checkMissingRequired).
+export const targetSchema = z.strictObject({
+  name: z.optional(z.string()),
+  directory: z.optional(z.string()),
+  mountpoint: nullableString,
+  preMountHook: nullableString, postMountHook: nullableString, preUnmountHook: nullableString,
+  postUnmountHook: nullableString, preBackupHook: nullableString, postBackupHook: nullableString,
+});
+
+export const localbackupSettingsSchema = z.strictObject({
+  targets: z.optional(z.record(z.string(), targetSchema)),
+  snapshots: z.optional(z.int()),
+});
+
+export type RoleKind = 'client' | 'server' | 'localbackup';
+
+export const ROLE_SCHEMAS = { client: clientSettingsSchema, server: serverSettingsSchema, localbackup: localbackupSettingsSchema } as const;
+export const ROLE_SETTINGS: Record<RoleKind, readonly string[]> = {
   client: CLIENT_SETTINGS,
   server: SERVER_SETTINGS,
+  localbackup: LOCALBACKUP_SETTINGS,
 };
