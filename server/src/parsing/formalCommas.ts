@@ -18,16 +18,24 @@ interface Frame {
 
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 const isIdStart = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
-const isIdChar = (c: number) => isIdStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x27 || c === 0x2d;
 const isSchemeChar = (c: number) => isIdStart(c) && c !== 0x5f || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
 // The characters of a URI's path (Nix's lexer: [a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']).
 const isUriChar = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)
   || '%/?:@&=+$,-_.!~*\''.includes(String.fromCharCode(c));
 
+const CANDIDATE = /,\s*[}#/]/g;
+const STRING_SPECIAL = /["\\$]/g;
+const SPACES = /[ \t\r\n]+/y;
+const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_'-]*/y;
+const IND_STRING_SPECIAL = /['$]/g;
+
 /** Offsets of the commas that end a formals list, ascending. Linear in the text; never throws. */
 export function trailingFormalCommas(text: string): number[] {
-  // Most files have none: without a comma followed by `}` or a comment (blanks between), there is nothing to find.
-  if (!/,\s*[}#/]/.test(text)) return [];
+  // Most files have none: without a comma followed by `}` or a comment (blanks between), there is nothing to find;
+  // and nothing after the last such comma needs reading (a module's formals are at the top of its file).
+  let last = -1;
+  for (const m of text.matchAll(CANDIDATE)) last = m.index;
+  if (last < 0) return [];
   const out: number[] = [];
   const stack: Frame[] = [{ mode: Mode.Code, braces: 0 }];
   // The last token in code, for "does a formal come before this comma": '{', ',', '...', or 'other'.
@@ -50,9 +58,16 @@ export function trailingFormalCommas(text: string): number[] {
   const n = text.length;
   let i = 0;
   while (i < n) {
+    if (i > last && comma < 0) break;
     const frame = stack[stack.length - 1]!;
     const c = text.charCodeAt(i);
     if (frame.mode === Mode.String) {
+      // Most of a string is plain text: jump to the next character that can end it or start an interpolation.
+      if (c !== 0x5c && c !== 0x22 && c !== 0x24) {
+        STRING_SPECIAL.lastIndex = i;
+        i = STRING_SPECIAL.exec(text)?.index ?? n;
+        continue;
+      }
       if (c === 0x5c /* \ */) i += 2;
       else if (c === 0x22 /* " */) { stack.pop(); i++; }
       else if (c === 0x24 /* $ */ && text.charCodeAt(i + 1) === 0x7b) { stack.push({ mode: Mode.Code, braces: 0 }); i += 2; }
@@ -61,6 +76,11 @@ export function trailingFormalCommas(text: string): number[] {
       continue;
     }
     if (frame.mode === Mode.IndString) {
+      if (c !== 0x27 && c !== 0x24) {
+        IND_STRING_SPECIAL.lastIndex = i;
+        i = IND_STRING_SPECIAL.exec(text)?.index ?? n;
+        continue;
+      }
       if (c === 0x27 /* ' */ && text.charCodeAt(i + 1) === 0x27) {
         const next = text.charCodeAt(i + 2);
         if (next === 0x24 || next === 0x27) i += 3;
@@ -72,7 +92,12 @@ export function trailingFormalCommas(text: string): number[] {
       continue;
     }
     // Code.
-    if (isSpace(c)) { i++; continue; }
+    if (isSpace(c)) {
+      SPACES.lastIndex = i;
+      SPACES.test(text);
+      i = SPACES.lastIndex;
+      continue;
+    }
     if (c === 0x23 /* # */) {
       const eol = text.indexOf('\n', i);
       i = eol < 0 ? n : eol + 1;
@@ -92,16 +117,22 @@ export function trailingFormalCommas(text: string): number[] {
     }
     if (isIdStart(c)) {
       // An identifier, or a URI (`https://a,b`: commas inside it are not formal commas); flex takes the longest.
-      let j = i + 1;
-      while (j < n && isIdChar(text.charCodeAt(j))) j++;
-      let k = i + 1;
-      while (k < n && isSchemeChar(text.charCodeAt(k))) k++;
-      if (text.charCodeAt(k) === 0x3a && k + 1 < n && isUriChar(text.charCodeAt(k + 1))) {
-        let e = k + 1;
-        while (e < n && isUriChar(text.charCodeAt(e))) e++;
-        j = Math.max(j, e);
+      IDENTIFIER.lastIndex = i;
+      IDENTIFIER.test(text);
+      let j = IDENTIFIER.lastIndex;
+      // Only a `:` (or a scheme's `+`/`.`) right after the name can make it a URI.
+      const after = text.charCodeAt(j);
+      if (after === 0x3a || after === 0x2b || after === 0x2e) {
+        let k = i + 1;
+        while (k < n && isSchemeChar(text.charCodeAt(k))) k++;
+        if (text.charCodeAt(k) === 0x3a && k + 1 < n && isUriChar(text.charCodeAt(k + 1))) {
+          let e = k + 1;
+          while (e < n && isUriChar(text.charCodeAt(e))) e++;
+          j = Math.max(j, e);
+        }
       }
-      token('other', i, c);
+      if (comma >= 0) token('other', i, c);
+      else prev = 'other';
       i = j;
       continue;
     }
@@ -127,7 +158,8 @@ export function trailingFormalCommas(text: string): number[] {
       i++;
       continue;
     }
-    token('other', i, c);
+    if (comma >= 0) token('other', i, c);
+    else prev = 'other';
     i++;
   }
   return out;
