@@ -87,10 +87,13 @@ function covers(folder: string, dir: string): boolean {
   return folder === '/' || dir === folder || dir.startsWith(`${folder}/`);
 }
 
-/** The service's data directories as literal paths; undefined when one cannot be known. */
-function dataDirs(m: Machine, s: ServiceFacts): string[] | undefined {
+/**
+ * The service's data directories as literal paths, each with the options that name it (a folder written
+ * `config.services.<x>.<option>` covers exactly that directory); undefined when one cannot be known.
+ */
+function dataDirs(m: Machine, s: ServiceFacts): Array<{ dir: string; options: string[] }> | undefined {
   const resolved = new Map<string, string>();
-  const out: string[] = [];
+  const out: Array<{ dir: string; options: string[] }> = [];
   for (const d of s.dirs) {
     let dir: string | undefined;
     const v = d.option ? optionValue(m.configs, s.name, d.option) : 'unset';
@@ -107,7 +110,11 @@ function dataDirs(m: Machine, s: ServiceFacts): string[] | undefined {
     if (!dir.startsWith('/')) return undefined;
     dir = normalise(dir);
     if (d.option) resolved.set(d.option.join('.'), dir);
-    if (!out.includes(dir)) out.push(dir);
+    const option = d.option ? `${s.name}.${d.option.join('.')}` : undefined;
+    const known = out.find((x) => x.dir === dir);
+    if (known) {
+      if (option) known.options.push(option);
+    } else out.push({ dir, options: option ? [option] : [] });
   }
   return out;
 }
@@ -121,7 +128,11 @@ function stateFolders(m: Machine): { folders: string[]; options: Set<string> } |
     const f = s.attrs?.entries.get('folders')?.value;
     if (!s.attrs || s.attrs.dynamicKeys || !f || f.kind !== 'list') return undefined;
     for (const item of f.items) {
-      if (item.kind === 'string' && item.value !== undefined) folders.push(normalise(item.value));
+      if (item.kind === 'string' && item.value !== undefined) {
+        // borg reads a relative folder from `/`; an empty one names nothing.
+        const f = item.value.replace(/^\.\//, '');
+        if (f) folders.push(normalise(f.startsWith('/') ? f : `/${f}`));
+      }
       else if (item.kind === 'opaque' && /^config\.services\.[\w-]+(\.[\w-]+)+$/.test(item.text.replace(/\s+/g, ''))) {
         // `config.services.<x>.<option>` is exactly that option's value: it covers that directory.
         options.add(item.text.replace(/\s+/g, '').slice('config.services.'.length));
@@ -150,6 +161,16 @@ function dumpedDatabases(m: Machine): Set<string> | undefined {
 function databaseOf(m: Machine, s: ServiceFacts): string | undefined | 'unknown' {
   const db = s.database;
   if (!db) return undefined;
+  if (db.hostOption) {
+    // A database on another host is not this machine's to dump.
+    const host = optionValue(m.configs, s.name, db.hostOption);
+    if (host === 'unknown') return 'unknown';
+    if (host !== 'unset') {
+      const h = literalString(host);
+      if (h === undefined) return 'unknown';
+      if (!h.startsWith('/') && h !== 'localhost' && h !== '127.0.0.1' && h !== '::1') return undefined;
+    }
+  }
   if (db.when) {
     const v = optionValue(m.configs, s.name, db.when.option);
     if (v === 'unknown') return 'unknown';
@@ -186,11 +207,8 @@ export function backupCoverage(model: ClanModel): Coverage {
       if (!found) continue;
       const dirs = dataDirs(m, s);
       if (!dirs) continue;
-      const missing = dirs.filter((dir, i) => {
-        const option = s.dirs[i]?.option;
-        if (option && states.options.has(`${s.name}.${option.join('.')}`)) return false;
-        return !places(dir, s.dynamicUser === true).some((p) => states.folders.some((f) => covers(f, p)));
-      });
+      const missing = dirs.filter(({ dir, options }) => !options.some((o) => states.options.has(o))
+        && !places(dir, s.dynamicUser === true).some((p) => states.folders.some((f) => covers(f, p)))).map((d) => d.dir);
       const db = databaseOf(m, s);
       if (db === 'unknown') continue;
       const database = db !== undefined && dumped && !dumped.has(db) ? db : undefined;

@@ -74,6 +74,7 @@ export function insertBindingsAtPath(file: SourceFile, root: AttrsValue, parent:
   bindings: Array<[string, string]>): TextEdit | undefined {
   let target: AttrsValue | undefined = root.implicit ? undefined : root;
   let depth = 0;
+  let reached = 0;
   let current: AttrsValue | undefined = root;
   for (let i = 0; i < parent.length && current; i++) {
     const e: AttrEntry | undefined = current.entries.get(parent[i]!);
@@ -81,12 +82,14 @@ export function insertBindingsAtPath(file: SourceFile, root: AttrsValue, parent:
     const v: NixValue = e.value.kind === 'function' ? e.value.body : e.value;
     if (v.kind !== 'attrs') return undefined;
     current = v;
+    reached = i + 1;
     if (!v.implicit && v.uri === file.uri) {
       target = v;
       depth = i + 1;
     }
   }
-  if (depth === parent.length && bindings.some(([k]) => current?.entries.has(k))) return undefined;
+  // Also through dotted parents (`a.b.c = …;` elsewhere): a second definition would be Nix's "already defined".
+  if (reached === parent.length && bindings.some(([k]) => current?.entries.has(k))) return undefined;
   if (!target || target.uri !== file.uri) return undefined;
   const prefix = parent.slice(depth).map(nixAttrName).join('.');
   const text = bindings.map(([k, v]) => `${prefix ? `${prefix}.` : ''}${nixAttrName(k)} = ${v};`).join('\n');

@@ -18,6 +18,8 @@ export interface Database {
   name: string;
   /** The option holding the database name, when the module has one. */
   nameOption?: string[];
+  /** The option naming the database host: another host than a local socket or localhost is not a local database. */
+  hostOption?: string[];
   /**
    * When the database is used: always (`undefined`), or when an option holds a literal: `equals` (the module's
    * default counts when `isDefault` is set).
@@ -43,25 +45,25 @@ export const NIXOS_SERVICES: readonly ServiceFacts[] = [
     name: 'nextcloud', module: 'web-apps/nextcloud.nix',
     dirs: [{ option: ['home'], default: '/var/lib/nextcloud' }, { option: ['datadir'], default: { sameAs: ['home'] } }],
     // `config.dbtype` has no default; with "pgsql" the module creates the database `config.dbname`.
-    database: { name: 'nextcloud', nameOption: ['config', 'dbname'], when: { option: ['config', 'dbtype'], equals: 'pgsql' } },
+    database: { name: 'nextcloud', nameOption: ['config', 'dbname'], hostOption: ['config', 'dbhost'], when: { option: ['config', 'dbtype'], equals: 'pgsql' } },
     units: ['phpfpm-nextcloud.service'],
   },
   {
     name: 'gitea', module: 'misc/gitea.nix',
     dirs: [{ option: ['stateDir'], default: '/var/lib/gitea' }],
-    database: { name: 'gitea', nameOption: ['database', 'name'], when: { option: ['database', 'type'], equals: 'postgres' } },
+    database: { name: 'gitea', nameOption: ['database', 'name'], hostOption: ['database', 'host'], when: { option: ['database', 'type'], equals: 'postgres' } },
     units: ['gitea.service'],
   },
   {
     name: 'forgejo', module: 'misc/forgejo.nix',
     dirs: [{ option: ['stateDir'], default: '/var/lib/forgejo' }],
-    database: { name: 'forgejo', nameOption: ['database', 'name'], when: { option: ['database', 'type'], equals: 'postgres' } },
+    database: { name: 'forgejo', nameOption: ['database', 'name'], hostOption: ['database', 'host'], when: { option: ['database', 'type'], equals: 'postgres' } },
     units: ['forgejo.service'],
   },
   {
     name: 'immich', module: 'web-apps/immich.nix',
     dirs: [{ option: ['mediaLocation'], default: '/var/lib/immich' }],
-    database: { name: 'immich', nameOption: ['database', 'name'], when: { option: ['database', 'enable'], equals: true, isDefault: true } },
+    database: { name: 'immich', nameOption: ['database', 'name'], hostOption: ['database', 'host'], when: { option: ['database', 'enable'], equals: true, isDefault: true } },
     units: ['immich-server.service', 'immich-machine-learning.service'],
   },
   {
@@ -83,14 +85,15 @@ export const NIXOS_SERVICES: readonly ServiceFacts[] = [
     name: 'matrix-synapse', module: 'matrix/synapse.nix',
     dirs: [{ option: ['dataDir'], default: '/var/lib/matrix-synapse' }],
     // The default database depends on system.stateVersion (psycopg2 from 18.03 on); only a literal choice is used.
-    database: { name: 'matrix-synapse', nameOption: ['settings', 'database', 'args', 'database'], when: { option: ['settings', 'database', 'name'], equals: 'psycopg2' } },
+    database: { name: 'matrix-synapse', nameOption: ['settings', 'database', 'args', 'database'], hostOption: ['settings', 'database', 'args', 'host'], when: { option: ['settings', 'database', 'name'], equals: 'psycopg2' } },
     units: ['matrix-synapse.service'],
   },
   {
     name: 'mastodon', module: 'web-apps/mastodon.nix',
     dirs: [{ default: '/var/lib/mastodon' }],
-    database: { name: 'mastodon', nameOption: ['database', 'name'], when: { option: ['database', 'createLocally'], equals: true, isDefault: true } },
-    units: [],
+    database: { name: 'mastodon', nameOption: ['database', 'name'], hostOption: ['database', 'host'], when: { option: ['database', 'createLocally'], equals: true, isDefault: true } },
+    // The web and sidekiq units write the data; the streaming ones (numbered by configuration) only read.
+    units: ['mastodon-web.service', 'mastodon-sidekiq-all.service'],
   },
   {
     name: 'grafana', module: 'monitoring/grafana.nix',
