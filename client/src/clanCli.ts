@@ -5,7 +5,8 @@
 // 2 = argparse usage error (here: a bug in the arguments we built). No shell: every value is one argv element, and
 // each name is validated first so nothing reaches the CLI that argparse or the remote shell could misread.
 import { spawn } from 'node:child_process';
-import { parseArchiveName } from './archives';
+import type { MachineSummary } from '../../server/src/lsp/protocol';
+import { BORGBACKUP, LOCALBACKUP, parseArchiveName } from './archives';
 
 // clan_lib/validator/hostname.py: a host name label.
 const MACHINE_RE = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
@@ -50,14 +51,24 @@ export function validateService(service: string): void {
   rejectLeadingDash('State', service);
 }
 
-export function validateArchiveName(name: string): void {
+/**
+ * A backup name as `provider` prints it: borgbackup `<destination>::<repo>::<archive>`, localbackup
+ * `<target>::<directory>` (both restore scripts take the job up to the first `::`). Another provider's name is passed
+ * as it is, after the checks every argument gets.
+ */
+export function validateArchiveName(name: string, provider: string = BORGBACKUP): void {
   if (CONTROL_RE.test(name)) throw new InvalidArgumentError('The backup name contains control characters.');
-  const parsed = parseArchiveName(name);
-  if (!parsed) throw new InvalidArgumentError(`"${name}" is not a backup name of the form <destination>::<repo>::<archive>.`);
-  if (!PROVIDER_RE.test(parsed.destination)) {
-    throw new InvalidArgumentError(`Invalid destination "${parsed.destination}" in backup name "${name}".`);
-  }
+  if (name.length === 0) throw new InvalidArgumentError('The backup name is empty.');
   rejectLeadingDash('Backup name', name);
+  if (provider !== BORGBACKUP && provider !== LOCALBACKUP) return;
+  const parsed = parseArchiveName(name, provider);
+  if (!parsed) {
+    const form = provider === BORGBACKUP ? '<destination>::<repo>::<archive>' : '<target>::<directory>';
+    throw new InvalidArgumentError(`"${name}" is not a ${provider} backup name of the form ${form}.`);
+  }
+  if (!PROVIDER_RE.test(parsed.destination)) {
+    throw new InvalidArgumentError(`Invalid ${provider === BORGBACKUP ? 'destination' : 'target'} "${parsed.destination}" in backup name "${name}".`);
+  }
 }
 
 export function validateFlake(flake: string): void {
@@ -116,7 +127,7 @@ function machineCommand(verb: 'create' | 'list', a: CreateArgs | ListArgs): stri
 export function buildRestoreArgs(a: RestoreArgs): string[] {
   validateMachine(a.machine);
   validateProvider(a.provider);
-  validateArchiveName(a.name);
+  validateArchiveName(a.name, a.provider);
   validateFlake(a.flake);
   const args = ['backups', 'restore', a.machine, a.provider, a.name];
   if (a.service !== undefined) {
@@ -148,7 +159,7 @@ interface Outputs {
 
 export type RunResult =
   | ({ kind: 'ok' } & Outputs)
-  /** Exit 1: a ClanError (or an uncaught exception); `message` is the last non-empty stderr line. */
+  /** Exit 1: a ClanError (or an uncaught exception); `message` is its first meaningful line (errorSummary). */
   | ({ kind: 'clanError'; message: string } & Outputs)
   /** Exit 2: argparse rejected the arguments we built. */
   | ({ kind: 'usageError'; message: string } & Outputs)
@@ -163,6 +174,70 @@ export type RunResult =
 export function lastLine(text: string): string {
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
   return lines.length > 0 ? lines[lines.length - 1]! : '';
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI_RE = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+/** clan_lib/custom_logger: output of a command clan runs is logged as `[<prefix>] <line>` (the machine, or nix). */
+const PREFIXED_RE = /^\[[^\]\s]+\] /;
+/** clan_lib/errors text_heading: `==== Stderr ====` in the text of a ClanCmdError. */
+const HEADING_RE = /^=+ (.+?) =+$/;
+
+/**
+ * The first meaningful line of what clan printed on stderr before failing, for a notification (the output channel
+ * has all of it). clan logs a ClanError last (`log.error(e)`, clan_cli/cli.py) and its text has several lines:
+ * `Restore failed for the following services:` then `<service>: <error>` per state (clan_lib/backups/restore.py);
+ * a failing remote command is a ClanCmdError whose text is `==== Command ====`, `==== Stdout ====`,
+ * `==== Stderr ====` sections and `Return Code: N` (clan_lib/errors). So: the error is the block after the last line
+ * of command output (`[machine] …`); its first line, continued while it ends with ":" (a heading of a list), and the
+ * first line of a Stderr section (else of Stdout) when the block has one. An uncaught exception is its last line
+ * (`KeyError: 'localbackup'`). `(+N more)` counts the further entries of a `…following services:` list.
+ */
+export function errorSummary(stderr: string): string {
+  const lines = stderr.replace(ANSI_RE, '').split(/\r?\n/).map((l) => l.replace(/\s+$/, ''));
+  const nonEmpty = lines.filter((l) => l.trim().length > 0);
+  if (nonEmpty.length === 0) return '';
+  const tb = lines.findIndex((l) => l.startsWith('Traceback (most recent call last):'));
+  if (tb >= 0) {
+    const after = lines.slice(tb + 1).filter((l) => l.trim().length > 0 && !/^\s/.test(l));
+    return (after[0] ?? lastLine(stderr)).trim();
+  }
+  let start = 0;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (PREFIXED_RE.test(lines[i]!)) {
+      start = i + 1;
+      break;
+    }
+  }
+  const block = lines.slice(start).filter((l) => l.trim().length > 0);
+  if (block.length === 0) return lastLine(stderr.replace(ANSI_RE, '')).replace(PREFIXED_RE, '');
+  // The block's sections: text before the first heading, then `==== X ====` sections.
+  const sections = new Map<string, string[]>();
+  let current = '';
+  const head: string[] = [];
+  for (const l of block) {
+    const h = HEADING_RE.exec(l.trim());
+    if (h) {
+      current = h[1]!;
+      if (!sections.has(current)) sections.set(current, []);
+      continue;
+    }
+    if (current === '') head.push(l.trim());
+    else if (/^Return Code:/.test(l.trim())) current = ''; // the end of a ClanCmdError's text
+    else sections.get(current)!.push(l.trim());
+  }
+  let summary = head[0] ?? '';
+  let used = 1;
+  if (summary.endsWith(':') && used < head.length) summary += ` ${head[used++]}`;
+  const detail = sections.get('Stderr')?.[0] ?? sections.get('Stdout')?.[0];
+  if (detail) summary = summary ? `${summary.replace(/:?$/, ':')} ${detail}` : detail;
+  else if (!summary) summary = block.find((l) => /^(Return Code|Error Msg):/.test(l.trim()))?.trim() ?? block[0]!.trim();
+  if (/following services:/.test(head[0] ?? '')) {
+    // One `<service>: …` line per failed state follows; lines of a state's own multi-line error do not start so.
+    const more = head.slice(used).filter((l) => /^[a-zA-Z0-9_-]+: /.test(l) || /^[a-zA-Z0-9_-]+:$/.test(l)).length;
+    if (more > 0) summary += ` (+${more} more)`;
+  }
+  return summary;
 }
 
 /** Runs the CLI to completion. Never rejects: every outcome is a `RunResult`. */
@@ -228,9 +303,10 @@ export function runClan(opts: RunOptions): Promise<RunResult> {
         return finish({ kind: 'cancelled', ...out });
       }
       if (code === 0) return finish({ kind: 'ok', ...out });
-      const message = lastLine(out.stderr);
+      const message = errorSummary(out.stderr);
       if (code === 1) return finish({ kind: 'clanError', message, ...out });
-      if (code === 2) return finish({ kind: 'usageError', message, ...out });
+      // argparse prints the usage, then `<prog>: error: <message>` as the last line.
+      if (code === 2) return finish({ kind: 'usageError', message: lastLine(out.stderr), ...out });
       finish({
         kind: 'failed',
         exitCode: code,
@@ -262,4 +338,19 @@ export function clanEnv(base: NodeJS.ProcessEnv, home: string): NodeJS.ProcessEn
 /** A readable command line for logs (never executed). */
 export function formatCommandLine(executable: string, args: readonly string[]): string {
   return [executable, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * The providers of the machine in the model (those it may have too): `clan.core.backups.providers`, which
+ * clan-core's borgbackup sets only when the machine has state. A model without `providers` (an older server): a
+ * machine with borgbackup jobs has the `borgbackup` provider.
+ */
+export function knownProviders(m: MachineSummary): string[] {
+  if (m.providers) return m.providers.map((p) => p.name);
+  return m.jobs.length > 0 ? [BORGBACKUP] : [];
+}
+
+/** clan_lib/backups/list.py reads `providers[provider]`: a provider the machine lacks is an uncaught KeyError. */
+export function isMissingProvider(stderr: string, provider: string): boolean {
+  return /^Traceback \(most recent call last\):/m.test(stderr) && stderr.includes(`KeyError: '${provider}'`);
 }

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { JobsModel, MachineSummary, NotBackedUp, StateSummary } from '../../server/src/lsp/protocol';
-import { ArchiveName, ListOutput, parseArchiveName, parseListOutput } from './archives';
+import { ArchiveName, BORGBACKUP, ListFailure, ListOutput, archiveLabel, mergeListOutputs, parseArchiveName, parseListOutput } from './archives';
 import {
   InvalidArgumentError,
   RunResult,
@@ -15,15 +15,18 @@ import {
   buildRestoreArgs,
   clanEnv,
   formatCommandLine,
+  isMissingProvider,
+  knownProviders,
   runClan,
 } from './clanCli';
 import type { ClientManager } from './languageClient';
-import { RestorePlan, restorePlan } from './restorePlan';
+import { RestorePlan, allStates, restorePlan } from './restorePlan';
 import type { Settings } from './settings';
 import type { ClanTreeProvider, TreeNode } from './treeView';
 
 export const CLAN_INSTALL_DOCS = 'https://docs.clan.lol';
-export const BORG_PROVIDER = 'borgbackup';
+export const BORG_PROVIDER = BORGBACKUP;
+export { isMissingProvider, knownProviders };
 
 export const COMMAND_IDS = {
   runBackup: 'clanBackups.runBackup',
@@ -39,9 +42,12 @@ export const COMMAND_IDS = {
 export interface CommandArgs {
   machine?: string;
   clanDir?: string;
-  /** Run: one provider (`--provider`); omitted = every provider. */
+  /**
+   * Run and List: one provider (`--provider`); omitted = every provider of the machine. Restore: the provider of
+   * `archive`; omitted = the one its form names (`<dest>::<repo>::<archive>` borgbackup, `<target>::<dir>` localbackup).
+   */
   provider?: string;
-  /** Restore: the full backup name `<dest>::<repo>::<archive>`. */
+  /** Restore: the full backup name as `clan backups list` prints it. */
   archive?: string;
   /** Restore: one state (`--service`). */
   service?: string;
@@ -52,7 +58,8 @@ export interface CommandArgs {
 export type { RestorePlan };
 
 export type CommandOutcome =
-  | { status: 'ok'; args: string[]; result: RunResult; listing?: ListOutput }
+  /** `calls`: every CLI call of the command (List runs one per provider); `args` is the last. */
+  | { status: 'ok'; args: string[]; result: RunResult; listing?: ListOutput; calls?: string[][] }
   | { status: 'failed'; args: string[]; result: RunResult }
   | { status: 'cancelled'; reason: 'user' | 'untrusted' | 'noMachine' | 'notConfirmed' | 'noArchive'; args?: string[] }
   | { status: 'invalid'; message: string };
@@ -68,7 +75,7 @@ function toArgs(arg: unknown): CommandArgs {
   const node = arg as TreeNode | (CommandArgs & { kind?: undefined });
   switch (node.kind) {
     case 'archive':
-      return { clanDir: node.clanDir, machine: node.machine, archive: node.archive.name };
+      return { clanDir: node.clanDir, machine: node.machine, archive: node.archive.name, provider: node.archive.provider };
     case 'state':
       return { clanDir: node.clanDir, machine: node.machine, service: node.state.name };
     case 'clan':
@@ -188,25 +195,67 @@ export class Commands {
     if (!target) return { status: 'cancelled', reason: 'noMachine' };
     const listed = await this.list(target, a.provider);
     if ('status' in listed) return listed;
-    const { args, result, listing } = listed;
+    const { args, result, listing, calls } = listed;
     this.tree.setArchives(target.model.clanDir, target.machine.name, listing);
     const n = listing.archives.length;
-    this.output.appendLine(`[list] ${n} archive(s) of ${target.machine.name}`);
-    if (n === 0 && listing.other.length === 0) {
+    this.output.appendLine(`[list] ${n} backup(s) of ${target.machine.name}`);
+    if (n === 0 && listing.other.length === 0 && !listing.failures?.length) {
       void vscode.window.showInformationMessage(`No backups of ${target.machine.name} yet.`);
     }
-    return { status: 'ok', args, result, listing };
+    return { status: 'ok', args, result, listing, calls };
   }
 
+  /**
+   * `clan backups list <m> --provider P` once per provider of the machine: without `--provider`, clan lists every
+   * provider and raises on the first that fails (clan_lib/backups/list.py), so one unmounted localbackup disk would
+   * hide every borg archive. A provider the model is not sure of that the machine lacks (a KeyError) is skipped.
+   * Without any provider in the model, one call without `--provider` lets clan decide.
+   */
   private async list(
     target: Target,
     provider?: string,
-  ): Promise<{ args: string[]; result: RunResult; listing: ListOutput } | CommandOutcome> {
-    const built = this.build(() => buildListArgs({ machine: target.machine.name, provider, flake: this.flakeFor(target.model) }));
-    if (!Array.isArray(built)) return built;
-    const result = await this.run(`Listing the backups of ${target.machine.name}`, built, target.model);
-    if (result.kind !== 'ok') return this.failed(built, result, 'clan backups list');
-    return { args: built, result, listing: parseListOutput(result.stdout) };
+  ): Promise<{ args: string[]; result: RunResult; listing: ListOutput; calls: string[][] } | CommandOutcome> {
+    const m = target.machine;
+    const uncertain = new Set((m.providers ?? []).filter((p) => !p.certain).map((p) => p.name));
+    const providers: Array<string | undefined> = provider !== undefined ? [provider] : knownProviders(m);
+    if (providers.length === 0) providers.push(undefined);
+    else if (provider === undefined && m.providersOpaque) {
+      this.output.appendLine(`[list] ${m.name} may have providers the model cannot see; "clan backups list ${m.name}" without --provider lists them all`);
+    }
+    const builtAll: string[][] = [];
+    for (const p of providers) {
+      const built = this.build(() => buildListArgs({ machine: m.name, provider: p, flake: this.flakeFor(target.model) }));
+      if (!Array.isArray(built)) return built;
+      builtAll.push(built);
+    }
+    const outputs: ListOutput[] = [];
+    const failures: Array<{ provider: string | undefined; args: string[]; result: RunResult }> = [];
+    let last: { args: string[]; result: RunResult } | undefined;
+    for (let i = 0; i < providers.length; i++) {
+      const p = providers[i];
+      const args = builtAll[i]!;
+      const result = await this.run(p ? `Listing the ${p} backups of ${m.name}` : `Listing the backups of ${m.name}`, args, target.model);
+      if (result.kind === 'cancelled') return this.failed(args, result, 'clan backups list');
+      if (result.kind === 'ok') {
+        outputs.push(parseListOutput(result.stdout, p));
+        last = { args, result };
+        continue;
+      }
+      if (p !== undefined && uncertain.has(p) && result.kind === 'clanError' && isMissingProvider(result.stderr, p)) {
+        this.output.appendLine(`[list] ${m.name} has no provider ${p}`);
+        continue;
+      }
+      failures.push({ provider: p, args, result });
+    }
+    if (!last && failures.length > 0) return this.failed(failures[0]!.args, failures[0]!.result, 'clan backups list');
+    for (const f of failures) {
+      this.notifyFailure(f.result, `clan backups list --provider ${f.provider}`);
+    }
+    const listing = mergeListOutputs(outputs);
+    const listFailures: ListFailure[] = failures.map((f) => ({ provider: f.provider ?? '', message: failureMessage(f.result) }));
+    if (listFailures.length) listing.failures = listFailures;
+    const done = last ?? { args: builtAll[builtAll.length - 1]!, result: { kind: 'ok' as const, stdout: '', stderr: '' } };
+    return { args: done.args, result: done.result, listing, calls: builtAll };
   }
 
   // ---- Restore backup -------------------------------------------------------------------------------------------
@@ -220,21 +269,25 @@ export class Commands {
     // 1. The archive.
     let archive: ArchiveName | undefined;
     if (a.archive !== undefined) {
-      archive = parseArchiveName(a.archive);
-      if (!archive) return this.invalid(`"${a.archive}" is not a backup name of the form <destination>::<repo>::<archive>.`);
+      archive = parseArchiveName(a.archive, a.provider);
+      if (!archive) {
+        return this.invalid(
+          `"${a.archive}" is not a backup name: borgbackup names are <destination>::<repo>::<archive>, localbackup names <target>::<directory>.`,
+        );
+      }
     } else {
-      const listed = await this.list(target);
+      const listed = await this.list(target, a.provider);
       if ('status' in listed) return listed;
       this.tree.setArchives(target.model.clanDir, machine.name, listed.listing);
       const archives = listed.listing.archives;
       if (archives.length === 0) {
-        void vscode.window.showInformationMessage(`${machine.name} has no borgbackup archives to restore.`);
+        void vscode.window.showInformationMessage(`${machine.name} has no backups to restore.`);
         return { status: 'cancelled', reason: 'noArchive' };
       }
       const picked = await vscode.window.showQuickPick(
         archives.map((x) => ({
-          label: x.time ? x.time.replace('T', ' ') : x.archive,
-          description: x.destination,
+          label: archiveLabel(x),
+          description: `${x.provider} · ${x.destination}${x.failed ? ' · failed: borg create did not finish' : ''}`,
           detail: x.name,
           archive: x,
         })),
@@ -246,22 +299,30 @@ export class Commands {
 
     // 2. All states or one.
     let service: string | undefined = a.service;
+    const states = allStates(machine);
     if (service === undefined && !a.allStates) {
-      const all = { label: 'All states', description: machine.states.map((s) => s.name).join(', '), state: undefined };
+      const all = { label: 'All states', description: states.map((s) => s.name).join(', '), state: undefined };
       const picked = await vscode.window.showQuickPick(
-        [all, ...machine.states.map((s) => ({ label: s.name, description: describeFolders(s), state: s as StateSummary | undefined }))],
+        [
+          all,
+          ...states.map((s) => ({
+            label: s.name,
+            description: describeFolders(s) + (s.generatedBy ? ` · generated by ${s.generatedBy}` : ''),
+            state: s as StateSummary | undefined,
+          })),
+        ],
         { title: `Restore which state of ${machine.name}?` },
       );
       if (!picked) return { status: 'cancelled', reason: 'user' };
       service = picked.state?.name;
     }
-    if (service !== undefined && machine.states.length > 0 && !machine.states.some((s) => s.name === service)) {
+    if (service !== undefined && states.length > 0 && !states.some((s) => s.name === service)) {
       // Not fatal: the model may lag behind an edit; the CLI reports unknown services itself.
       this.output.appendLine(`[restore] state ${service} is not in the model of ${machine.name}`);
     }
 
     const built = this.build(() =>
-      buildRestoreArgs({ machine: machine.name, provider: BORG_PROVIDER, name: archive!.name, service, flake: this.flakeFor(target.model) }),
+      buildRestoreArgs({ machine: machine.name, provider: archive!.provider, name: archive!.name, service, flake: this.flakeFor(target.model) }),
     );
     if (!Array.isArray(built)) return built;
 
@@ -272,7 +333,7 @@ export class Commands {
     const result = await this.run(`Restoring ${archive.archive} on ${machine.name}`, built, target.model);
     if (result.kind !== 'ok') return this.failed(built, result, 'clan backups restore');
     void vscode.window.showInformationMessage(
-      `Restored ${service ? `state ${service}` : 'all states'} of ${machine.name} from ${archive.archive}.`,
+      `Restored ${service ? `state ${service}` : 'all states'} of ${machine.name} from ${archive.provider} backup ${archive.archive}.`,
     );
     return { status: 'ok', args: built, result };
   }
@@ -392,6 +453,12 @@ export class Commands {
       void vscode.window.showInformationMessage(`Clan Backups: ${what} was cancelled.`);
       return { status: 'cancelled', reason: 'user', args };
     }
+    this.notifyFailure(result, what);
+    return { status: 'failed', args, result };
+  }
+
+  /** The error notification of a failed CLI call: its first meaningful line; "Show Output" opens all of it. */
+  private notifyFailure(result: RunResult, what: string): void {
     const showOutput = (c: string | undefined) => (c === 'Show Output' ? this.output.show(true) : undefined);
     switch (result.kind) {
       case 'notFound':
@@ -425,9 +492,9 @@ export class Commands {
         void vscode.window.showErrorMessage(`${what} failed: ${result.message}`, 'Show Output').then(showOutput);
         break;
       case 'ok':
+      case 'cancelled':
         break;
     }
-    return { status: 'failed', args, result };
   }
 }
 
@@ -439,9 +506,19 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** Providers the model knows of: a machine with borgbackup jobs has the `borgbackup` provider. */
-export function knownProviders(m: MachineSummary): string[] {
-  return m.jobs.length > 0 ? [BORG_PROVIDER] : [];
+function failureMessage(r: RunResult): string {
+  switch (r.kind) {
+    case 'clanError':
+    case 'usageError':
+    case 'failed':
+      return r.message;
+    case 'notFound':
+      return `${r.executable}: not found`;
+    case 'spawnError':
+      return r.error.message;
+    default:
+      return r.kind;
+  }
 }
 
 function describeFolders(s: StateSummary): string {

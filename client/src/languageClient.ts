@@ -123,7 +123,7 @@ export class ClientManager implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       // The server's workspace index follows Nix files, inventory.json and .gitignore changed outside the editor.
-      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.nix,inventory.json,.gitignore}') },
+      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.nix,inventory.json,flake.lock,.gitignore}') },
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       // The same shape as the answer to `workspace/configuration` for section `clanBackups`.

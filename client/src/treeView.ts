@@ -4,7 +4,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BackupJob, JobsModel, LspRange, MachineSummary, NotBackedUp, StateSummary } from '../../server/src/lsp/protocol';
-import { ArchiveName, ListOutput, groupByDestination } from './archives';
+import { ArchiveName, BORGBACKUP, LOCALBACKUP, ListOutput, archiveLabel, groupByDestination } from './archives';
+import { allStates } from './restorePlan';
 import type { ClientManager } from './languageClient';
 
 export const VIEW_ID = 'clanBackups.machines';
@@ -25,11 +26,16 @@ export interface JobNode extends Base {
   machine: string;
   job: BackupJob;
 }
-/** Archives of a destination the model has no job for (e.g. after a destination was removed). */
+/**
+ * A localbackup target, or archives of a borgbackup destination the model has no job for (e.g. after a destination
+ * was removed).
+ */
 export interface DestinationNode extends Base {
   kind: 'destination';
   machine: string;
   destination: string;
+  /** `borgbackup` or `localbackup` (or another provider whose names start with `<job>::`). */
+  provider: string;
 }
 export interface ArchiveNode extends Base {
   kind: 'archive';
@@ -238,7 +244,9 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
           md.appendMarkdown(`**${m.name}** (${m.machineClass})\n\n`);
           if (m.tags.length) md.appendMarkdown(`Tags: ${m.tags.join(', ')}\n\n`);
           if (m.roles.length) md.appendMarkdown(`Roles: ${m.roles.join(', ')}\n\n`);
-          md.appendMarkdown(`${m.jobs.length} backup job(s), ${m.states.length} state(s); ${m.errors} error(s), ${m.warnings} warning(s)`);
+          const providers = (m.providers ?? []).map((p) => (p.certain ? p.name : `${p.name} (if the machine has it)`));
+          md.appendMarkdown(`Backup providers: ${providers.join(', ') || 'none'}${m.providersOpaque ? ' (and possibly others)' : ''}\n\n`);
+          md.appendMarkdown(`${m.jobs.length} backup job(s), ${allStates(m).length} state(s); ${m.errors} error(s), ${m.warnings} warning(s)`);
           item.tooltip = md;
           item.command = openLocation(m.uri, m.range);
         }
@@ -263,20 +271,29 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       }
       case 'destination': {
         const item = new vscode.TreeItem(node.destination, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `destination:${node.clanDir}:${node.machine}:${node.destination}`;
-        item.description = 'archives of a destination not in clan.nix';
-        item.iconPath = new vscode.ThemeIcon('question');
+        item.id = `destination:${node.clanDir}:${node.machine}:${node.provider}:${node.destination}`;
+        const target = node.provider === LOCALBACKUP
+          ? this.findMachine(node.machine, node.clanDir)?.machine.providers?.find((p) => p.name === LOCALBACKUP)?.targets?.includes(node.destination)
+          : false;
+        item.description = node.provider === BORGBACKUP ? 'archives of a destination not in clan.nix'
+          : node.provider === LOCALBACKUP ? (target ? 'localbackup target' : 'localbackup target not in clan.nix') : `${node.provider} backups`;
+        item.iconPath = new vscode.ThemeIcon(node.provider === BORGBACKUP ? 'question' : 'folder-library');
         item.contextValue = 'destination';
         return item;
       }
       case 'archive': {
         const a = node.archive;
-        const item = new vscode.TreeItem(a.time ? a.time.replace('T', ' ') : a.archive, vscode.TreeItemCollapsibleState.None);
-        item.id = `archive:${node.clanDir}:${node.machine}:${a.name}`;
-        item.description = a.time ? a.archive : a.repo;
-        item.iconPath = new vscode.ThemeIcon('archive');
+        const item = new vscode.TreeItem(archiveLabel(a), vscode.TreeItemCollapsibleState.None);
+        item.id = `archive:${node.clanDir}:${node.machine}:${a.provider}:${a.name}`;
+        item.description = a.time ? a.archive : a.provider === BORGBACKUP ? a.repo : a.snapshot === 0 ? 'newest snapshot' : a.archive;
+        item.iconPath = a.failed
+          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'))
+          : new vscode.ThemeIcon('archive');
+        // package.json's menus match `viewItem == archive`: a failed archive can be restored too (the confirmation warns).
         item.contextValue = 'archive';
-        item.tooltip = a.name;
+        item.tooltip = a.failed
+          ? `${a.name}\n\nFailed: the archive keeps the ".failed" suffix nixpkgs' borgbackup job gives it until borg create succeeds, so this backup did not finish.`
+          : `${a.name}\n\n${a.provider}`;
         return item;
       }
       case 'states': {
@@ -290,8 +307,8 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         const s = node.state;
         const item = new vscode.TreeItem(s.name, vscode.TreeItemCollapsibleState.None);
         item.id = `state:${node.clanDir}:${node.machine}:${s.name}`;
-        item.description = stateDescription(s);
-        item.iconPath = new vscode.ThemeIcon('folder');
+        item.description = stateDescription(s) + (s.generatedBy ? ` · generated by ${s.generatedBy}` : '');
+        item.iconPath = new vscode.ThemeIcon(s.generatedBy ? 'gear' : 'folder');
         item.contextValue = 'state';
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**clan.core.state.${s.name}**\n\n`);
@@ -300,6 +317,7 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         );
         if (s.foldersOpaque) md.appendMarkdown('Some folders are computed and not shown.\n\n');
         md.appendMarkdown(s.hooks.length ? `Hooks: ${s.hooks.join(', ')}` : 'No hooks.');
+        if (s.generatedBy) md.appendMarkdown(`\n\nGenerated by \`${s.generatedBy}\`:\n\n${(s.hookEffects ?? []).map((e) => `- ${e}`).join('\n')}`);
         item.tooltip = md;
         item.command = openLocation(s.uri, s.range);
         return item;
@@ -359,12 +377,12 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       case 'machine':
         return this.machineChildren(node);
       case 'job':
-        return this.archiveChildren(node, node.job.destination);
+        return this.archiveChildren(node, BORGBACKUP, node.job.destination);
       case 'destination':
-        return this.archiveChildren(node, node.destination);
+        return this.archiveChildren(node, node.provider, node.destination);
       case 'states': {
         const m = this.findMachine(node.machine, node.clanDir)?.machine;
-        return (m?.states ?? []).map((s) => ({ kind: 'state', clanDir: node.clanDir, machine: node.machine, state: s }));
+        return (m ? allStates(m) : []).map((s) => ({ kind: 'state', clanDir: node.clanDir, machine: node.machine, state: s }));
       }
       case 'notBackedUp': {
         const m = this.findMachine(node.machine, node.clanDir)?.machine;
@@ -380,35 +398,60 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (!m) return [];
     const children: TreeNode[] = m.jobs.map((job) => ({ kind: 'job', clanDir: node.clanDir, machine: m.name, job }));
     const listing = this.getArchives(node.clanDir, m.name);
+    const extra = new Map<string, { provider: string; destination: string }>();
+    for (const p of m.providers ?? []) {
+      for (const t of p.targets ?? []) extra.set(`${p.name}\0${t}`, { provider: p.name, destination: t });
+    }
     if (listing) {
       const known = new Set(m.jobs.map((j) => j.destination));
-      for (const dest of groupByDestination(listing.archives).keys()) {
-        if (!known.has(dest)) children.push({ kind: 'destination', clanDir: node.clanDir, machine: m.name, destination: dest });
+      for (const a of listing.archives) {
+        if (a.provider === BORGBACKUP && known.has(a.destination)) continue;
+        extra.set(`${a.provider}\0${a.destination}`, { provider: a.provider, destination: a.destination });
       }
     }
+    for (const e of [...extra.values()].sort((a, b) => a.provider.localeCompare(b.provider) || a.destination.localeCompare(b.destination))) {
+      children.push({ kind: 'destination', clanDir: node.clanDir, machine: m.name, ...e });
+    }
+    for (const f of listing?.failures ?? []) {
+      children.push({
+        kind: 'message',
+        id: `listfailed:${node.clanDir}:${m.name}:${f.provider}`,
+        label: `${f.provider || 'clan backups list'}: listing failed`,
+        icon: 'error',
+        tooltip: f.message,
+        command: { command: 'clanBackups.showOutput', title: 'Show output' },
+      });
+    }
+    const borgClient = m.roles.some((r) => r.endsWith('/client'));
     if (m.jobs.length === 0) {
       children.push({
         kind: 'message',
         id: `nojobs:${node.clanDir}:${m.name}`,
-        label: m.roles.some((r) => r.endsWith('/client')) ? 'No backup job (no clan.core.state)' : 'Not a borgbackup client',
+        label: !borgClient ? 'Not a borgbackup client'
+          : m.hasState === 'no' ? 'No backup job: the machine has no clan.core.state'
+          : 'No backup job: no destinations (no server in the instance, no settings.destinations)',
+        tooltip: borgClient && m.hasState === 'no'
+          ? 'clan-core\'s borgbackup creates its jobs and the borgbackup provider only when clan.core.state is not empty '
+            + '(lib.mkIf (config.clan.core.state != { }) in clanServices/borgbackup/default.nix): add a state with the folders to back up.'
+          : undefined,
         icon: 'circle-slash',
       });
     }
-    if (m.states.length > 0) children.push({ kind: 'states', clanDir: node.clanDir, machine: m.name });
+    if (allStates(m).length > 0) children.push({ kind: 'states', clanDir: node.clanDir, machine: m.name });
     if (m.notBackedUp.length > 0) children.push({ kind: 'notBackedUp', clanDir: node.clanDir, machine: m.name });
     return children;
   }
 
-  private archiveChildren(node: JobNode | DestinationNode, destination: string): TreeNode[] {
+  private archiveChildren(node: JobNode | DestinationNode, provider: string, destination: string): TreeNode[] {
     const listing = this.getArchives(node.clanDir, node.machine);
     if (!listing) {
       return [
         {
           kind: 'message',
-          id: `load:${node.clanDir}:${node.machine}:${destination}`,
+          id: `load:${node.clanDir}:${node.machine}:${provider}:${destination}`,
           label: 'List archives…',
           icon: 'refresh',
-          tooltip: `Runs clan backups list ${node.machine}`,
+          tooltip: `Runs clan backups list ${node.machine} --provider ${provider}`,
           command: {
             command: 'clanBackups.listBackups',
             title: 'List backups',
@@ -417,9 +460,15 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         },
       ];
     }
-    const archives = groupByDestination(listing.archives).get(destination) ?? [];
+    const archives = groupByDestination(listing.archives, provider).get(destination) ?? [];
     if (archives.length === 0) {
-      return [{ kind: 'message', id: `noarchives:${node.clanDir}:${node.machine}:${destination}`, label: 'No archives', icon: 'circle-slash' }];
+      const failed = listing.failures?.find((f) => f.provider === provider);
+      return [{
+        kind: 'message',
+        id: `noarchives:${node.clanDir}:${node.machine}:${provider}:${destination}`,
+        label: failed ? `Listing failed: ${failed.message}` : 'No archives',
+        icon: failed ? 'error' : 'circle-slash',
+      }];
     }
     return archives.map((a) => ({ kind: 'archive', clanDir: node.clanDir, machine: node.machine, archive: a }));
   }

@@ -106,6 +106,10 @@ function machine(): MachineSummary {
     errors: 0,
     warnings: 0,
     notBackedUp: [],
+    hasState: 'yes',
+    generatedStates: [],
+    providers: [{ name: 'borgbackup', certain: true }],
+    providersOpaque: false,
     states: [
       { name: 'app', folders: ['/var/lib/app'], foldersOpaque: false, hooks: [], uri: 'file:///c/clan.nix', range },
       {

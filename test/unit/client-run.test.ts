@@ -103,7 +103,7 @@ describe('client: runClan with the fake clan CLI', () => {
     assert.equal(l.kind === 'ok' && parseListOutput(l.stdout).archives.length, 3);
   });
 
-  it('exit 1: ClanErrors carry the last stderr line', async () => {
+  it('exit 1: ClanErrors carry their first meaningful line', async () => {
     const state = writeState('errors', baseState());
     const cases: [string[], RegExp][] = [
       [buildCreateArgs({ machine: 'bob', flake: clanDir }), /^No providers specified$/],
@@ -112,7 +112,8 @@ describe('client: runClan with the fake clan CLI', () => {
       [buildListArgs({ machine: 'down', flake: clanDir }), /Connection refused$/],
       [
         buildRestoreArgs({ machine: 'alice', provider: 'borgbackup', name: A1, service: 'nope', flake: clanDir }),
-        /^Service nope not found in configuration\. Available services are: app, db$/,
+        // clan_lib/backups/restore.py collects the error of --service too.
+        /^Restore failed for the following services: nope: Service nope not found in configuration\. Available services are: app, db$/,
       ],
     ];
     for (const [args, re] of cases) {
@@ -279,5 +280,72 @@ describe('client: real borg round trip through the fake clan', { skip: !hasBorg 
     );
     assert.equal(wrong.kind, 'clanError');
     assert.match(wrong.kind === 'clanError' ? wrong.stderr : '', /borg-job-other not found: Backup name is invalid/);
+  });
+});
+
+// Issue #16 section 2 against the fake clan: per-provider listing, localbackup names, multi-line errors.
+describe('client: the fake clan as clan-core\'s source describes it', () => {
+  const L0 = 'usb::/mnt/usb/snapshot.0';
+  const L1 = 'usb::/mnt/usb/snapshot.1';
+  const FAILED = 'backup-server::borg@backup-server:.::alice-backup-server-2026-04-16T03:53:34.failed';
+  function twoProviders(listError?: string) {
+    const s = baseState();
+    s.machines.alice.providers = {
+      borgbackup: { archives: [A2, A1, FAILED], destinations: { 'backup-server': 'borg@backup-server:.' } },
+      localbackup: { archives: [L1, L0], ...(listError ? { listError } : {}) },
+    } as typeof s.machines.alice.providers;
+    (s.machines.alice.states as Record<string, { folders: string[] }>).empty = { folders: [] };
+    return s;
+  }
+  const lastCall = () => fs.readFileSync(path.join(tmp, 'calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+
+  it('item 1: without --provider one unmounted localbackup disk fails the whole list; --provider borgbackup still lists', async () => {
+    const state = writeState('unmounted', twoProviders('mount: /mnt/usb: special device /dev/disk/by-label/usb does not exist.'));
+    const all = await run(state, buildListArgs({ machine: 'alice', flake: clanDir }));
+    assert.equal(all.kind, 'clanError');
+    assert.equal(all.kind === 'clanError' && all.message, 'Failed to list backups for provider localbackup: localbackup-list exited with 1');
+    assert.equal(lastCall().provider, null);
+    const borg = await run(state, buildListArgs({ machine: 'alice', provider: 'borgbackup', flake: clanDir }));
+    assert.equal(borg.kind, 'ok');
+    assert.deepEqual(lastCall().provider, 'borgbackup');
+    const listing = parseListOutput(borg.kind === 'ok' ? borg.stdout : '', 'borgbackup');
+    // item 4: the failed archive is dated and sorted with the others.
+    assert.deepEqual(listing.archives.map((a) => [a.name, !!a.failed]), [[FAILED, true], [A2, false], [A1, false]]);
+  });
+
+  it('item 2: lists and restores localbackup names; the fake records the provider of restore', async () => {
+    const state = writeState('local', twoProviders());
+    const l = await run(state, buildListArgs({ machine: 'alice', provider: 'localbackup', flake: clanDir }));
+    assert.equal(l.kind, 'ok');
+    const archives = parseListOutput(l.kind === 'ok' ? l.stdout : '', 'localbackup').archives;
+    assert.deepEqual(archives.map((a) => [a.destination, a.snapshot]), [['usb', 0], ['usb', 1]]);
+    const r = await run(state, buildRestoreArgs({ machine: 'alice', provider: 'localbackup', name: archives[0]!.name, service: 'app', flake: clanDir }));
+    assert.equal(r.kind, 'ok', JSON.stringify(r));
+    assert.equal(lastCall().provider, 'localbackup');
+    assert.deepEqual(lastCall().argv.slice(0, 5), ['backups', 'restore', 'alice', 'localbackup', L0]);
+  });
+
+  it('item 3: a multi-line restore error reaches the notification as its first meaningful line; stderr keeps all', async () => {
+    const state = writeState('multi', twoProviders());
+    const gone = 'backup-server::borg@backup-server:.::alice-backup-server-2020-01-01T00:00:00';
+    const r = await run(state, buildRestoreArgs({ machine: 'alice', provider: 'borgbackup', name: gone, flake: clanDir }));
+    assert.equal(r.kind, 'clanError');
+    if (r.kind !== 'clanError') return;
+    assert.equal(r.message, 'Restore failed for the following services: app: Archive alice-backup-server-2020-01-01T00:00:00 does not exist. (+2 more)');
+    assert.match(r.stderr, /^\[alice\] \$ export FOLDERS=\/var\/lib\/app NAME=/m);
+    assert.match(r.stderr, /^={35} Command ={36}$/m);
+    assert.match(r.stderr, /^db: $/m);
+    assert.match(r.stderr, /^Return Code: 2$/m);
+    // localbackup-restore: a state without folders fails (its error is on stdout).
+    const e = await run(state, buildRestoreArgs({ machine: 'alice', provider: 'localbackup', name: L0, service: 'empty', flake: clanDir }));
+    assert.equal(e.kind === 'clanError' && e.message, 'Restore failed for the following services: empty: No folders given via FOLDERS environment variable');
+  });
+
+  it('a provider the machine lacks is a KeyError traceback, also for restore', async () => {
+    const state = writeState('keyerror', baseState());
+    const r = await run(state, buildRestoreArgs({ machine: 'alice', provider: 'localbackup', name: L0, service: 'app', flake: clanDir }));
+    assert.equal(r.kind === 'clanError' && r.message, "KeyError: 'localbackup'");
+    const l = await run(state, buildListArgs({ machine: 'alice', provider: 'localbackup', flake: clanDir }));
+    assert.equal(l.kind === 'clanError' && l.message, "KeyError: 'localbackup'");
   });
 });

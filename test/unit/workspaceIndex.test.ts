@@ -310,6 +310,23 @@ describe('incremental updates', () => {
     assert.deepEqual(codesOf(index.clan(dir), dir), ['undefined-machine services/borgbackup.nix']);
   });
 
+  it('reads the clan-core version from flake.lock, and again when flake.lock changes', async () => {
+    await initParsing();
+    const dir = copyLayout('flake-parts-services');
+    const lock = (ref: string) => JSON.stringify({ nodes: { root: { inputs: { 'clan-core': 'clan-core' } }, 'clan-core': {
+      locked: { type: 'tarball', url: 'https://git.clan.lol/api/v1/repos/clan/clan-core/archive/abc.tar.gz', rev: 'abcdef0', lastModified: 1787000000 },
+      original: { type: 'tarball', url: `https://git.clan.lol/clan/clan-core/archive/${ref}.tar.gz` } } }, root: 'root', version: 7 });
+    writeFileSync(join(dir, 'flake.lock'), lock('26.05'));
+    const index = new WorkspaceIndex([dir]);
+    const model = () => analyzeClan(index.clan(dir)!).model;
+    assert.equal(model().clanCore?.ref, '26.05');
+    assert.equal(model().clanCore?.varsLayout, 'flat');
+    writeFileSync(join(dir, 'flake.lock'), lock('main'));
+    assert.deepEqual(index.update(toUri(join(dir, 'flake.lock'))), [dir]);
+    assert.equal(model().clanCore?.ref, 'main');
+    assert.equal(model().clanCore?.varsLayout, 'per-machine');
+  });
+
   it('while scanAsync runs, a file gets a partial, quiet answer; afterwards the full one', async () => {
     await initParsing();
     const dir = copyLayout('flake-parts-services');

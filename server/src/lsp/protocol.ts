@@ -27,6 +27,27 @@ export interface StateSummary {
   hooks: string[];
   uri: string;
   range: LspRange;
+  /**
+   * Set on states clan-core adds by itself (they are in `generatedStates`, never in `states`): one per database of
+   * `clan.core.postgresql` (nixosModules/clanCore/postgresql/default.nix) and `zerotier` on a zerotier controller
+   * (clanServices/zerotier/default.nix).
+   */
+  generatedBy?: 'clan.core.postgresql' | 'zerotier';
+  /** Generated states: what their hooks do on the machine, one line per hook, for the restore confirmation. */
+  hookEffects?: string[];
+}
+
+/** One `clan.core.backups.providers.<name>` of a machine. */
+export interface ProviderSummary {
+  /** `borgbackup` or `localbackup`: the argument of `--provider` and of `clan backups restore <m> <provider>`. */
+  name: string;
+  /**
+   * false: the machine may lack it: its role membership or its states cannot all be seen (clan-core's borgbackup
+   * defines its provider only `lib.mkIf (config.clan.core.state != { })`).
+   */
+  certain: boolean;
+  /** localbackup: the literal `settings.targets` names (the `<target>` of its backup names). */
+  targets?: string[];
 }
 
 export interface LspRange {
@@ -62,6 +83,17 @@ export interface MachineSummary {
   states: StateSummary[];
   /** Data the machine's backups leave out (empty when there is none or it cannot be judged). */
   notBackedUp: NotBackedUp[];
+  /**
+   * Whether the machine has any `clan.core.state` (its own or generated): 'no' only when every module and service of
+   * the machine is visible. clan-core's borgbackup creates no jobs and no provider without state.
+   */
+  hasState: 'yes' | 'no' | 'unknown';
+  /** States clan-core generates on the machine (PostgreSQL dumps, the zerotier controller), see `generatedBy`. */
+  generatedStates: StateSummary[];
+  /** The machine's backup providers as far as the model sees them, sorted by name. */
+  providers: ProviderSummary[];
+  /** Providers the model cannot see may exist (a service of unknown kind, computed roles or imports). */
+  providersOpaque: boolean;
   errors: number;
   warnings: number;
 }

@@ -97,6 +97,8 @@ suite('commands', () => {
   });
 
   test('"Restore backup" confirms, then runs `clan backups restore <machine> borgbackup <name> --flake <clan>`', async () => {
+    // The listing before the pick names the provider (clan_lib/backups/list.py raises on the first failing provider).
+    const listsBefore = callsOf('list').length;
     const m = client();
     const archive = archiveNameFor(m.name, m.jobs[0]);
     const before = callsOf('restore').length;
@@ -108,6 +110,8 @@ suite('commands', () => {
     const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1].startsWith('--')));
     assert.deepEqual(positional.slice(0, 5), ['backups', 'restore', m.name, 'borgbackup', archive]);
     assertFlakeAfterSubcommand(argv, h.workspaceDir());
+    const lists = callsOf('list').slice(listsBefore);
+    assert.ok(lists.length > 0 && lists.every((l) => l.includes('--provider')), `listed without --provider: ${JSON.stringify(lists)}`);
     assert.ok(calls.some((c) => c.kind === 'warning' && c.buttons.length > 0), 'restore ran without asking for confirmation (showWarningMessage)');
   });
 
@@ -131,6 +135,164 @@ suite('commands', () => {
 
   test('"Show output" runs', async () => {
     await vscode.commands.executeCommand(h.commandId('showOutput'));
+  });
+});
+
+// Issue #16 section 2: the client drives the real CLI as clan-core's source describes it. The fake clan's state file
+// ($FAKE_CLAN_STATE) gets a localbackup provider whose disk is not mounted and a failed borg archive for this suite,
+// and is put back afterwards.
+suite('commands: the real CLI (issue #16)', () => {
+  const fs = require('node:fs');
+  const L0 = 'usb::/mnt/usb/snapshot.0';
+  let api;
+  let original;
+  const stateFile = () => process.env.FAKE_CLAN_STATE;
+  const failedArchive = (m) => archiveNameFor(m.name, m.jobs[0]).replace('2026-01-02T01:00:00', '2026-01-03T01:00:00.failed');
+  function patchState(f) {
+    const state = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
+    f(state);
+    fs.writeFileSync(stateFile(), JSON.stringify(state, null, 2));
+  }
+  function lastLog() {
+    const lines = fs.readFileSync(process.env.FAKE_CLAN_LOG, 'utf8').trim().split('\n');
+    return JSON.parse(lines[lines.length - 1]);
+  }
+  function logSince(n) {
+    return fs.readFileSync(process.env.FAKE_CLAN_LOG, 'utf8').trim().split('\n').slice(n).map((l) => JSON.parse(l));
+  }
+  const logLength = () => (fs.existsSync(process.env.FAKE_CLAN_LOG) ? fs.readFileSync(process.env.FAKE_CLAN_LOG, 'utf8').trim().split('\n').length : 0);
+
+  suiteSetup(async () => {
+    await h.openClanNix();
+    api = await h.activate();
+    original = fs.readFileSync(stateFile(), 'utf8');
+    const m = client();
+    patchState((state) => {
+      const machine = state.machines[m.name];
+      machine.providers.borgbackup.archives.push(failedArchive(m));
+      machine.providers.localbackup = {
+        archives: [L0, 'usb::/mnt/usb/snapshot.1'],
+        listError: 'mount: /mnt/usb: special device /dev/disk/by-label/usb does not exist.',
+      };
+    });
+  });
+  suiteTeardown(() => {
+    if (original !== undefined) fs.writeFileSync(stateFile(), original);
+  });
+
+  test('"List backups" passes --provider, so an unmounted localbackup disk does not hide the borg archives; failed archives are marked', async () => {
+    const m = client();
+    const before = logLength();
+    const outcome = await api.listBackups({ machine: m.name });
+    assert.equal(outcome.status, 'ok', JSON.stringify(outcome));
+    const calls = logSince(before).filter((c) => c.argv[1] === 'list');
+    assert.ok(calls.length > 0, 'no clan backups list call');
+    for (const c of calls) {
+      assert.ok(c.provider, `clan ${c.argv.join(' ')} lists without --provider: clan raises on the first provider that fails`);
+      assert.equal(c.argv[c.argv.indexOf('--provider') + 1], c.provider);
+    }
+    assert.ok(calls.some((c) => c.provider === 'borgbackup'), 'borgbackup was not listed');
+    const failed = outcome.listing.archives.find((a) => a.name === failedArchive(m));
+    assert.ok(failed, `the failed archive is not listed: ${JSON.stringify(outcome.listing.archives.map((a) => a.name))}`);
+    assert.equal(failed.failed, true);
+    assert.equal(failed.time, '2026-01-03T01:00:00');
+    // Sorted with the others by date ("Run backup now" above added archives of today's date).
+    const times = outcome.listing.archives.map((a) => a.time);
+    assert.ok(times.every((t) => t !== undefined), `undated archives: ${JSON.stringify(outcome.listing.archives)}`);
+    assert.deepEqual(times, [...times].sort().reverse(), 'the archives are not newest first');
+    const provider = h.treeProviderFrom(api);
+    let labels = [];
+    await h.waitFor(async () => {
+      labels = await collectLabels(provider, 4);
+      return labels.some((row) => row[0] === '2026-01-03 01:00:00 (failed)');
+    }, { what: 'the failed archive in the tree', timeoutMs: 20_000 }).catch((e) => assert.fail(`${e.message}\ntree: ${JSON.stringify(labels)}`));
+  });
+
+  test('"List backups" of the localbackup provider shows the first line of clan\'s error and a Show Output button', async () => {
+    const m = client();
+    let outcome;
+    const { calls } = await h.withPrompts({}, async () => {
+      outcome = await api.listBackups({ machine: m.name, provider: 'localbackup' });
+    });
+    assert.equal(outcome.status, 'failed');
+    assert.equal(lastLog().provider, 'localbackup');
+    const err = calls.find((c) => c.kind === 'error');
+    assert.ok(err, `no error shown: ${JSON.stringify(calls)}`);
+    assert.equal(err.message, 'clan backups list failed: Failed to list backups for provider localbackup: localbackup-list exited with 1');
+    assert.ok(err.buttons.includes('Show Output'), `buttons: ${JSON.stringify(err.buttons)}`);
+  });
+
+  test('"Restore backup" of a localbackup name runs `clan backups restore <m> localbackup <target>::<dir>`', async () => {
+    const m = client();
+    let plan;
+    const previous = api.setRestoreConfirmation(async (p) => {
+      plan = p;
+      return true;
+    });
+    try {
+      const outcome = await api.restoreBackup({ machine: m.name, archive: L0, allStates: true });
+      assert.equal(outcome.status, 'ok', JSON.stringify(outcome));
+    } finally {
+      api.setRestoreConfirmation(previous);
+    }
+    const call = lastLog();
+    assert.deepEqual(call.argv.slice(0, 5), ['backups', 'restore', m.name, 'localbackup', L0]);
+    assert.equal(call.provider, 'localbackup');
+    assertFlakeAfterSubcommand(call.argv, h.workspaceDir());
+    assert.equal(plan.provider, 'localbackup');
+    assert.match(plan.detail, /rsync -a/);
+  });
+
+  test('a failing restore shows the first meaningful line of clan\'s multi-line error, with Show Output', async () => {
+    const m = client();
+    const gone = archiveNameFor(m.name, m.jobs[0]).replace('2026-01-02', '2020-01-01');
+    const previous = api.setRestoreConfirmation(async () => true);
+    let outcome;
+    let calls;
+    try {
+      ({ calls } = await h.withPrompts({}, async () => {
+        outcome = await api.restoreBackup({ machine: m.name, archive: gone, allStates: true });
+      }));
+    } finally {
+      api.setRestoreConfirmation(previous);
+    }
+    assert.equal(outcome.status, 'failed');
+    assert.match(outcome.result.stderr, /^Restore failed for the following services:$/m, 'the whole error is in the result (and the output channel)');
+    const err = calls.find((c) => c.kind === 'error');
+    assert.ok(err, `no error shown: ${JSON.stringify(calls)}`);
+    assert.match(err.message, /^clan backups restore failed: Restore failed for the following services: \w+: Archive \S+ does not exist\./);
+    assert.ok(err.buttons.includes('Show Output'));
+  });
+
+  test('a borgbackup client without clan.core.state has no job, and the tree says why', async () => {
+    const doc = await h.openClanNix();
+    const line = 'clan.core.state.home.folders = [ "/home" ];';
+    const at = doc.getText().indexOf(line);
+    assert.ok(at >= 0, `clan.nix has no "${line}"`);
+    const provider = h.treeProviderFrom(api);
+    try {
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(doc.uri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + line.length)), 'services.openssh.enable = true;');
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      const desktop = () => api.getModels().flatMap((x) => x.machines).find((x) => x.name === 'desktop');
+      await h.waitFor(async () => {
+        await api.refresh();
+        const d = desktop();
+        return d && d.hasState === 'no' && d.jobs.length === 0;
+      }, { what: 'desktop without state and jobs in the jobs model', timeoutMs: 30_000 });
+      assert.deepEqual(desktop().providers, []);
+      let labels = [];
+      await h.waitFor(async () => {
+        labels = await collectLabels(provider, 3);
+        return labels.some((row) => row[0] === 'No backup job: the machine has no clan.core.state');
+      }, { what: 'the reason in the tree', timeoutMs: 20_000 }).catch((e) => assert.fail(`${e.message}\ntree: ${JSON.stringify(labels)}`));
+    } finally {
+      await h.restoreDocument(doc);
+      await h.waitFor(async () => {
+        await api.refresh();
+        return api.getModels().flatMap((x) => x.machines).find((x) => x.name === 'desktop')?.jobs.length > 0;
+      }, { what: 'desktop\'s jobs back after restoring clan.nix', timeoutMs: 30_000 });
+    }
   });
 });
 
