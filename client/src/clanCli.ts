@@ -1,4 +1,4 @@
-// Running the `clan` CLI (clan-core-reference.md 6). Pure Node, no `vscode` import, so the unit tests drive it
+// Running the `clan` CLI (clan-core pkgs/clan-cli/clan_cli/backups/, clan_lib/backups/). Pure Node, no `vscode` import, so the unit tests drive it
 // against the fake `clan` in test/fixtures/fake-clan.
 //
 // Contract: `--flake` is accepted only after the leaf subcommand; exit 1 = ClanError (message on stderr),

@@ -1,6 +1,6 @@
 // The rule registry: every diagnostic code the product emits, its severity and a one-line summary. The code is the
-// contract (tests, users' `clanBackups.diagnostics.disabled` setting, docs/rules.md), so codes never change meaning.
-// docs/rules.md is checked against this table by a test.
+// contract (tests, users' `clanBackups.diagnostics.disabled` setting, docs/rules/), so codes never change meaning.
+// docs/rules/ is checked against this table by a test (test/unit/docs.test.ts).
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 

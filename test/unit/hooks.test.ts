@@ -450,7 +450,7 @@ describe('hooks: hook-missing-path', () => {
   }
 
   it('flags docker in the docker seed, once per hook, on the command name', () => {
-    // rules.md's own example: docker is not on the borgbackup job's PATH.
+    // The docker-host guide's example: docker is not on the borgbackup job's PATH.
     const findings = checkHookPath(stateInput(DOCKER_SEED, 'containers'));
     assert.deepEqual(findings.map(at), [[6, 10, 6, 16], [9, 10, 9, 16]]);
     assert.ok(findings.every((f) => f.code === 'hook-missing-path'));

@@ -15,7 +15,7 @@ const EXPECTED: Record<string, string[]> = {
   'backup-intro': ['postgresql-create-options'],
   // The guide's own exclude example: bare names only match at the archive root under borg's default fm: style.
   excludes: ['exclude-root-only'],
-  // `docker` is not on the PATH of the borgbackup-job unit the pre/post backup hooks run in (rules.md's example).
+  // `docker` is not on the PATH of the borgbackup-job unit the pre/post backup hooks run in.
   'docker-host': ['hook-missing-path'],
   // The guides' `clan.core.postgresql.databases.mydatabase = { … }` leaves `restore.stopOnRestore` at `[ ]`: the
   // generated post-restore runs `systemctl stop` with no unit and fails (clanCore/postgresql/default.nix).

@@ -1,5 +1,5 @@
 // Literal strings of destinations and the server address, judged with borg's own reading of them
-// (anchors-and-formats.md §4): `repo`, `rsh`, `exclude` entries, server `address`.
+// (borg's src/borg/helpers/parseformat.py Location, src/borg/remote.py ssh_cmd, src/borg/patterns.py): `repo`, `rsh`, `exclude` entries, server `address`.
 import { analyzeAddress, analyzeExclude, analyzeRepo, analyzeRsh, parseBorgLocation } from '../borg';
 import { finding, Finding, Fix } from '../findings';
 import type { ClanModel } from '../model/clanModel';

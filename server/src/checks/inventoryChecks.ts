@@ -1,4 +1,4 @@
-// Inventory, instances and roles (rules.md; clan-core-reference.md §5.2–5.6).
+// Inventory, instances and roles (clan-core modules/inventoryClass/; docs/rules/).
 import { finding, Finding, Fix } from '../findings';
 import {
   BUILTIN_MODULES, BUILTIN_TAGS, ClanModel, findRole, Instance, Membership, roleMembers,

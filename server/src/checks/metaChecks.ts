@@ -1,4 +1,4 @@
-// meta.name / meta.domain (clan-core-reference.md §5.1) and syntax errors.
+// meta.name / meta.domain (clan-core modules/inventoryClass/meta.nix) and syntax errors.
 import { finding, Finding } from '../findings';
 import type { ClanModel } from '../model/clanModel';
 

@@ -1,4 +1,4 @@
-// clan.core.postgresql (clan-core-reference.md §4).
+// clan.core.postgresql (clan-core nixosModules/clanCore/postgresql/default.nix).
 import { finding, Finding } from '../findings';
 import type { ClanModel, Machine, PostgresConfig } from '../model/clanModel';
 import { NIXOS_SERVICES } from '../model/nixosServices';

@@ -1,4 +1,4 @@
-// `startAt`: a systemd calendar event (anchors-and-formats.md §3). A typo means the timer never fires.
+// `startAt`: a systemd calendar event (systemd.time(7); the engine is a port of systemd's src/shared/calendarspec.c). A typo means the timer never fires.
 import { CalendarSpec, nextElapses, parseCalendar, suggestCalendar } from '../calendar';
 import { finding, Finding, Fix } from '../findings';
 import type { ClanModel } from '../model/clanModel';

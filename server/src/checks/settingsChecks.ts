@@ -1,5 +1,5 @@
 // Settings of the borgbackup roles: schema (unknown keys, types, required repo), conflicts between layers, clients
-// with nowhere to back up to, server directory, destination names (rules.md "Settings" and "Destinations").
+// with nowhere to back up to, server directory, destination names (docs/rules/).
 import { finding, Finding } from '../findings';
 import { ClanModel, findRole, Instance, Role, roleMembers } from '../model/clanModel';
 import { AttrEntry, AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';

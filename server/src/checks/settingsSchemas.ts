@@ -1,5 +1,5 @@
-// zod schemas mirroring the borgbackup role interfaces (clanServices/borgbackup/default.nix; clan-core-reference.md
-// §1.2). They validate the literal JSON projection of a settings value (see settingsLayers.literalJson).
+// zod schemas mirroring the role interfaces of clan-core's clanServices/borgbackup and localbackup (default.nix).
+// They validate the literal JSON projection of a settings value (see settingsLayers.literalJson).
 // zod/mini: the same validation core without the chainable API and its bundled locales (444 KiB less to load at
 // every `clan-backups check`); these schemas only need issue codes and paths, never messages.
 import * as z from 'zod/mini';

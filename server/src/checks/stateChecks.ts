@@ -1,4 +1,4 @@
-// clan.core.state (clan-core-reference.md §3) and whether a machine's state is backed up at all.
+// clan.core.state (clan-core nixosModules/clanCore/state.nix) and whether a machine's state is backed up at all.
 import { finding, Finding } from '../findings';
 import { ClanModel, findRole, Machine, mayGetStateFromServices, Membership, roleMembers, State } from '../model/clanModel';
 import { nixString } from '../model/nixEdits';

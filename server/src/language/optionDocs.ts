@@ -1,5 +1,5 @@
 // The options a clan.nix can set that this product knows about, with their types, defaults and descriptions
-// (clan-core-reference.md §1–5). One tree serves hover (docs of the option under the cursor) and completion (the
+// (clan-core clanServices/borgbackup and localbackup, nixosModules/clanCore, modules/inventoryClass). One tree serves hover (docs of the option under the cursor) and completion (the
 // children of the attrset under the cursor). `<name>` segments are wildcards: machine, tag, instance, role, ...
 
 export type Wildcard = 'machine' | 'tag' | 'instance' | 'role' | 'state' | 'database' | 'user' | 'destination' | 'any';

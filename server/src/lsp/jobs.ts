@@ -1,5 +1,5 @@
 // The backup-jobs model for the client's tree view: per machine, the `borgbackup-job-<dest>` units Clan generates
-// (clan-core-reference.md §1.3–1.4), its states and how many diagnostics concern it.
+// (clan-core clanServices/borgbackup/default.nix), its states and how many diagnostics concern it.
 import type { Analysis } from '../analyze';
 import { ClanModel, findRole, Machine, mayGetStateFromServices, roleMembers } from '../model/clanModel';
 import { asAttrs, NixValue } from '../model/nixValue';

@@ -184,7 +184,7 @@ export type ClanDefinition =
   | { kind: 'file'; file: SourceFile; value: NixValue; range: Range };
 
 const CLAN_CALL = /(^|\.)(lib\.clan|lib\.buildClan|buildClan)$/;
-/** Top-level options of a clan (clan-core-reference.md §5); NixOS's `clan.*` options (`clan.core`, …) have none. */
+/** Top-level options of a clan (clan-core modules/clan/top-level-interface.nix); NixOS's `clan.*` options (`clan.core`, …) have none. */
 const CLAN_KEYS = ['inventory', 'machines', 'meta', 'modules', 'imports', 'specialArgs', 'directory', 'self', 'pkgsForSystem', 'templates'];
 
 /** Whether a value has the shape of a clan module (and not of NixOS's `clan.core…`). */

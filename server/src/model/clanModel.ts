@@ -10,7 +10,7 @@ import type { SourceFile } from './sourceFile';
 
 export const BUILTIN_TAGS = ['all', 'nixos', 'darwin'];
 
-/** clan-core's built-in clan services at the revision the docs were read from (clan-core-reference.md §1.1). */
+/** clan-core's built-in clan services (clan-core clanServices/, read at d7c35d9, 2026-08-22). */
 export const BUILTIN_MODULES = [
   'admin', 'borgbackup', 'certificates', 'coredns', 'data-mesher', 'dm-dns', 'dyndns', 'emergency-access', 'garage',
   'hello-world', 'importer', 'installer', 'internet', 'kde', 'localbackup', 'matrix-synapse', 'monitoring', 'mycelium',

@@ -1,4 +1,4 @@
-// The settings of a borgbackup role come from three layers of equal priority (clan-core-reference.md §1.5):
+// The settings of a borgbackup role come from three layers of equal priority (clan-core lib/inventory/distributed-service/service-module.nix evaluates them as one module):
 // `roles.<r>.settings`, `roles.<r>.tags.<t>.settings` and `roles.<r>.machines.<m>.settings`. This module lists them
 // and projects literal values to plain JSON for schema validation.
 import { ClanModel, Instance, Role } from './clanModel';
