@@ -17,8 +17,8 @@ const nixSrc = join(dirname(require.resolve('tree-sitter-nix/package.json')), 's
 const sources = ['parser.c', 'scanner.c'].map((f) => ({ name: f, text: readFileSync(join(nixSrc, f)) }));
 const parserHeader = readFileSync(join(nixSrc, 'tree_sitter', 'parser.h'));
 
-// Only the declarations the grammar uses; web-tree-sitter's runtime provides the implementations (see
-// shared/docs/tree-sitter-wasm.md: a side module must not link its own libc).
+// Only the declarations the grammar uses; web-tree-sitter's runtime provides the implementations: the grammar is an
+// emscripten side module, which must not link a libc of its own (web-tree-sitter loads it with loadWebAssemblyModule).
 const stubStdlib = '#include <stddef.h>\nvoid*malloc(size_t);void*calloc(size_t,size_t);void*realloc(void*,size_t);void free(void*);void abort(void);\n';
 const flags = ['--target=wasm32-unknown-emscripten', '-nostdlibinc', '-isystem', 'stub', '-I', 'src', '-fPIC', '-Os',
   '-fno-exceptions', '-fvisibility=hidden'];
