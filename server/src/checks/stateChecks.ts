@@ -9,15 +9,18 @@ const READONLY_COMMANDS = ['preBackupCommand', 'postBackupCommand', 'preRestoreC
 
 export function checkStates(model: ClanModel): Finding[] {
   const out: Finding[] = [];
+  // A client with nothing to archive gets that one finding, not one `empty-folders` per state besides.
+  const { clients } = borgClients(model);
+  const nothing = checkNothingToArchive(model, clients, out);
   for (const m of model.machines.values()) {
-    for (const s of m.states) checkState(s, m.states, out);
+    for (const s of m.states) checkState(s, m.states, out, nothing.has(m.name));
     checkFolderOverlaps(m, out);
   }
   checkBackedUp(model, out);
   return out;
 }
 
-function checkState(s: State, all: State[], out: Finding[]): void {
+function checkState(s: State, all: State[], out: Finding[], nothingArchived = false): void {
   checkStateName(s, all, out);
   const attrs = s.attrs;
   if (!attrs) return;
@@ -38,7 +41,7 @@ function checkState(s: State, all: State[], out: Finding[]): void {
     return;
   }
   if (folders.value.kind !== 'list') return;
-  if (folders.value.items.length === 0) {
+  if (folders.value.items.length === 0 && !nothingArchived) {
     out.push(finding('empty-folders', folders.value.uri, folders.value.range,
       `\`folders = [ ]\`: nothing of \`${s.name}\` is archived, and \`clan backups restore\` without \`--service\` then extracts the whole archive for this state.`));
   }
@@ -139,7 +142,8 @@ export function borgClients(model: ClanModel): { clients: Map<string, Membership
  * A client whose every state has `folders = [ ]` gets jobs that run `borg create` with no path (the job's `paths` are
  * the states' folders): borg refuses with "Need at least one PATH argument" (exit 2), so every backup fails.
  */
-function checkNothingToArchive(model: ClanModel, clients: Map<string, Membership[]>, out: Finding[]): void {
+function checkNothingToArchive(model: ClanModel, clients: Map<string, Membership[]>, out: Finding[]): Set<string> {
+  const reported = new Set<string>();
   for (const [name, vias] of clients) {
     const m = model.machines.get(name);
     if (!m || !m.configComplete || m.statesOpaque || m.states.length === 0) continue;
@@ -153,7 +157,9 @@ function checkNothingToArchive(model: ClanModel, clients: Map<string, Membership
     const at = vias[0]!.ref;
     out.push(finding('client-without-folders', at.uri, at.range,
       `Every state of \`${name}\` has \`folders = [ ]\`: its backup jobs run \`borg create\` with no path, which borg refuses ("Need at least one PATH argument"), so every backup fails. Add a folder to one of its states.`));
+    reported.add(name);
   }
+  return reported;
 }
 
 /** A machine that declares a backup provider of its own (`clan.core.backups.providers.<p>`): it backs itself up. */
@@ -177,7 +183,6 @@ function checkBackedUp(model: ClanModel, out: Finding[]): void {
     out.push(finding('client-without-state', at.uri, at.range,
       `\`${name}\` is a borgbackup client but defines no \`clan.core.state\`: no backup job is generated and \`clan backups create ${name}\` fails with "No providers specified". Add \`clan.core.state.<name>.folders = [ … ];\` to its configuration.`));
   }
-  checkNothingToArchive(model, clients, out);
   if (!complete || otherBackupPossible(model)) return;
   for (const m of model.machines.values()) {
     if (clients.has(m.name) || !m.configComplete || hasOwnProvider(m)) continue;
