@@ -84,7 +84,7 @@ describe('clan-backups check', () => {
     writeFileSync(join(dir, 'clan.nix'), '');
     const r = run(['check', dir]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /clan\.nix:1:1: error: syntax error: the file holds no Nix expression \[syntax-error\]/);
+    assert.match(r.stdout, /clan\.nix:1:1: error: syntax error: unexpected end of file: the file holds no Nix expression \[syntax-error\]/);
   });
 });
 

@@ -3,7 +3,7 @@
 // and no new diagnostic).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -132,6 +132,21 @@ describe('editor intelligence over LSP', () => {
     assert.match(JSON.stringify(value?.contents), /Next elapse: \w{3} \d{4}-\d\d-\d\d 04:00:00/);
     const role = await hover(posOf(CLAN, 'client.tags', 2));
     assert.match(JSON.stringify(role?.contents), /Members of `borgbackup`\/`client` after tag resolution: `laptop`, `web`/);
+  });
+
+  it('hover and completion work inside a module whose arguments end in a trailing comma (nixfmt)', async () => {
+    // A machine module as nixfmt writes it; before the parser read these commas, the whole tree was an error.
+    const uri = toUri(join(dir, 'machines/laptop/configuration.nix'));
+    const text = '{\n  config,\n  lib,\n}:\n{\n  clan.core.state.docs = {\n    folders = [ "/home/docs" ];\n  };\n}\n';
+    mkdirSync(join(dir, 'machines/laptop'), { recursive: true });
+    writeFileSync(join(dir, 'machines/laptop/configuration.nix'), text);
+    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'nix', version: 1, text } });
+    const diags = await client.waitForDiagnostics(uri, (p) => p.version === 1, 0);
+    assert.deepEqual(diags.diagnostics.filter((d) => d.code === 'syntax-error'), []);
+    const hover = await client.connection.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: posOf(text, 'folders', 2) });
+    assert.match(JSON.stringify(hover?.contents), /folders/);
+    const items = await complete(uri, text.replace('folders = [ "/home/docs" ];', 'folders = [ "/home/docs" ];\n    pre|'), 2);
+    assert.ok(items.some((i) => i.label === 'preBackupScript'), items.map((i) => i.label).join(', '));
   });
 
   it('lists machines, instances, roles and members as symbols', async () => {

@@ -222,7 +222,7 @@ describe('degenerate files', () => {
   it('an empty file', () => {
     assert.deepEqual(analyzeSingle('').findings.map(brief), [{
       code: 'syntax-error', range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
-      message: 'syntax error: the file holds no Nix expression',
+      message: 'syntax error: unexpected end of file: the file holds no Nix expression',
     }]);
   });
 

@@ -53,7 +53,7 @@ export function readNixSource(uri: string, kind: FileKind, text: string, tree?: 
     for (const d of duplicates) problems.push({ range: d.range, message: `syntax error: attribute '${d.name}' already defined` });
   }
   if (!expr && problems.length === 0) {
-    problems.push({ range: lines.rangeOf(text.length, text.length), message: 'syntax error: the file holds no Nix expression' });
+    problems.push({ range: lines.rangeOf(text.length, text.length), message: 'syntax error: unexpected end of file: the file holds no Nix expression' });
   }
   const file: SourceFile = { uri, kind, text, lines, root, tree: t, syntaxProblems: problems };
   if (incremental) file.readCache = incremental.cache;
