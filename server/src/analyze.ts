@@ -39,8 +39,14 @@ export function sortFindings(findings: Finding[]): Finding[] {
     || compareStrings(a.code, b.code));
 }
 
-/** ShellCheck findings for the hooks of an analysed clan (`hook-shell`); empty when disabled or not installed. */
-export async function shellcheckFindings(analysis: Analysis, options: AnalysisOptions & { timeoutMs?: number } = {}) {
+/**
+ * ShellCheck findings for the hooks of an analysed clan (`hook-shell`); empty when disabled or not installed.
+ * Results are kept in memory for the process; with `cacheDir`, also on disk across runs.
+ */
+export async function shellcheckFindings(analysis: Analysis, options: AnalysisOptions & { timeoutMs?: number; cacheDir?: string } = {}) {
   if (options.disabled?.includes('hook-shell')) return { findings: [] as Finding[] };
-  return shellcheckHooks(analysis.model, options.timeoutMs);
+  return shellcheckHooks(analysis.model, {
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+  });
 }

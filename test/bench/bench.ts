@@ -2,7 +2,7 @@
 // Generated clans of 10, 100 and 1,000 machines (tags, several instances, states with hooks, destinations,
 // PostgreSQL); medians of repeated runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -67,20 +67,21 @@ function time(fn: () => void, runs: number): number {
   return median(xs);
 }
 
-function wall(cmd: string, args: string[], runs: number): number {
+function wall(cmd: string, args: string[], runs: number, env: NodeJS.ProcessEnv = process.env, beforeEach?: () => void): number {
   const xs: number[] = [];
   for (let i = 0; i < runs; i++) {
+    beforeEach?.();
     const t = performance.now();
-    spawnSync(cmd, args, { stdio: 'ignore' });
+    spawnSync(cmd, args, { stdio: 'ignore', env });
     xs.push(performance.now() - t);
   }
   return median(xs);
 }
 
 /** Peak RSS of a command in MB, from GNU time when available. */
-function peakRss(args: string[]): number | undefined {
+function peakRss(args: string[], env: NodeJS.ProcessEnv = process.env): number | undefined {
   if (!existsSync('/usr/bin/time')) return undefined;
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { encoding: 'utf8', env });
   const kb = Number(r.stderr.trim().split('\n').pop());
   return Number.isFinite(kb) ? kb / 1024 : undefined;
 }
@@ -140,17 +141,26 @@ async function main(): Promise<void> {
     // line after it, and everything read from there on is copied with moved positions.
     const newlineStart = editAt('"/var/lib/app1"', '\n');
     const parseOnly = time(() => readNixSource(uri, 'clan', text), runs);
-    const check = wall(process.execPath, [CLI, 'check', dir], 3);
+    // ShellCheck's results are kept across runs (in $XDG_CACHE_HOME/clan-backups/shellcheck): a cache of the
+    // bench's own, emptied before each first run; the second run finds every script there.
+    const xdg = mkdtempSync(join(tmpdir(), `clan-bench-cache-${n}-`));
+    const env = { ...process.env, XDG_CACHE_HOME: xdg };
+    const emptyCache = () => rmSync(join(xdg, 'clan-backups'), { recursive: true, force: true });
+    const check = wall(process.execPath, [CLI, 'check', dir], 3, env, emptyCache);
+    spawnSync(process.execPath, [CLI, 'check', dir], { stdio: 'ignore', env });
+    const checkCached = wall(process.execPath, [CLI, 'check', dir], 5, env);
     // The engine alone: ShellCheck is an external program that dominates large clans with thousands of hooks.
-    const checkNoSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5);
+    const checkNoSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5, env);
     const nix = haveNix ? wall('nix-instantiate', ['--parse', join(dir, 'clan.nix')], 5) : undefined;
     rows.push({
       machines: n, lines: text.split('\n').length, 'full analysis ms': full,
       'edit→analysis ms (start)': editStart, '(middle)': editMiddle, '(end)': editEnd, 'new line→analysis ms (start)': newlineStart,
-      'parse+read ms': parseOnly, 'check wall ms (with ShellCheck)': check, 'check wall ms (no ShellCheck)': checkNoSc,
+      'parse+read ms': parseOnly, 'check wall ms (ShellCheck, first run)': check, 'check wall ms (ShellCheck, cached)': checkCached,
+      'check wall ms (no ShellCheck)': checkNoSc, 'first/no-ShellCheck ratio': check / checkNoSc, 'cached/no-ShellCheck ratio': checkCached / checkNoSc,
       'nix-instantiate --parse ms': nix, 'check/nix ratio (no ShellCheck)': nix ? checkNoSc / nix : undefined,
-      'check peak RSS MB': peakRss([CLI, 'check', dir]),
+      'check peak RSS MB': peakRss([CLI, 'check', dir], env),
     });
+    rmSync(xdg, { recursive: true, force: true });
   }
   // The floor under every `check` figure: starting Node itself, with nothing loaded.
   const nodeStart = wall(process.execPath, ['-e', '0'], 9);
@@ -168,6 +178,10 @@ async function main(): Promise<void> {
   for (const r of rows) console.log(`| ${cols.map((c) => fmt(r[c])).join(' | ')} |`);
   const growth = (k: string) => (rows[2]![k] as number) / (rows[0]![k] as number);
   console.log(`\ngrowth 10 → 1,000 machines (100× the input): full analysis ×${growth('full analysis ms').toFixed(1)}, edit at the start ×${growth('edit→analysis ms (start)').toFixed(1)}`);
+  const big = rows[rows.length - 1]!;
+  console.log(`check at ${big.machines} machines: ShellCheck first run ${fmt(big['check wall ms (ShellCheck, first run)'])} ms `
+    + `(×${fmt(big['first/no-ShellCheck ratio'])}), cached ${fmt(big['check wall ms (ShellCheck, cached)'])} ms `
+    + `(×${fmt(big['cached/no-ShellCheck ratio'])}), without ShellCheck ${fmt(big['check wall ms (no ShellCheck)'])} ms`);
   const vsixKiB = vsix ? statSync(vsix).size / 1024 : undefined;
   console.log(`VSIX: ${vsixKiB ? `${vsixKiB.toFixed(0)} KiB` : 'not built (vsce failed)'}`);
   const index = await runIndexBench(500);

@@ -239,14 +239,26 @@ export interface ShellcheckRun {
   findings: Finding[];
   /** Set once per process when shellcheck is not installed: a message for the user. */
   notice?: string;
+  /** Set when the disk cache could not be written (the run went without it): one line for the user. */
+  cacheWarning?: string;
 }
 
-export async function shellcheckHooks(model: ClanModel, timeoutMs?: number): Promise<ShellcheckRun> {
+export interface ShellcheckHooksOptions {
+  timeoutMs?: number;
+  /** Keep ShellCheck's results in this directory across runs (the CLI); results are always kept in memory. */
+  cacheDir?: string;
+}
+
+export async function shellcheckHooks(model: ClanModel, options: ShellcheckHooksOptions = {}): Promise<ShellcheckRun> {
   const inputs = hookInputs(model);
   if (inputs.length === 0) return { findings: [] };
-  const r = await checkShellcheckMany(inputs, timeoutMs ? { timeoutMs } : {});
+  const r = await checkShellcheckMany(inputs, {
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(options.cacheDir ? { diskCache: { dir: options.cacheDir } } : {}),
+  });
   const run: ShellcheckRun = { findings: r.findings };
   if (r.notice) run.notice = r.notice;
+  if (r.cacheWarning) run.cacheWarning = r.cacheWarning;
   return run;
 }
 

@@ -1,8 +1,9 @@
-// `clan-backups check [--format text|json] [PATH ...]`: the analysis for terminals, CI and pre-commit.
+// `clan-backups check [--format text|json] [--no-cache] [PATH ...]`: the analysis for terminals, CI and pre-commit.
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { analyzeClan, shellcheckFindings, sortFindings } from '../analyze';
 import type { Finding } from '../findings';
+import { defaultShellcheckCacheDir } from '../hooks/shellcheckCache';
 import { ClanSources } from '../model/clanModel';
 import { loadSingleFile, loadWorkspaceClan, toPath, UnreadableInput } from '../model/loadClan';
 import { initParsing } from '../parsing/parser';
@@ -13,12 +14,13 @@ export interface CommandIO {
   cwd: string;
 }
 
-export const CHECK_USAGE = 'usage: clan-backups check [--format text|json] [--disable CODE[,CODE...]] [PATH ...]';
+export const CHECK_USAGE = 'usage: clan-backups check [--format text|json] [--disable CODE[,CODE...]] [--no-cache] [PATH ...]';
 
 export async function runCheck(args: string[], io: CommandIO): Promise<number> {
   let format = 'text';
   const paths: string[] = [];
   const disabled: string[] = [];
+  let useCache = true;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--format' || a.startsWith('--format=')) {
@@ -30,6 +32,8 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
     } else if (a === '--disable' || a.startsWith('--disable=')) {
       const v = a.includes('=') ? a.slice('--disable='.length) : args[++i] ?? '';
       disabled.push(...v.split(',').filter(Boolean));
+    } else if (a === '--no-cache') {
+      useCache = false;
     } else if (a === '-h' || a === '--help') {
       io.stdout(`${CHECK_USAGE}\n`);
       return 0;
@@ -67,12 +71,19 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
 
   const findings: Finding[] = [];
   let internalError = false;
+  const cacheDir = useCache ? defaultShellcheckCacheDir(process.env) : undefined;
+  let cacheWarned = false;
   for (const s of sources) {
     try {
       const analysis = analyzeClan(s, { disabled });
       // The CLI can wait for ShellCheck (10 s per hook at most); the editor publishes its results later.
-      const sc = await shellcheckFindings(analysis, { disabled, timeoutMs: 10000 });
+      // ShellCheck's results are kept across runs in the user's cache directory (--no-cache: not read, not written).
+      const sc = await shellcheckFindings(analysis, { disabled, timeoutMs: 10000, ...(cacheDir ? { cacheDir } : {}) });
       if ('notice' in sc && sc.notice) io.stderr(`clan-backups: ${sc.notice}\n`);
+      if ('cacheWarning' in sc && sc.cacheWarning && !cacheWarned) {
+        cacheWarned = true;
+        io.stderr(`clan-backups: ${sc.cacheWarning}\n`);
+      }
       findings.push(...sortFindings([...analysis.findings, ...sc.findings]));
       for (const err of analysis.internalErrors) {
         io.stderr(`clan-backups check: internal error in ${err} (please report it); other checks ran\n`);

@@ -817,6 +817,12 @@ function addFormals(state: HookStateInput, lines: LineIndex, formals: Node, add:
 // ---------------------------------------------------------------------------------------------------------------
 // hook-shell
 
+// Imported here, not at the top of the file: this section is the only user of the ShellCheck cache.
+import { availableParallelism } from 'node:os';
+import {
+  CachedComment, DiskCache, DiskCacheOptions, memoryGet, memorySet, scriptKeyer, shellcheckVersion,
+} from './shellcheckCache';
+
 export const SHELLCHECK_MISSING_MESSAGE = 'shellcheck not found; install it to get hook-shell diagnostics';
 
 export interface ShellcheckOptions {
@@ -826,6 +832,15 @@ export interface ShellcheckOptions {
   timeoutMs?: number;
   /** Lowest ShellCheck level reported: 'error' | 'warning' | 'info' | 'style'. Default 'info'. */
   severity?: 'error' | 'warning' | 'info' | 'style';
+  /**
+   * Keep results on disk across runs (the CLI: `$XDG_CACHE_HOME/clan-backups/shellcheck`); default none. Keyed by
+   * ShellCheck's version, these options and the script text, like the in-memory cache.
+   */
+  diskCache?: DiskCacheOptions;
+  /** Keep results in memory for the process (the language server, between edits). Default true. */
+  memoryCache?: boolean;
+  /** ShellCheck processes at a time; default os.availableParallelism(). */
+  parallelism?: number;
 }
 
 export interface ShellcheckResult {
@@ -836,24 +851,22 @@ export interface ShellcheckResult {
   notice?: string;
   /** Scripts skipped because shellcheck timed out or failed (nothing reported for them). */
   failures: string[];
+  /** Why the disk cache could not be written (then this run went without it). */
+  cacheWarning?: string;
+  /** For tests and the bench: distinct scripts, and how many of them ShellCheck was run on. */
+  stats?: { scripts: number; distinct: number; checked: number };
 }
 
 // ShellCheck codes that are artefacts of checking a fragment: Clan writes the shebang and `set -eu -o pipefail`.
 const EXCLUDED_CODES = [2148, 1008, 2096];
+const SHELL = 'bash';
+const MIN_CHUNK = 25;
 
 let missingNoticeShown = false;
 
-interface ShellcheckComment {
+interface ShellcheckComment extends CachedComment {
   /** Set when several files are checked in one run. */
   file?: string;
-  line: number;
-  endLine: number;
-  column: number;
-  endColumn: number;
-  level: string;
-  code: number;
-  message: string;
-  fix?: { replacements: Array<{ line: number; endLine: number; column: number; endColumn: number; replacement: string; insertionPoint?: string }> } | null;
 }
 
 /** `hook-shell`: ShellCheck findings of every hook, mapped into the Nix document. Never throws. */
@@ -925,16 +938,22 @@ export function resetShellcheckNotice(): void {
 
 
 /**
- * ShellCheck over many states at once: scripts are written to a temporary directory and checked in chunks, one
- * process per chunk, instead of one process per hook — a clan with thousands of hooks otherwise spends seconds
- * starting processes. Same findings and mapping as checkShellcheck; never throws.
+ * ShellCheck over many states at once. Each distinct script text is checked once (a hook is often the same text on
+ * many machines; its comments are mapped to every occurrence with that occurrence's positions), only when no cache
+ * has its result (in memory for the process; on disk with `diskCache`). The rest is written to a temporary directory
+ * and checked in chunks, one process per chunk and as many processes at a time as the machine has cores. Same
+ * findings and mapping as checkShellcheck; never throws.
  */
 export async function checkShellcheckMany(states: HookStateInput[], options: ShellcheckOptions & { chunk?: number } = {}): Promise<ShellcheckResult> {
   const result: ShellcheckResult = { findings: [], shellcheckMissing: false, failures: [] };
-  const scripts: Array<{ state: HookStateInput; lines: LineIndex; hookName: HookName; src: ShellSource; file: string }> = [];
+  const executable = options.shellcheckPath ?? 'shellcheck';
   let dir: string | undefined;
   try {
-    dir = mkdtempSync(join(tmpdir(), 'clan-backups-shellcheck-'));
+    // Asked while the scripts are read below (once per process).
+    const versionAnswer = shellcheckVersion(executable, options.timeoutMs ?? 3000);
+    type Occurrence = { state: HookStateInput; lines: LineIndex; hookName: HookName; src: ShellSource };
+    const byText = new Map<string, Occurrence[]>();
+    let count = 0;
     for (const state of states) {
       const lines = state.lines ?? new LineIndex(state.text);
       for (const hookName of HOOK_NAMES) {
@@ -942,34 +961,98 @@ export async function checkShellcheckMany(states: HookStateInput[], options: She
         if (!hook || hook.value.kind !== 'string') continue;
         const src = parseHookScript(hook.value, state.text, lines).source;
         if (src.text.trim() === '') continue;
-        const file = join(dir, `${scripts.length}.sh`);
-        writeFileSync(file, src.text);
-        scripts.push({ state, lines, hookName, src, file });
+        const same = byText.get(src.text);
+        if (same) same.push({ state, lines, hookName, src });
+        else byText.set(src.text, [{ state, lines, hookName, src }]);
+        count++;
       }
     }
-    const size = options.chunk ?? 200;
-    const byFile = new Map(scripts.map((s) => [s.file, s]));
-    const chunks: string[][] = [];
-    for (let i = 0; i < scripts.length; i += size) chunks.push(scripts.slice(i, i + size).map((s) => s.file));
-    // Two processes at a time: ShellCheck is single-threaded and the machines this runs on have few cores.
-    for (let i = 0; i < chunks.length; i += 2) {
-      const runs = await Promise.all(chunks.slice(i, i + 2).map((files) => runShellcheckFiles(files, options)));
-      for (const r of runs) {
-        if (r.kind === 'missing') result.shellcheckMissing = true;
-        else if (r.kind === 'failed') result.failures.push(r.reason);
-        else for (const c of r.comments) {
-          const s = byFile.get(c.file ?? '');
-          const f = s && mapComment(s.state, s.lines, s.hookName, s.src, c);
-          if (f) result.findings.push(f);
-        }
+    if (byText.size === 0) return result;
+    const version = await versionAnswer;
+    if (version.kind === 'missing') {
+      result.shellcheckMissing = true;
+    } else {
+      const keyOptions = { severity: options.severity ?? 'info', excluded: EXCLUDED_CODES, shell: SHELL };
+      const memory = options.memoryCache !== false && version.kind === 'ok';
+      const disk = options.diskCache && version.kind === 'ok' ? new DiskCache(options.diskCache) : undefined;
+      const texts = [...byText.keys()];
+      const keyOf = version.kind === 'ok' ? scriptKeyer(version.version, keyOptions) : undefined;
+      const keys = keyOf ? texts.map(keyOf) : [];
+      const comments: Array<CachedComment[] | undefined> = texts.map((_, i) => {
+        if (!keys[i]) return undefined;
+        const inMemory = memory ? memoryGet(keys[i]) : undefined;
+        if (inMemory) return inMemory;
+        const onDisk = disk?.get(keys[i]);
+        if (onDisk && memory) memorySet(keys[i], onDisk);
+        return onDisk;
+      });
+      const missing = texts.map((_, i) => i).filter((i) => comments[i] === undefined);
+      result.stats = { scripts: count, distinct: texts.length, checked: missing.length };
+      if (missing.length > 0) {
+        const tmp = mkdtempSync(join(tmpdir(), 'clan-backups-shellcheck-'));
+        dir = tmp;
+        const cores = Math.max(1, options.parallelism ?? availableParallelism());
+        // Spread over the cores, in chunks of at most 200 scripts; but starting a process costs as much as checking
+        // a few dozen small scripts, so a handful of them stays in one.
+        const size = Math.max(1, Math.min(options.chunk ?? 200, Math.max(MIN_CHUNK, Math.ceil(missing.length / cores))));
+        const chunks: number[][] = [];
+        for (let i = 0; i < missing.length; i += size) chunks.push(missing.slice(i, i + size));
+        let next = 0;
+        // Each process slot writes its chunk's scripts just before starting ShellCheck, into the same file names each
+        // time: creating thousands of files costs far more than overwriting a few hundred (about 0.3 ms a file on
+        // ext4 here), and the writing happens while the other slots' processes run.
+        const worker = async (slot: number): Promise<void> => {
+          while (next < chunks.length && !result.shellcheckMissing) {
+            const chunk = chunks[next++]!;
+            const fileOf = new Map<string, number>();
+            const files = chunk.map((i, j) => {
+              const f = join(tmp, `${slot}-${j}.sh`);
+              writeFileSync(f, texts[i]!);
+              fileOf.set(f, i);
+              return f;
+            });
+            const r = await runShellcheckFiles(files, options);
+            if (r.kind === 'missing') result.shellcheckMissing = true;
+            else if (r.kind === 'failed') result.failures.push(r.reason);
+            else {
+              // Every file of a chunk that ran has its (possibly empty) list.
+              const got = new Map<number, CachedComment[]>(files.map((f) => [fileOf.get(f)!, []]));
+              for (const c of r.comments) {
+                const i = fileOf.get(c.file ?? '');
+                if (i === undefined) continue;
+                const { file: _file, ...rest } = c;
+                got.get(i)!.push(rest);
+              }
+              for (const [i, list] of got) {
+                comments[i] = list;
+                if (!keys[i]) continue;
+                if (memory) memorySet(keys[i], list);
+                disk?.set(keys[i], list);
+              }
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(cores, chunks.length) }, (_, slot) => worker(slot)));
       }
-      if (result.shellcheckMissing) break;
+      if (disk) {
+        disk.prune();
+        if (disk.warning) result.cacheWarning = disk.warning;
+      }
+      texts.forEach((text, i) => {
+        for (const o of byText.get(text)!) {
+          for (const c of comments[i] ?? []) {
+            const f = mapComment(o.state, o.lines, o.hookName, o.src, c);
+            if (f) result.findings.push(f);
+          }
+        }
+      });
     }
   } catch (err) {
     result.failures.push(String(err));
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
+  if (result.shellcheckMissing) result.findings = [];
   if (result.shellcheckMissing && !missingNoticeShown) {
     missingNoticeShown = true;
     result.notice = SHELLCHECK_MISSING_MESSAGE;
@@ -986,7 +1069,7 @@ function runShellcheckFiles(files: string[], options: ShellcheckOptions): Promis
         resolve(r);
       }
     };
-    const args = ['--norc', '--format=json1', '--shell=bash', `--severity=${options.severity ?? 'info'}`,
+    const args = ['--norc', '--format=json1', `--shell=${SHELL}`, `--severity=${options.severity ?? 'info'}`,
       `--exclude=${EXCLUDED_CODES.map((c) => `SC${c}`).join(',')}`, ...files];
     let child;
     try {
