@@ -1,13 +1,17 @@
-// `clan-backups`: the headless entry point. `check` and `calendar` run the analysis core; `lsp` serves it over LSP.
+// `clan-backups`: the headless entry point. `check`, `plan` and `calendar` run the analysis core; `lsp` serves it over LSP.
 import { setFlagsFromString } from 'node:v8';
 import { startServer } from '../lsp/server';
 import { runCalendarCommand } from '../calendar';
 import { runCheck } from './check';
+import { runPlan } from './plan';
 
 const USAGE = `usage: clan-backups <command> [args]
 
 commands:
   check [--format text|json] [PATH ...]   diagnose a clan directory or clan.nix (exit 1 on errors)
+  plan [--format text|json|markdown] [PATH]
+                                          per machine: backup jobs, next runs, states, dumps, excludes and
+                                          the data not backed up (for CI logs and pull-request comments)
   calendar [--iterations N] [--base-time TIME] EXPR ...
                                           like \`systemd-analyze calendar\`: normalized form, next elapses
   lsp [--stdio | --node-ipc]              run the language server
@@ -22,6 +26,9 @@ async function main(argv: string[]): Promise<number> {
       // the process wait for that at exit (about 0.6 s here) for no gain. The baseline compiler is enough.
       setFlagsFromString('--liftoff-only');
       return runCheck(rest, io);
+    case 'plan':
+      setFlagsFromString('--liftoff-only'); // one-shot, as check
+      return runPlan(rest, io);
     case 'calendar': {
       const r = runCalendarCommand(rest, process.env.TZ === undefined ? {} : { TZ: process.env.TZ }, new Date());
       io.stdout(r.stdout);
