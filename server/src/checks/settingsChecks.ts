@@ -133,7 +133,20 @@ const PRIORITY = { force: 50, none: 100, default: 1000 } as const;
  * the machine (clan-core evaluates them as one module; lib/inventory/distributed-service/service-module.nix).
  * Undefined when a layer may be missing from view (computed tags) or a settings value is not an attribute set.
  */
+// Conflicts and required fields ask for the same member's layers: computed once per role object and member (a
+// model is built anew per analysis, so its roles are too).
+const layerMemo = new WeakMap<Role, Map<string, SettingsLayer[] | undefined>>();
+
 function visibleLayers(model: ClanModel, inst: Instance, role: Role, member: string): SettingsLayer[] | undefined {
+  let memo = layerMemo.get(role);
+  if (!memo) layerMemo.set(role, (memo = new Map()));
+  if (memo.has(member)) return memo.get(member);
+  const layers = readVisibleLayers(model, inst, role, member);
+  memo.set(member, layers);
+  return layers;
+}
+
+function readVisibleLayers(model: ClanModel, inst: Instance, role: Role, member: string): SettingsLayer[] | undefined {
   const machine = model.machines.get(member);
   if (machine?.tagsOpaque && role.tags.length > 0) return undefined;
   const layers = layersForMember(model, inst, role, member);

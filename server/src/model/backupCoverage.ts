@@ -196,13 +196,16 @@ export function backupCoverage(model: ClanModel): Coverage {
   const uncovered: UncoveredService[] = [];
   for (const m of model.machines.values()) {
     if (m.machineClass !== 'nixos' || !m.configComplete) continue;
+    // Cheapest first: most machines enable none of the services known here.
+    const enabled = NIXOS_SERVICES.filter((s) => m.configs.some((c) => getPath(c, ['services', s.name]) !== undefined));
+    if (enabled.length === 0) continue;
     if (!backupProviders(model, m.name)?.length) continue;
     // A service of unknown kind may add states of its own that would cover the data.
     if (mayGetStateFromServices(model, m.name)) continue;
     const states = stateFolders(m);
     if (!states) continue;
     const dumped = dumpedDatabases(m);
-    for (const s of NIXOS_SERVICES) {
+    for (const s of enabled) {
       const found = enabledIn(m, s.name);
       if (!found) continue;
       const dirs = dataDirs(m, s);

@@ -392,20 +392,20 @@ export function buildClanModel(src: ClanSources): ClanModel {
  * read: such a member's configuration is not fully visible (its states, PostgreSQL databases, PATHs may be set there).
  */
 function markExtraModules(model: ClanModel): void {
+  const hasExtra = (v: NixValue | undefined) => v !== undefined && !(v.kind === 'list' && v.items.length === 0);
+  const mark = (name: string) => {
+    const m = model.machines.get(name);
+    if (!m) return;
+    m.configComplete = false;
+    m.statesOpaque = true;
+  };
   for (const inst of model.instances) {
     for (const role of inst.roles) {
-      const roleExtra = role.attrs?.entries.get('extraModules')?.value;
-      const hasExtra = (v: NixValue | undefined) => v !== undefined && !(v.kind === 'list' && v.items.length === 0);
-      const members = roleMembers(model, role).members.keys();
-      for (const name of members) {
-        const own = asAttrs(role.machines.find((x) => x.name === name)?.entry?.value)?.entries.get('extraModules')?.value;
-        if (!hasExtra(roleExtra) && !hasExtra(own)) continue;
-        const m = model.machines.get(name);
-        if (m) {
-          m.configComplete = false;
-          m.statesOpaque = true;
-        }
+      // Role members are resolved (tags and all) only for a role that has extraModules: most have none.
+      if (hasExtra(role.attrs?.entries.get('extraModules')?.value)) {
+        for (const name of roleMembers(model, role).members.keys()) mark(name);
       }
+      for (const m of role.machines) if (hasExtra(asAttrs(m.entry?.value)?.entries.get('extraModules')?.value)) mark(m.name);
     }
   }
 }
