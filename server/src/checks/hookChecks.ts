@@ -15,10 +15,9 @@ function hookInput(model: ClanModel, s: State): HookStateInput | undefined {
   if (!file) return undefined;
   const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
   if (file.tree) input.tree = file.tree;
-  const machine = model.machines.get(s.machine);
-  const jobPath = machine ? jobPathCommands(machine) : undefined;
+  const { jobPath, localbackup } = pathContext(model, s.machine);
   if (jobPath) input.jobPath = jobPath;
-  if (backupProviders(model, s.machine)?.includes('localbackup')) input.localbackup = true;
+  if (localbackup) input.localbackup = true;
   input.modules = moduleValues(model, s, file.uri)
     .map((c) => ({ start: file.lines.offsetAt(c.range.start), end: file.lines.offsetAt(c.range.end), isFunction: c.kind === 'function' }));
   for (const name of HOOK_NAMES) {
@@ -141,7 +140,7 @@ interface SameState {
   stateName: string;
   /** The modules around the state (the same objects: read again, they may have become something else). */
   modules: NixValue[];
-  /** What the job units' PATH had (jobPathKey): an edit of `systemd.services` elsewhere changes the findings. */
+  /** What the hook PATHs had (pathKey): an edit of `systemd.services` or of localbackup membership changes them. */
   jobPath: string;
   findings: Finding[];
   outside: Array<{ range: Range; text: string }>;
@@ -152,10 +151,7 @@ function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
   const same = s.attrs && sameStates.get(s.attrs);
   if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
   const modules = moduleValues(model, s, same.uri);
-  const machine = model.machines.get(s.machine);
-  const jobPath = machine ? jobPathCommands(machine) : undefined;
-  const local = backupProviders(model, s.machine)?.includes('localbackup') ? '+local' : '';
-  if (`${jobPathKey(jobPath)}${local}` !== same.jobPath) return undefined;
+  if (pathKey(pathContext(model, s.machine)) !== same.jobPath) return undefined;
   if (modules.length !== same.modules.length || modules.some((m, i) => m !== same.modules[i])) return undefined;
   const file = model.files.find((f) => f.uri === same.uri);
   if (!file) return undefined;
@@ -166,7 +162,7 @@ function unchangedState(model: ClanModel, s: State): Finding[] | undefined {
 function rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[], modules: NixValue[]): void {
   const lines = input.lines ?? new LineIndex(input.text);
   const outside = spans.map((o) => ({ range: lines.rangeOf(o.start, o.end), text: input.text.slice(o.start, o.end) }));
-  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, jobPath: `${jobPathKey(input.jobPath)}${input.localbackup ? '+local' : ''}`, findings, outside });
+  sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, jobPath: pathKey(input), findings, outside });
 }
 
 interface KeptFinding {
@@ -189,7 +185,7 @@ function hookFindings(input: HookStateInput): { findings: Finding[]; dependencie
   const base = Math.min(...bindings.map((b) => b.bindingStart));
   // The modules around the hooks decide where the PATH fix puts arguments: part of the key, relative like the rest.
   const modules = (input.modules ?? []).map((m) => `${m.isFunction}:${m.start - base}:${m.end - base}`).join(' ');
-  const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${jobPathKey(input.jobPath)}${input.localbackup ? '+local' : ''}\u0000${Object.entries(input.hooks)
+  const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${pathKey(input)}\u0000${Object.entries(input.hooks)
     .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
   const hit = kept.get(key);
   if (hit && hit.outside.every((o) => input.text.slice(base + o.start, base + o.end) === o.text)) {
@@ -218,8 +214,17 @@ function hookFindings(input: HookStateInput): { findings: Finding[]; dependencie
   return { findings, dependencies: spans };
 }
 
-function jobPathKey(jobPath: HookStateInput['jobPath']): string {
-  return jobPath === undefined ? '' : jobPath === 'unknown' ? '?' : [...jobPath].sort().join(' ');
+/** What decides a machine's hook PATHs besides the hooks: the job units' extra packages, localbackup's PATH. */
+function pathContext(model: ClanModel, machineName: string): Pick<HookStateInput, 'jobPath' | 'localbackup'> {
+  const machine = model.machines.get(machineName);
+  const jobPath = machine ? jobPathCommands(machine) : undefined;
+  const localbackup = backupProviders(model, machineName)?.includes('localbackup') === true;
+  return { ...(jobPath ? { jobPath } : {}), ...(localbackup ? { localbackup } : {}) };
+}
+
+function pathKey(c: Pick<HookStateInput, 'jobPath' | 'localbackup'>): string {
+  const path = c.jobPath === undefined ? '' : c.jobPath === 'unknown' ? '?' : [...c.jobPath].sort().join(' ');
+  return c.localbackup ? `${path}+local` : path;
 }
 
 function restore(items: KeptFinding[], base: number, lines: LineIndex, uri: string): Finding[] {

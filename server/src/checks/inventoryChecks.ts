@@ -100,7 +100,7 @@ function checkReferences(model: ClanModel, inst: Instance, knownTags: () => Set<
         guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri: role.ref.uri, range: role.ref.range, newText: guess }] }] : undefined));
     }
     // localbackup has one role (clanServices/localbackup/default.nix: roles.default).
-    if (inst.isBuiltin && inst.resolvedModule === 'localbackup' && role.name !== 'default') {
+    if (inst.isLocalbackup && role.name !== 'default') {
       out.push(finding('unknown-role', role.ref.uri, role.ref.range,
         `localbackup has the role \`default\` only; \`${role.name}\` fails evaluation.`,
         [{ title: 'Rename to `default`', isPreferred: true, edits: [{ uri: role.ref.uri, range: role.ref.range, newText: 'default' }] }]));

@@ -13,8 +13,7 @@ export function checkSettings(model: ClanModel): Finding[] {
   const out: Finding[] = [];
   checkDefinedTwice(model, out);
   for (const inst of model.instances) {
-    const localbackup = inst.isBuiltin && inst.resolvedModule === 'localbackup';
-    if (!inst.isBorgbackup && !localbackup) continue;
+    if (!inst.isBorgbackup && !inst.isLocalbackup) continue;
     const layers = settingsLayers(inst);
     for (const layer of layers) validateLayer(layer, out);
     checkConflicts(model, inst, out);
@@ -44,7 +43,7 @@ function checkDefinedTwice(model: ClanModel, out: Finding[]): void {
 
 function roleKind(inst: Instance, name: string): RoleKind | undefined {
   if (inst.isBorgbackup) return name === 'client' || name === 'server' ? name : undefined;
-  return inst.resolvedModule === 'localbackup' && name === 'default' ? 'localbackup' : undefined;
+  return inst.isLocalbackup && name === 'default' ? 'localbackup' : undefined;
 }
 
 // A settings value that is the same object as in the last analysis (the reader shares unchanged values between
@@ -102,16 +101,14 @@ function expectedText(expected: string): string {
 }
 
 function unknownKey(kind: RoleKind, path: PropertyKey[], key: string, range: Finding['range'], uri: string): Finding {
-  if (path.length === 2 && path[0] === 'targets' && kind === 'localbackup') {
-    const guess = nearest(key, TARGET_FIELDS);
+  // A field of a borgbackup destination or of a localbackup target.
+  const collection = kind === 'localbackup' ? { key: 'targets', what: 'localbackup targets', fields: TARGET_FIELDS }
+    : { key: 'destinations', what: 'Destinations', fields: DESTINATION_FIELDS };
+  if (path.length === 2 && path[0] === collection.key) {
+    const guess = nearest(key, collection.fields);
+    const names = collection.fields.map((f) => `\`${f}\``);
     return finding('unknown-setting', uri, range,
-      `localbackup targets have the fields ${TARGET_FIELDS.map((f) => `\`${f}\``).join(', ')}; \`${key}\` does not exist${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
-      guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
-  }
-  if (path.length === 2 && path[0] === 'destinations') {
-    const guess = nearest(key, DESTINATION_FIELDS);
-    return finding('unknown-setting', uri, range,
-      `Destinations have the fields \`name\`, \`repo\` and \`rsh\`; \`${key}\` does not exist${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
+      `${collection.what} have the fields ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}; \`${key}\` does not exist${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
       guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
   }
   const other = kind === 'client' ? 'server' : kind === 'server' ? 'client' : undefined;

@@ -169,7 +169,7 @@ export function hasOwnProvider(m: Machine): boolean {
 
 /** Instances of another backup provider (localbackup, or anything not known) may back the state up too. */
 export function otherBackupPossible(model: ClanModel): boolean {
-  return model.instances.some((i) => !i.isBuiltin || i.resolvedModule === 'localbackup');
+  return model.instances.some((i) => !i.isBuiltin || i.isLocalbackup);
 }
 
 function checkBackedUp(model: ClanModel, out: Finding[]): void {

@@ -176,7 +176,7 @@ function providersOf(model: ClanModel, m: Machine, hasState: MachineSummary['has
     providers.set(name, p);
   };
   for (const inst of model.instances) {
-    const kind = inst.isBorgbackup ? 'borgbackup' : inst.isBuiltin && inst.resolvedModule === 'localbackup' ? 'localbackup' : undefined;
+    const kind = inst.isBorgbackup ? 'borgbackup' : inst.isLocalbackup ? 'localbackup' : undefined;
     if (!kind) {
       // A service of unknown kind may define a provider of its own.
       if (!inst.isBuiltin || inst.resolvedModule === undefined) {

@@ -34,8 +34,7 @@ export interface Coverage {
 export function backupProviders(model: ClanModel, machine: string): string[] | undefined {
   const out = new Set<string>();
   for (const inst of model.instances) {
-    if (!inst.isBuiltin) continue;
-    const roleName = inst.resolvedModule === 'borgbackup' ? 'client' : inst.resolvedModule === 'localbackup' ? 'default' : undefined;
+    const roleName = inst.isBorgbackup ? 'client' : inst.isLocalbackup ? 'default' : undefined;
     if (!roleName) continue;
     if (inst.rolesOpaque) return undefined;
     const { members, complete } = roleMembers(model, findRole(inst, roleName));

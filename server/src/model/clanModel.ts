@@ -123,6 +123,8 @@ export interface Instance {
   resolvedModule: string | undefined;
   /** clan-core's borgbackup (and not a module of the same name from another source). */
   isBorgbackup: boolean;
+  /** clan-core's localbackup (its one role is `default`). */
+  isLocalbackup: boolean;
   /** The module is a clan-core built-in. */
   isBuiltin: boolean;
   roles: Role[];
@@ -505,7 +507,7 @@ function readMachineConfig(m: Machine): void {
 function readInstance(name: string, entry: AttrEntry): Instance {
   const attrs = asAttrs(entry.value);
   const inst: Instance = {
-    name, ref: ref(entry.value.uri, entry.keyRange), entry, resolvedModule: undefined, isBorgbackup: false,
+    name, ref: ref(entry.value.uri, entry.keyRange), entry, resolvedModule: undefined, isBorgbackup: false, isLocalbackup: false,
     isBuiltin: false, roles: [], rolesOpaque: !attrs || attrs.dynamicKeys,
   };
   if (attrs) inst.attrs = attrs;
@@ -535,6 +537,7 @@ function readInstance(name: string, entry: AttrEntry): Instance {
       const fromClanCore = input === null || input === 'clan-core' || input === 'clan';
       inst.isBuiltin = fromClanCore && BUILTIN_MODULES.includes(resolvedName);
       inst.isBorgbackup = fromClanCore && resolvedName === 'borgbackup';
+      inst.isLocalbackup = fromClanCore && resolvedName === 'localbackup';
     }
   }
   const rolesEntry = attrs?.entries.get('roles');
