@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { analyzeClan } from '../../server/src/analyze';
+import { AnalysisMemo, analyzeClan } from '../../server/src/analyze';
 import { loadClanSources, SourceCache, toUri } from '../../server/src/model/loadClan';
 import { readNixSource } from '../../server/src/model/sourceFile';
 import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
@@ -121,7 +121,8 @@ async function main(): Promise<void> {
       let current = text;
       let tree = parseNix(current);
       const cache: SourceCache = new Map();
-      analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache));
+      const memo = new AnalysisMemo();
+      analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache), { memo });
       let at = current.indexOf(needle) + 5;
       const ms = time(() => {
         current = editTree(tree, current, at, at, insert);
@@ -129,9 +130,10 @@ async function main(): Promise<void> {
         const next = parseNix(current, tree);
         tree.delete();
         tree = next;
-        analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache));
+        analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache), { memo });
       }, editRuns);
       tree.delete();
+      memo.dispose();
       return ms;
     };
     const editStart = editAt('"/var/lib/app1"');

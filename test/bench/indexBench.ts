@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { analyzeClan } from '../../server/src/analyze';
+import { AnalysisMemo, analyzeClan } from '../../server/src/analyze';
 import { toUri } from '../../server/src/model/loadClan';
 import { WorkspaceIndex } from '../../server/src/model/workspaceIndex';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
@@ -80,14 +80,16 @@ export async function runIndexBench(total = 500): Promise<IndexBenchResult> {
     index.scan();
     const clan = index.clanFor(toUri(join(dir, 'services/s0.nix')));
     if (!clan) throw new Error('bench: no clan found');
-    const analysis = analyzeClan(clan.sources);
+    // One memo for the session, as the language server keeps.
+    const memo = new AnalysisMemo();
+    const analysis = analyzeClan(clan.sources, { memo });
     const fullIndexMs = performance.now() - t;
     if (analysis.model.machines.size < 10) throw new Error('bench: machines missing');
 
     const svc = join(dir, 'services/s1.nix');
     t = performance.now();
     const keys = index.update(toUri(svc), '{\n  flake.clan.inventory.instances.svc1.roles.server.tags.web = { };\n}\n');
-    for (const key of keys) analyzeClan(index.clan(key)!);
+    for (const key of keys) analyzeClan(index.clan(key)!, { memo });
     const updateMs = performance.now() - t;
 
     // The longest synchronous stretch while scanning asynchronously: measured between event-loop turns.

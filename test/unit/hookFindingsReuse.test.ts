@@ -1,7 +1,8 @@
 // Hook findings kept across analyses (moved with their hooks) equal a fresh analysis after any edit.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { checkHooks, forgetKeptHookFindings } from '../../server/src/checks/hookChecks';
+import { AnalysisMemo } from '../../server/src/checks/analysisMemo';
+import { checkHooks } from '../../server/src/checks/hookRuleChecks';
 import type { Finding } from '../../server/src/findings';
 import { buildClanModel } from '../../server/src/model/clanModel';
 import { readNixSource, SourceFile } from '../../server/src/model/sourceFile';
@@ -25,7 +26,15 @@ const STATE = (i: number) => `
 const CLAN = `{\n  meta.name = "hooks";\n  machines = {${[0, 1, 2, 3, 4, 5].map(STATE).join('')}\n  };\n}\n`;
 const EDITS = ['x', '\n', ' ', '', '# c\n', '"', ';', 'lib, '];
 
-const analyse = (f: SourceFile) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }));
+const analyse = (f: SourceFile, memo: AnalysisMemo) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }), memo);
+
+/** The findings of an analysis with nothing kept from before. */
+function freshAnalysis(f: SourceFile): Finding[] {
+  const memo = new AnalysisMemo();
+  const findings = analyse(f, memo);
+  memo.dispose();
+  return findings;
+}
 
 /**
  * Findings before and after one edit, the file read again incrementally (or afresh), next to those of a fresh
@@ -34,13 +43,14 @@ const analyse = (f: SourceFile) => checkHooks(buildClanModel({ dir: '/x', clanFi
 function afterEdit(text: string, from: number, to: number, insert: string, incremental = true) {
   const tree = parseNix(text);
   const file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
-  const before = analyse(file);
+  const memo = new AnalysisMemo();
+  const before = analyse(file, memo);
   const edited = editTree(tree, text, from, to, insert);
   const next = parseNix(edited, tree);
   const reused = analyse(incremental ? readNixSource('file:///x/clan.nix', 'clan', edited, next, undefined, file)
-    : readNixSource('file:///x/clan.nix', 'clan', edited));
-  forgetKeptHookFindings();
-  const fresh = analyse(readNixSource('file:///x/clan.nix', 'clan', edited));
+    : readNixSource('file:///x/clan.nix', 'clan', edited), memo);
+  const fresh = freshAnalysis(readNixSource('file:///x/clan.nix', 'clan', edited));
+  memo.dispose();
   tree.delete();
   next.delete();
   return { before, reused, fresh };
@@ -50,17 +60,18 @@ function afterEdit(text: string, from: number, to: number, insert: string, incre
 class Session {
   private tree: Tree;
   private file: SourceFile;
+  /** What the session's analyses keep, as the language server's memo. */
+  private readonly memo = new AnalysisMemo();
 
   constructor(public text: string) {
     this.tree = parseNix(text);
     this.file = readNixSource('file:///x/clan.nix', 'clan', text, this.tree);
   }
 
-  /** The hook findings now, and those of a fresh analysis of the same text with no kept findings. */
+  /** The hook findings now, and those of a fresh analysis of the same text with nothing kept. */
   findings(): { reused: Finding[]; fresh: Finding[] } {
-    const reused = analyse(this.file);
-    forgetKeptHookFindings();
-    return { reused, fresh: analyse(readNixSource('file:///x/clan.nix', 'clan', this.text)) };
+    const reused = analyse(this.file, this.memo);
+    return { reused, fresh: freshAnalysis(readNixSource('file:///x/clan.nix', 'clan', this.text)) };
   }
 
   edit(from: number, to: number, insert: string): void {
@@ -73,6 +84,7 @@ class Session {
 
   close(): void {
     this.tree.delete();
+    this.memo.dispose();
   }
 }
 

@@ -10,10 +10,10 @@ import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildClanModel } from '../../server/src/model/clanModel';
 import { readNixSource } from '../../server/src/model/sourceFile';
-import { checkShellcheck, checkShellcheckMany, HOOK_NAMES, HookStateInput } from '../../server/src/hooks/hookRules';
-import {
-  clearShellcheckMemoryCache, defaultShellcheckCacheDir, DiskCache, scriptKey,
-} from '../../server/src/hooks/shellcheckCache';
+import { AnalysisMemo } from '../../server/src/checks/analysisMemo';
+import { checkShellcheck, checkShellcheckMany } from '../../server/src/checks/hookShellChecks';
+import { HOOK_NAMES, HookStateInput } from '../../server/src/hooks/hookInput';
+import { defaultShellcheckCacheDir, DiskCache, scriptKey } from '../../server/src/hooks/shellcheckCache';
 import { initParsing } from '../../server/src/parsing/parser';
 import { CLI } from '../helpers/lspClient';
 
@@ -120,7 +120,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 describe('ShellCheck once per distinct script', () => {
   it('checks each distinct text once and maps its findings to every occurrence with its own positions', async () => {
     const fake = makeFake(join(tmp, 'dedup'));
-    const r = await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: fake.path, memoryCache: false });
+    const r = await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: fake.path });
     assert.deepEqual(r.failures, []);
     const runs = calls(fake.log);
     assert.equal(runs.length, 1);
@@ -147,8 +147,8 @@ describe('ShellCheck once per distinct script', () => {
 
   it('finds with real ShellCheck what one run per state finds', { skip: haveShellcheck ? false : 'shellcheck not installed' }, async () => {
     const inputs = inputsOf(CLAN);
-    const single = (await Promise.all(inputs.map((i) => checkShellcheck(i, { timeoutMs: 30000, memoryCache: false })))).flatMap((x) => x.findings);
-    const batch = await checkShellcheckMany(inputs, { timeoutMs: 30000, memoryCache: false });
+    const single = (await Promise.all(inputs.map((i) => checkShellcheck(i, { timeoutMs: 30000 })))).flatMap((x) => x.findings);
+    const batch = await checkShellcheckMany(inputs, { timeoutMs: 30000 });
     const key = (f: { message: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } }) =>
       `${f.range.start.line}:${f.range.start.character}-${f.range.end.line}:${f.range.end.character} ${f.message}`;
     assert.ok(single.length >= 4, single.map(key).join('\n'));
@@ -159,7 +159,7 @@ describe('ShellCheck once per distinct script', () => {
   it('spreads many scripts over several processes and finds the same', async () => {
     const fake = makeFake(join(tmp, 'parallel'));
     const text = `{\n${Array.from({ length: 120 }, (_, i) => `  machines.m${i}.clan.core.state.s.preBackupScript = "echo $v${i}";`).join('\n')}\n}\n`;
-    const r = await checkShellcheckMany(inputsOf(text), { shellcheckPath: fake.path, memoryCache: false, parallelism: 3 });
+    const r = await checkShellcheckMany(inputsOf(text), { shellcheckPath: fake.path, parallelism: 3 });
     const runs = calls(fake.log);
     assert.equal(runs.length, 3);
     assert.equal(runs.flat().length, 120);
@@ -168,20 +168,21 @@ describe('ShellCheck once per distinct script', () => {
   });
 
   it('keeps results in memory: an edit elsewhere does not run ShellCheck again, and positions follow the text', async () => {
-    clearShellcheckMemoryCache();
+    // Kept in the memo's ShellCheck memory (one per language server or CLI run).
+    const memo = new AnalysisMemo();
     const fake = makeFake(join(tmp, 'memory'));
-    const first = await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: fake.path });
+    const first = await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: fake.path, memo });
     assert.equal(calls(fake.log).length, 1);
     const edited = CLAN.replace('meta.name = "sc";', 'meta.name = "sc";\n  meta.description = "two lines";\n');
-    const second = await checkShellcheckMany(inputsOf(edited), { shellcheckPath: fake.path });
+    const second = await checkShellcheckMany(inputsOf(edited), { shellcheckPath: fake.path, memo });
     assert.equal(calls(fake.log).length, 1, 'no new ShellCheck run');
     assert.equal(second.stats?.checked, 0);
     assert.deepEqual(underFindings(edited, second.findings), underFindings(CLAN, first.findings).map((s) => s.replace(/^\d+/, (n) => String(Number(n) + 2))));
     // Changing one script runs ShellCheck on that one only.
     const changed = edited.replace('cd $HOME', 'cd $HOME/x');
-    await checkShellcheckMany(inputsOf(changed), { shellcheckPath: fake.path });
+    await checkShellcheckMany(inputsOf(changed), { shellcheckPath: fake.path, memo });
     assert.deepEqual(calls(fake.log).slice(1), [['cd $HOME/x\n']]);
-    // ShellCheck's version is asked once per process.
+    // ShellCheck's version is asked once per memo.
     assert.equal(readFileSync(fake.versionLog, 'utf8'), 'v\n');
   });
 });
@@ -190,7 +191,7 @@ describe('the disk cache', () => {
   it('serves a second run without ShellCheck, with the same findings', async () => {
     const fake = makeFake(join(tmp, 'disk'));
     const dir = join(tmp, 'disk-cache');
-    const opts = { shellcheckPath: fake.path, memoryCache: false, diskCache: { dir } };
+    const opts = { shellcheckPath: fake.path, diskCache: { dir } };
     const first = await checkShellcheckMany(inputsOf(CLAN), opts);
     assert.equal(calls(fake.log).length, 1);
     assert.equal(entries(dir).length, 2);
@@ -204,10 +205,10 @@ describe('the disk cache', () => {
     const dir = join(tmp, 'keyed');
     const v1 = makeFake(join(tmp, 'keyed-1'), 'one');
     const v2 = makeFake(join(tmp, 'keyed-2'), 'two');
-    await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: v1.path, memoryCache: false, diskCache: { dir } });
-    await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: v2.path, memoryCache: false, diskCache: { dir } });
+    await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: v1.path, diskCache: { dir } });
+    await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: v2.path, diskCache: { dir } });
     assert.equal(calls(v2.log).length, 1, 'another version is not served from the first one’s entries');
-    await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: v2.path, memoryCache: false, diskCache: { dir }, severity: 'warning' });
+    await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: v2.path, diskCache: { dir }, severity: 'warning' });
     assert.equal(calls(v2.log).length, 2, 'another severity neither');
     const opts = { severity: 'info', excluded: [2148, 1008, 2096], shell: 'bash' };
     assert.notEqual(scriptKey('x', opts, 'echo'), scriptKey('x', { ...opts, excluded: [2148] }, 'echo'));
@@ -218,7 +219,7 @@ describe('the disk cache', () => {
   it('ignores a corrupt, partial or foreign entry and rewrites it', async () => {
     const fake = makeFake(join(tmp, 'corrupt'));
     const dir = join(tmp, 'corrupt-cache');
-    const opts = { shellcheckPath: fake.path, memoryCache: false, diskCache: { dir } };
+    const opts = { shellcheckPath: fake.path, diskCache: { dir } };
     const first = await checkShellcheckMany(inputsOf(CLAN), opts);
     const [e1, e2] = entries(dir);
     const good = readFileSync(join(dir, e1!), 'utf8');
@@ -240,7 +241,7 @@ describe('the disk cache', () => {
     const fake = makeFake(join(tmp, 'concurrent'));
     const dir = join(tmp, 'concurrent-cache');
     const text = `{\n${Array.from({ length: 80 }, (_, i) => `  machines.m${i}.clan.core.state.s.preBackupScript = "echo $v${i}";`).join('\n')}\n}\n`;
-    const opts = { shellcheckPath: fake.path, memoryCache: false, diskCache: { dir }, parallelism: 2 };
+    const opts = { shellcheckPath: fake.path, diskCache: { dir }, parallelism: 2 };
     const [a, b] = await Promise.all([checkShellcheckMany(inputsOf(text), opts), checkShellcheckMany(inputsOf(text), opts)]);
     assert.equal(a.findings.length, 80);
     assert.deepEqual(b.findings, a.findings);
@@ -291,7 +292,7 @@ describe('the disk cache', () => {
     const fake = makeFake(join(tmp, 'unwritable'));
     const blocker = join(tmp, 'a-file');
     writeFileSync(blocker, '');
-    const r = await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: fake.path, memoryCache: false, diskCache: { dir: join(blocker, 'cache') } });
+    const r = await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: fake.path, diskCache: { dir: join(blocker, 'cache') } });
     assert.equal(r.findings.length, 7);
     assert.deepEqual(r.failures, []);
     assert.match(r.cacheWarning ?? '', /cannot write the ShellCheck cache/);

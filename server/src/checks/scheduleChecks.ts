@@ -9,23 +9,24 @@ import { nixStringLiteral, rangeInString } from './valueRanges';
 
 const parse = memoizeString((expr: string) => parseCalendar(expr));
 
-// An elapse of each expression found by an earlier check: while it is still ahead of `now`, the expression elapses
-// after `now` (exactly, whatever `now` is), without a calendar search per client on every keystroke.
-const knownElapse = new Map<string, bigint>();
-
-function elapsesAfter(expr: string, spec: CalendarSpec, now: Date): boolean {
-  const known = knownElapse.get(expr);
+// An elapse of each expression found by an earlier check (`elapses`, the caller's AnalysisMemo's): while it is still
+// ahead of `now`, the expression elapses after `now` (exactly, whatever `now` is), without a calendar search per
+// client on every keystroke.
+function elapsesAfter(expr: string, spec: CalendarSpec, now: Date, elapses: Map<string, bigint> | undefined): boolean {
+  const known = elapses?.get(expr);
   if (known !== undefined && known > BigInt(now.getTime()) * 1000n) return true;
   const next = nextElapses(spec, now, 1)[0];
   if (next === undefined) return false;
-  if (knownElapse.size >= 4096) knownElapse.clear();
-  knownElapse.set(expr, next);
+  if (elapses && elapses.size >= 4096) elapses.clear();
+  elapses?.set(expr, next);
   return true;
 }
 
 export interface ScheduleOptions {
   /** The time "never elapses" is judged from; tests pass a fixed one. */
   now?: Date;
+  /** Elapses found by earlier checks, by expression (see elapsesAfter); kept and bounded by the caller's memo. */
+  elapses?: Map<string, bigint>;
 }
 
 export function checkSchedules(model: ClanModel, options: ScheduleOptions = {}): Finding[] {
@@ -49,7 +50,7 @@ export function checkSchedules(model: ClanModel, options: ScheduleOptions = {}):
           fixes));
         continue;
       }
-      if (!elapsesAfter(v.value, parsed.spec, now)) {
+      if (!elapsesAfter(v.value, parsed.spec, now, options.elapses)) {
         out.push(finding('calendar-never-elapses', v.uri, v.range,
           `\`startAt\` "${v.value}" (normalized: ${parsed.normalized}) never elapses after ${now.toISOString().slice(0, 10)}: the backup never runs. Check the weekday against the date, impossible dates (\`*-02-30\`) and dates in the past.`));
       }

@@ -47,7 +47,8 @@ function roleKind(inst: Instance, name: string): RoleKind | undefined {
 }
 
 // A settings value that is the same object as in the last analysis (the reader shares unchanged values between
-// versions of a document) has the same schema findings.
+// versions of a document) has the same schema findings. Kept for the value's lifetime (a WeakMap on an immutable
+// value, the findings a function of it and the role kind): no owner needed, nothing outlives the value.
 const validated = new WeakMap<NixValue, { kind: RoleKind; findings: Finding[] }>();
 
 function validateLayer(layer: SettingsLayer, out: Finding[]): void {
@@ -131,7 +132,7 @@ const PRIORITY = { force: 50, none: 100, default: 1000 } as const;
  * Undefined when a layer may be missing from view (computed tags) or a settings value is not an attribute set.
  */
 // Conflicts and required fields ask for the same member's layers: computed once per role object and member (a
-// model is built anew per analysis, so its roles are too).
+// model is built anew per analysis, so its roles are too, and this memo lives as long as the analysis's model).
 const layerMemo = new WeakMap<Role, Map<string, SettingsLayer[] | undefined>>();
 
 function visibleLayers(model: ClanModel, inst: Instance, role: Role, member: string): SettingsLayer[] | undefined {

@@ -1,7 +1,7 @@
 // `clan-backups check [--format text|json] [--no-cache] [PATH ...]`: the analysis for terminals, CI and pre-commit.
 import { existsSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { analyzeClan, shellcheckFindings, sortFindings } from '../analyze';
+import { AnalysisMemo, analyzeClan, deferredFindings, sortFindings } from '../analyze';
 import type { Finding } from '../findings';
 import { defaultShellcheckCacheDir } from '../hooks/shellcheckCache';
 import { ClanSources } from '../model/clanModel';
@@ -73,19 +73,20 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
   let internalError = false;
   const cacheDir = useCache ? defaultShellcheckCacheDir(process.env) : undefined;
   let cacheWarned = false;
+  const memo = new AnalysisMemo();
   for (const s of sources) {
     try {
-      const analysis = analyzeClan(s, { disabled });
+      const analysis = analyzeClan(s, { disabled, memo });
       // The CLI can wait for ShellCheck (10 s per hook at most); the editor publishes its results later.
       // ShellCheck's results are kept across runs in the user's cache directory (--no-cache: not read, not written).
-      const sc = await shellcheckFindings(analysis, { disabled, timeoutMs: 10000, ...(cacheDir ? { cacheDir } : {}) });
+      const sc = await deferredFindings(analysis, { disabled, memo, timeoutMs: 10000, ...(cacheDir ? { cacheDir } : {}) });
       if ('notice' in sc && sc.notice) io.stderr(`clan-backups: ${sc.notice}\n`);
       if ('cacheWarning' in sc && sc.cacheWarning && !cacheWarned) {
         cacheWarned = true;
         io.stderr(`clan-backups: ${sc.cacheWarning}\n`);
       }
       findings.push(...sortFindings([...analysis.findings, ...sc.findings]));
-      for (const err of analysis.internalErrors) {
+      for (const err of [...analysis.internalErrors, ...sc.internalErrors]) {
         io.stderr(`clan-backups check: internal error in ${err} (please report it); other checks ran\n`);
         internalError = true;
       }

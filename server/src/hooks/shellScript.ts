@@ -174,56 +174,73 @@ export function containsPlaceholder(src: ShellSource, shellText: string): boolea
 /** Parses a hook string as bash and collects its commands, PATH settings and functions. */
 // Each hook is read by several rules. A value object stands for one script at one place: it is shared between
 // document versions while its line and character stay the same, so the script (which holds document offsets) is
-// reused only while the literal also starts at the same offset.
+// reused only while the literal also starts at the same offset. Kept for the value's lifetime (a WeakMap on an
+// immutable value): the script is a function of the value and that offset, whoever asks.
 const parsedScripts = new WeakMap<StringValue, { at: number; script: ShellScript }>();
 
-export function parseHookScript(value: StringValue, docText: string, lines?: LineIndex): ShellScript {
+export function parseHookScript(value: StringValue, docText: string, lines?: LineIndex, trees?: BashTrees): ShellScript {
   const docLines = lines ?? new LineIndex(docText);
   const at = literalOffset(value, docLines);
   const cached = parsedScripts.get(value);
   if (cached?.at === at) return cached.script;
   const source = buildShellSource(value, docText, docLines);
-  const script = analyzeShellSource(source, docLines);
+  const script = analyzeShellSource(source, docLines, trees);
   parsedScripts.set(value, { at, script });
   return script;
 }
 
-export function analyzeShellSource(source: ShellSource, lines: LineIndex): ShellScript {
+export function analyzeShellSource(source: ShellSource, lines: LineIndex, trees?: BashTrees): ShellScript {
   const script: ShellScript = { source, commands: [], pathSettings: [], functions: new Set(), hasError: false };
-  collect(script, source, lines, { inFunction: false, inTrap: false });
+  collect(script, source, lines, { inFunction: false, inTrap: false, trees });
   return script;
 }
 
 interface Context {
   inFunction: boolean;
   inTrap: boolean;
+  /** The caller's tree cache, if any (trap actions are parsed as scripts of their own). */
+  trees: BashTrees | undefined;
 }
 
-// Parsed hook scripts by shell text, least recently used first. A keystroke re-reads the whole clan.nix, but its
-// hook scripts rarely change: re-parsing thousands of them per keystroke was the largest cost of a big clan, and
-// trees that were never deleted leaked WebAssembly memory.
-const bashTrees = new Map<string, Tree>();
-const MAX_BASH_TREES = 4096;
+/**
+ * Parsed bash trees by shell text, least recently used first, owned by whoever runs analyses (one per language server
+ * or CLI run, in the AnalysisMemo). A keystroke re-reads the whole clan.nix, but its hook scripts rarely change:
+ * re-parsing thousands of them per keystroke was the largest cost of a big clan. Trees hold WebAssembly memory, so
+ * an evicted tree is deleted, and dispose() deletes the rest.
+ */
+export class BashTrees {
+  private readonly trees = new Map<string, Tree>();
 
-function bashTree(text: string): Tree {
-  const hit = bashTrees.get(text);
-  if (hit) {
-    bashTrees.delete(text);
-    bashTrees.set(text, hit);
-    return hit;
+  constructor(private readonly max = 4096) {}
+
+  /** The tree of `text`, parsed now or kept from before; it stays owned by this cache. */
+  get(text: string): Tree {
+    const hit = this.trees.get(text);
+    if (hit) {
+      this.trees.delete(text);
+      this.trees.set(text, hit);
+      return hit;
+    }
+    const tree = parseBash(text);
+    this.trees.set(text, tree);
+    if (this.trees.size > this.max) {
+      const [oldest, old] = this.trees.entries().next().value as [string, Tree];
+      this.trees.delete(oldest);
+      old.delete();
+    }
+    return tree;
   }
-  const tree = parseBash(text);
-  bashTrees.set(text, tree);
-  if (bashTrees.size > MAX_BASH_TREES) {
-    const [oldest, old] = bashTrees.entries().next().value as [string, Tree];
-    bashTrees.delete(oldest);
-    old.delete();
+
+  dispose(): void {
+    for (const tree of this.trees.values()) tree.delete();
+    this.trees.clear();
   }
-  return tree;
 }
 
 function collect(script: ShellScript, src: ShellSource, lines: LineIndex, ctx: Context): void {
-  const tree = bashTree(src.text);
+  // Without a cache of the caller's, the tree is parsed for this script alone and deleted when read.
+  const trees = ctx.trees;
+  const tree = trees ? trees.get(src.text) : parseBash(src.text);
   if (tree.rootNode.hasError) script.hasError = true;
   const visit = (node: Node, c: Context): void => {
     switch (node.type) {
@@ -244,8 +261,11 @@ function collect(script: ShellScript, src: ShellSource, lines: LineIndex, ctx: C
     }
     for (const child of node.namedChildren) if (child) visit(child, c);
   };
-  visit(tree.rootNode, ctx);
-  // The tree stays in the cache (bashTree) for the next analysis of the same script.
+  try {
+    visit(tree.rootNode, ctx);
+  } finally {
+    if (!trees) tree.delete();
+  }
 }
 
 function addPathAssignments(script: ShellScript, src: ShellSource, lines: LineIndex, node: Node, c: Context): void {

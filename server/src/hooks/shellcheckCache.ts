@@ -1,5 +1,5 @@
 // ShellCheck results kept by what they depend on: ShellCheck's version, its options and the script text. In memory
-// for the process (the language server re-analyses on every edit: unchanged scripts are not checked again), and on
+// (ShellcheckMemory: the language server re-analyses on every edit, and unchanged scripts are not checked again), and on
 // disk across runs of `clan-backups check`, under the user's cache directory. Never throws: a cache that cannot be
 // read or written is no cache. Several processes may share the directory: an entry is written to a temporary file
 // and renamed into place (a reader sees the old entry, the new one or none), and an entry that does not parse or
@@ -44,26 +44,52 @@ export function scriptKeyer(version: string, options: ScriptKeyOptions): (text: 
   return (text) => createHash('sha256').update(prefix).update('\u0000').update(text).digest('hex');
 }
 
-// ---- ShellCheck's version, asked once per process and executable ----
+// ---- in memory: ShellCheck's version and results, kept by whoever runs analyses ----
 
 export type VersionAnswer = { kind: 'ok'; version: string } | { kind: 'missing' } | { kind: 'unknown' };
 
-const versions = new Map<string, Promise<VersionAnswer>>();
+const MEMORY_ENTRIES = 20000;
 
 /**
- * `shellcheck --version`, once per process for each executable (only an answer is remembered: a ShellCheck
- * installed while the language server runs is found on the next run). 'missing' when it cannot be started.
+ * What ShellCheck answered, kept for as long as this object lives (one per language server or CLI run, in the
+ * AnalysisMemo): its version for each executable, and the comments of up to 20,000 scripts by key.
  */
-export function shellcheckVersion(executable: string, timeoutMs = 5000): Promise<VersionAnswer> {
-  const known = versions.get(executable);
-  if (known) return known;
-  const asked = askVersion(executable, timeoutMs);
-  versions.set(executable, asked);
-  void asked.then((a) => { if (a.kind !== 'ok') versions.delete(executable); });
-  return asked;
+export class ShellcheckMemory {
+  private readonly versions = new Map<string, Promise<VersionAnswer>>();
+  private readonly results = new Map<string, CachedComment[]>();
+
+  /**
+   * `shellcheck --version`, once for each executable (only an answer is remembered: a ShellCheck installed while the
+   * language server runs is found on the next run). 'missing' when it cannot be started.
+   */
+  version(executable: string, timeoutMs = 5000): Promise<VersionAnswer> {
+    const known = this.versions.get(executable);
+    if (known) return known;
+    const asked = shellcheckVersion(executable, timeoutMs);
+    this.versions.set(executable, asked);
+    void asked.then((a) => { if (a.kind !== 'ok') this.versions.delete(executable); });
+    return asked;
+  }
+
+  get(key: string): CachedComment[] | undefined {
+    const hit = this.results.get(key);
+    if (hit) {
+      // Least recently used first out: a hit moves to the end.
+      this.results.delete(key);
+      this.results.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, comments: CachedComment[]): void {
+    this.results.delete(key);
+    this.results.set(key, comments);
+    while (this.results.size > MEMORY_ENTRIES) this.results.delete(this.results.keys().next().value!);
+  }
 }
 
-function askVersion(executable: string, timeoutMs: number): Promise<VersionAnswer> {
+/** `shellcheck --version` asked now; 'missing' when it cannot be started. */
+export function shellcheckVersion(executable: string, timeoutMs = 5000): Promise<VersionAnswer> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (a: VersionAnswer): void => {
@@ -94,37 +120,6 @@ function askVersion(executable: string, timeoutMs: number): Promise<VersionAnswe
       done(code === 0 && v ? { kind: 'ok', version: v } : { kind: 'unknown' });
     });
   });
-}
-
-/** For tests: ask the version again. */
-export function forgetShellcheckVersions(): void {
-  versions.clear();
-}
-
-// ---- in memory ----
-
-const MEMORY_ENTRIES = 20000;
-const memory = new Map<string, CachedComment[]>();
-
-export function memoryGet(key: string): CachedComment[] | undefined {
-  const hit = memory.get(key);
-  if (hit) {
-    // Least recently used first out: a hit moves to the end.
-    memory.delete(key);
-    memory.set(key, hit);
-  }
-  return hit;
-}
-
-export function memorySet(key: string, comments: CachedComment[]): void {
-  memory.delete(key);
-  memory.set(key, comments);
-  while (memory.size > MEMORY_ENTRIES) memory.delete(memory.keys().next().value!);
-}
-
-/** For tests: forget the in-memory results. */
-export function clearShellcheckMemoryCache(): void {
-  memory.clear();
 }
 
 // ---- on disk ----

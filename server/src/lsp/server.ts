@@ -7,7 +7,7 @@ import {
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { analyzeClan, Analysis, shellcheckFindings, sortFindings } from '../analyze';
+import { AnalysisMemo, analyzeClan, Analysis, deferredFindings, sortFindings } from '../analyze';
 import type { Finding } from '../findings';
 import { ClanSources } from '../model/clanModel';
 import type { SourceFile } from '../model/sourceFile';
@@ -54,6 +54,8 @@ interface ClanState {
 export class ClanLanguageServer {
   private readonly docs = new DocumentStore();
   private readonly cache: SourceCache = new Map();
+  /** What analyses keep for the next one, for the server's lifetime. */
+  private readonly memo = new AnalysisMemo();
   private readonly clans = new Map<string, ClanState>();
   private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
   private settings: ServerSettings = { disabled: [], shellcheck: true };
@@ -221,7 +223,7 @@ export class ClanLanguageServer {
         this.forget(key);
         return undefined;
       }
-      analysis = analyzeClan(sources, { disabled: this.settings.disabled });
+      analysis = analyzeClan(sources, { disabled: this.settings.disabled, memo: this.memo });
     } catch (e) {
       // Never let one bad file take the server down: report it and keep serving the others.
       this.connection.console.error(`clan-backups: analysis of ${key} failed: ${e instanceof Error ? e.stack : String(e)}`);
@@ -262,7 +264,8 @@ export class ClanLanguageServer {
 
   /** ShellCheck runs after the fast diagnostics are out; its results are published only if nothing changed since. */
   private async runShellcheck(state: ClanState): Promise<void> {
-    const sc = await shellcheckFindings(state.analysis, { disabled: this.settings.disabled });
+    const sc = await deferredFindings(state.analysis, { disabled: this.settings.disabled, memo: this.memo });
+    for (const err of sc.internalErrors) this.connection.console.error(`clan-backups: internal error in ${err}`);
     if ('notice' in sc && sc.notice) this.connection.console.warn(`clan-backups: ${sc.notice}`);
     // Stale: the clan was re-analysed, or a document changed and its analysis is still pending.
     if (sc.findings.length === 0 || this.clans.get(state.key) !== state || this.pending.has(state.key)) return;

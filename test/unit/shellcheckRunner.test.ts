@@ -1,12 +1,16 @@
+// ShellCheck on the hooks (hooks/shellcheckRunner.ts, its findings in checks/hookShellChecks.ts): comments mapped into
+// the Nix document, a missing or hanging shellcheck, and one batched run finding what one run per hook finds.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  HookStateInput, SHELLCHECK_MISSING_MESSAGE, checkShellcheck, resetShellcheckNotice,
-} from '../../server/src/hooks/hookRules';
+import { AnalysisMemo } from '../../server/src/checks/analysisMemo';
+import { SHELLCHECK_MISSING_MESSAGE, checkShellcheck, checkShellcheckMany } from '../../server/src/checks/hookShellChecks';
+import { HOOK_NAMES, HookStateInput } from '../../server/src/hooks/hookInput';
+import { buildClanModel } from '../../server/src/model/clanModel';
+import { readNixSource } from '../../server/src/model/sourceFile';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
 import { hookStateInput } from '../helpers/hookInput';
@@ -79,8 +83,8 @@ describe('hooks: hook-shell (shellcheck)', () => {
   });
 
   it('reports a missing shellcheck once, without findings and without throwing', async () => {
-    resetShellcheckNotice();
-    const opts = { shellcheckPath: '/nonexistent/shellcheck' };
+    // The notice is given once per memo (one per language server or CLI run).
+    const opts = { shellcheckPath: '/nonexistent/shellcheck', memo: new AnalysisMemo() };
     const first = await checkShellcheck(stateInput(TEXT), opts);
     assert.deepEqual(first.findings, []);
     assert.equal(first.shellcheckMissing, true);
@@ -110,5 +114,46 @@ describe('hooks: hook-shell (shellcheck)', () => {
       assert.match(result.failures[0]!, /timed out after \d+ ms/);
       assert.ok(Date.now() - started < 2500);
     });
+  });
+});
+
+// The batched ShellCheck run (one process for many scripts) finds exactly what one run per hook finds.
+const CLAN = `{
+  meta.name = "sc";
+  machines.a.clan.core.state.one = {
+    folders = [ "/a" ];
+    preBackupScript = ''
+      for f in $(ls /a); do echo $f; done
+    '';
+  };
+  machines.b.clan.core.state.two = {
+    folders = [ "/b" ];
+    postRestoreScript = ''
+      cd /b
+      rm -rf $DIR/*
+    '';
+  };
+}
+`;
+
+describe('batched ShellCheck', { skip: hasShellcheck ? false : 'shellcheck not installed (Debian shellcheck): skipping' }, () => {
+  before(() => initParsing());
+  it('reports the same findings as one run per hook, mapped to the same places', async () => {
+    const file = readNixSource('file:///c/clan.nix', 'clan', CLAN);
+    const model = buildClanModel({ dir: '/c', clanFile: file, machineFiles: [], machineDirs: [] });
+    const inputs: HookStateInput[] = [...model.machines.values()].flatMap((m) => m.states).map((s) => {
+      const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
+      for (const h of HOOK_NAMES) {
+        const e = s.attrs?.entries.get(h);
+        if (e?.binding) input.hooks[h] = { value: e.value, bindingStart: file.lines.offsetAt(e.binding.start), bindingEnd: file.lines.offsetAt(e.binding.end) };
+      }
+      return input;
+    });
+    const single = (await Promise.all(inputs.map((i) => checkShellcheck(i, { timeoutMs: 30000 })))).flatMap((r) => r.findings);
+    const batch = await checkShellcheckMany(inputs, { timeoutMs: 30000, chunk: 1 });
+    const key = (f: { message: string; range: { start: { line: number; character: number } } }) => `${f.range.start.line}:${f.range.start.character} ${f.message}`;
+    assert.ok(single.length >= 2, single.map(key).join('\n'));
+    assert.deepEqual(batch.findings.map(key).sort(), single.map(key).sort());
+    assert.deepEqual(batch.failures, []);
   });
 });

@@ -1,0 +1,148 @@
+// The hook findings of a state, reused while nothing they were made from changed.
+//
+// Findings depend on the hook bindings' text, and their fixes also on text outside it: around each edit, before each
+// binding on its line (a new post hook copies that indentation), and the module arguments that the PATH fix extends.
+// Two caches keep them: one by the state's attribute set, which stays the very same object while a keystroke
+// elsewhere leaves it in place (the reader shares unchanged values between versions); and one by the hook bindings'
+// text, for hooks that an edit above them moved. Either is used only when that outside text still reads the same and
+// the machine's modules around the hooks are the same (where the PATH fix puts arguments depends on them).
+import type { Finding } from '../findings';
+import { enclosingArguments } from '../hooks/moduleArguments';
+import { hookInput, HookStateInput, moduleValues, pathContext, pathKey } from '../hooks/hookInput';
+import type { BashTrees } from '../hooks/shellScript';
+import type { ClanModel, State } from '../model/clanModel';
+import type { AttrsValue, NixValue } from '../model/nixValue';
+import { LineIndex, Range } from '../model/range';
+
+/** Text a state's findings were made from besides its hook bindings: [start, end) document offsets. */
+type Span = { start: number; end: number };
+
+const CONTEXT = 24;
+
+/** The outside text of `findings` (see above); undefined when it cannot be pinned down (then nothing is kept). */
+function dependencies(input: HookStateInput, lines: LineIndex, findings: Finding[]): Span[] | undefined {
+  const spans: Span[] = [];
+  const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
+  for (const b of bindings) spans.push({ start: input.text.lastIndexOf('\n', b.bindingStart - 1) + 1, end: b.bindingStart });
+  for (const e of findings.flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits)) {
+    spans.push({ start: Math.max(0, lines.offsetAt(e.range.start) - CONTEXT), end: Math.min(input.text.length, lines.offsetAt(e.range.end) + CONTEXT) });
+  }
+  if (findings.some((f) => f.code === 'hook-missing-path')) {
+    for (const b of bindings) {
+      // Without arguments to extend, adding a function around the hooks would change the fix: not kept.
+      const args = enclosingArguments(input, b.bindingStart);
+      if (!args) return undefined;
+      spans.push(args);
+    }
+  }
+  return spans;
+}
+
+interface SameState {
+  uri: string;
+  stateName: string;
+  /** The modules around the state (the same objects: read again, they may have become something else). */
+  modules: NixValue[];
+  /** What the hook PATHs had (pathKey): an edit of `systemd.services` or of localbackup membership changes them. */
+  jobPath: string;
+  findings: Finding[];
+  outside: Array<{ range: Range; text: string }>;
+}
+
+interface KeptFinding {
+  code: Finding['code'];
+  severity: Finding['severity'];
+  message: string;
+  start: number;
+  end: number;
+  fixes?: Array<{ title: string; isPreferred?: boolean; edits: Array<{ start: number; end: number; newText: string }> }>;
+}
+/** Offsets relative to the first hook binding's start. */
+interface Kept { findings: KeptFinding[]; outside: Array<Span & { text: string }> }
+
+const MAX_KEPT = 20000;
+
+/** The two caches (see the top of the file), for as long as their owner (an AnalysisMemo) lives. */
+export class HookFindingsMemo {
+  /** By the state's attribute set: lives as long as that value. */
+  private readonly sameStates = new WeakMap<AttrsValue, SameState>();
+  /** By the hook bindings' text and what else the key holds: at most 20,000, then forgotten all at once. */
+  private readonly kept = new Map<string, Kept>();
+
+  /** The hook findings of state `s`: kept ones while they still hold, else `compute`'s, kept for next time. */
+  stateFindings(model: ClanModel, s: State, bashTrees: BashTrees | undefined, compute: (input: HookStateInput) => Finding[]): Finding[] {
+    const unchanged = this.unchangedState(model, s);
+    if (unchanged) return unchanged;
+    const input = hookInput(model, s, bashTrees);
+    if (!input) return [];
+    const { findings, dependencies } = this.hookFindings(input, compute);
+    if (dependencies) this.rememberState(s, input, findings, dependencies, moduleValues(model, s, input.uri));
+    return findings;
+  }
+
+  private unchangedState(model: ClanModel, s: State): Finding[] | undefined {
+    const same = s.attrs && this.sameStates.get(s.attrs);
+    if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
+    const modules = moduleValues(model, s, same.uri);
+    if (pathKey(pathContext(model, s.machine)) !== same.jobPath) return undefined;
+    if (modules.length !== same.modules.length || modules.some((m, i) => m !== same.modules[i])) return undefined;
+    const file = model.files.find((f) => f.uri === same.uri);
+    if (!file) return undefined;
+    const at = (r: Range) => file.text.slice(file.lines.offsetAt(r.start), file.lines.offsetAt(r.end));
+    return same.outside.every((o) => at(o.range) === o.text) ? same.findings : undefined;
+  }
+
+  private rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[], modules: NixValue[]): void {
+    const lines = input.lines ?? new LineIndex(input.text);
+    const outside = spans.map((o) => ({ range: lines.rangeOf(o.start, o.end), text: input.text.slice(o.start, o.end) }));
+    this.sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, jobPath: pathKey(input), findings, outside });
+  }
+
+  private hookFindings(input: HookStateInput, compute: (input: HookStateInput) => Finding[]): { findings: Finding[]; dependencies: Span[] | undefined } {
+    const lines = input.lines ?? new LineIndex(input.text);
+    const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
+    const base = Math.min(...bindings.map((b) => b.bindingStart));
+    // The modules around the hooks decide where the PATH fix puts arguments: part of the key, relative like the rest.
+    const modules = (input.modules ?? []).map((m) => `${m.isFunction}:${m.start - base}:${m.end - base}`).join(' ');
+    const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${pathKey(input)}\u0000${Object.entries(input.hooks)
+      .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
+    const hit = this.kept.get(key);
+    if (hit && hit.outside.every((o) => input.text.slice(base + o.start, base + o.end) === o.text)) {
+      return {
+        findings: restore(hit.findings, base, lines, input.uri),
+        dependencies: hit.outside.map((o) => ({ start: base + o.start, end: base + o.end })),
+      };
+    }
+    const findings = compute(input);
+    const spans = dependencies(input, lines, findings);
+    if (!spans) return { findings, dependencies: undefined };
+    if (this.kept.size >= MAX_KEPT) this.kept.clear();
+    const relative = (r: Range) => ({ start: lines.offsetAt(r.start) - base, end: lines.offsetAt(r.end) - base });
+    this.kept.set(key, {
+      outside: spans.map((o) => ({ start: o.start - base, end: o.end - base, text: input.text.slice(o.start, o.end) })),
+      findings: findings.map((f) => ({
+        code: f.code, severity: f.severity, message: f.message, ...relative(f.range),
+        ...(f.fixes ? {
+          fixes: f.fixes.map((x) => ({
+            title: x.title, ...(x.isPreferred ? { isPreferred: true } : {}),
+            edits: x.edits.map((e) => ({ ...relative(e.range), newText: e.newText })),
+          })),
+        } : {}),
+      })),
+    });
+    return { findings, dependencies: spans };
+  }
+}
+
+function restore(items: KeptFinding[], base: number, lines: LineIndex, uri: string): Finding[] {
+  return items.map((k) => {
+    const f: Finding = { uri, code: k.code, severity: k.severity, message: k.message, range: lines.rangeOf(base + k.start, base + k.end) };
+    if (k.fixes) {
+      f.fixes = k.fixes.map((x) => ({
+        title: x.title, ...(x.isPreferred ? { isPreferred: true } : {}),
+        edits: x.edits.map((e) => ({ uri, range: lines.rangeOf(base + e.start, base + e.end), newText: e.newText })),
+      }));
+    }
+    return f;
+  });
+}
