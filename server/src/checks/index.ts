@@ -1,10 +1,11 @@
-// All check families, run over one clan model. Each family is a function of the model: what it keeps between
-// analyses is in the AnalysisMemo it is given (elapses of schedules, hook findings, bash trees, ShellCheck's results
-// and whether its missing-notice was given; see analysisMemo.ts), and only speeds it up. Besides, some keep
-// memos of pure functions for the lifetime of their arguments: destinationChecks and scheduleChecks remember string
-// analyses (util/memo.ts), settingsChecks the schema findings of a settings value (WeakMap on the immutable value)
-// and a role's member layers (WeakMap on the role, which lives as long as its model), hooks/shellScript.ts the
-// script read from a hook string (WeakMap on the immutable value).
+// All check families, run over one clan model: CHECKS synchronously, then DEFERRED_CHECKS (external programs). Each
+// family's findings are a function of the model alone. What is kept between analyses only saves work:
+// - in the AnalysisMemo the caller owns and passes (bounded; analysisMemo.ts): a future elapse of each schedule, the
+//   hook findings of unchanged hooks, parsed bash trees, ShellCheck's version and results, and whether the
+//   missing-ShellCheck notice was given (the one thing that changes what is said: once per memo);
+// - memos of pure functions, for as long as their arguments live: string analyses in destinationChecks and
+//   scheduleChecks (util/memo.ts), and WeakMaps on immutable values or on objects of one model: a settings value's
+//   schema findings and a role's member layers (settingsChecks), the script read from a hook string (hooks/shellScript.ts).
 import type { Finding } from '../findings';
 import type { RuleCode } from '../rules';
 import type { ClanModel } from '../model/clanModel';
