@@ -1,7 +1,7 @@
 // The hooks of the (single) state in a test document, as the model builder passes them to the hook rules.
 import assert from 'node:assert/strict';
 import { HOOK_NAMES, HookName, HookStateInput } from '../../server/src/hooks/hookInput';
-import { readValue } from '../../server/src/model/nixValue';
+import { readValue } from '../../server/src/model/valueReader';
 import { parseNix } from '../../server/src/parsing/parser';
 import type { Node } from '../../server/src/parsing/parser';
 

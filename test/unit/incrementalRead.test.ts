@@ -54,8 +54,72 @@ const NIXFMT_MODULE = `{
 }
 `;
 
+/** Reads `source`, then applies `edits` edit by edit; after each, the incremental read must equal a fresh one. */
+function assertEqualsFreshReads(source: string, seed: number, edits: number, pick: (rnd: () => number, text: string) => [number, number, string]): void {
+  const rnd = mulberry32(seed);
+  let text = source;
+  let tree = parseNix(text);
+  let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+  for (let i = 0; i < edits; i++) {
+    const [start, end, insert] = pick(rnd, text);
+    text = editTree(tree, text, start, end, insert);
+    const next = parseNix(text, tree);
+    const incremental = readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
+    // The same tree read with nothing reused; and, while the text parses, the tree of a fresh parse (tree-sitter may
+    // recover from a syntax error differently in an incremental parse than in a fresh one).
+    const fresh = [readNixSource('file:///x/clan.nix', 'clan', text, next)];
+    if (!next.rootNode.hasError) fresh.push(readNixSource('file:///x/clan.nix', 'clan', text));
+    const what = `edit ${i} (${JSON.stringify(insert)} over ${start}..${end})`;
+    for (const f of fresh) {
+      assert.deepEqual(dump(incremental.root), dump(f.root), `value after ${what}`);
+      assert.deepEqual(incremental.syntaxProblems, f.syntaxProblems, `syntax problems after ${what}`);
+      assert.deepEqual(findingsOf(incremental), findingsOf(f), `findings after ${what}`);
+    }
+    tree.delete();
+    tree = next;
+    file = incremental;
+  }
+  tree.delete();
+}
+
+// Line breaks and pastes move everything after them by lines; astral characters are two UTF-16 units, and CRLF
+// lines end in two characters: positions must stay exact LSP positions through every move.
+const MOVING_EDITS = ['\n', '\r\n', '\n\n', '\n    ', '🦀', 'é🦀x', '"🦀"', 'x = "🦀";\n', '\n  a = 1;\n  b = [ "x" ];\n',
+  "  c = ''\n    🦀 \${x}\n  '';\n", '{\n', '}\n', '# 🦀\r\n', ''];
+
 describe('incremental re-reading of an edited document', () => {
   before(() => initParsing());
+
+  for (const [name, source] of [
+    ['generated 20-machine clan', () => generateClan(20)],
+    ['generated 20-machine clan with CRLF line ends', () => generateClan(20).replace(/\n/g, '\r\n')],
+    ['astral characters in strings and comments', () => generateClan(8).replace(/app(\d)/g, 'app🦀$1').replace(/\{\n/g, '{ # 🦀é\n')],
+  ] as const) {
+    it(`equals a fresh read after line breaks, pastes and deletions anywhere: ${name}`, () => {
+      assertEqualsFreshReads(source(), 11, 100, (rnd, text) => {
+        // Half the edits near the start, where they move the most values.
+        const start = Math.floor((rnd() < 0.5 ? rnd() * 0.1 : rnd()) * (text.length + 1));
+        const r = rnd();
+        const end = Math.min(text.length, start + (r < 0.5 ? 0 : r < 0.8 ? Math.floor(rnd() * 8) : Math.floor(rnd() * 200)));
+        return [start, end, MOVING_EDITS[Math.floor(rnd() * MOVING_EDITS.length)]!];
+      });
+    });
+  }
+
+  it('equals a fresh read after Enter pressed again and again above the machines, then typing below them', () => {
+    const text = generateClan(30);
+    const above = text.indexOf('machines = {');
+    const below = text.lastIndexOf('/var/lib/app');
+    let n = 0;
+    assertEqualsFreshReads(text, 3, 40, (rnd, t) => {
+      n++;
+      if (n <= 20) return [above, above, n % 3 === 0 ? '\r\n' : '\n'];
+      // The text below moved by the Enters; the search is done in the current text.
+      const at = t.lastIndexOf('/var/lib/app') + 5 + Math.floor(rnd() * 3);
+      return rnd() < 0.3 ? [at, at + 1, ''] : [at, at, 'x'];
+    });
+    assert.ok(below > above);
+  });
 
   for (const [name, source] of [
     ['generated 30-machine clan', () => generateClan(30)],

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { readValue } from '../../server/src/model/nixValue';
+import { readValue } from '../../server/src/model/valueReader';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 
 const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;

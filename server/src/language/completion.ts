@@ -4,7 +4,7 @@
 import { CompletionItem, CompletionItemKind, InsertTextFormat, MarkupKind } from 'vscode-languageserver-types';
 import type { Analysis } from '../analyze';
 import { BUILTIN_MODULES } from '../model/clanModel';
-import { attrName } from '../model/nixValue';
+import { attrName } from '../model/valueReader';
 import type { Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import type { Node } from '../parsing/parser';

@@ -1,7 +1,7 @@
 // Where the cursor is, in clan terms: the attribute path of the binding around it (`inventory.instances.borgbackup.
 // roles.client.settings.startAt`), whether it is on a key or in a value, and the syntax nodes involved. Machine files
 // (machines/<m>/configuration.nix) get the `machines.<m>` prefix so every path reads as in clan.nix.
-import { attrName } from '../model/nixValue';
+import { attrName } from '../model/valueReader';
 import { comparePositions, containsPosition, Position, Range } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import type { Node } from '../parsing/parser';

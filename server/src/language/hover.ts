@@ -6,7 +6,7 @@ import { describeExclude } from '../borg';
 import { formatTimestamp, nextElapses, parseCalendar } from '../calendar';
 import { borgKeyPath, describeClanCore } from '../model/clanCoreVersion';
 import { findRole, machinesWithTag, roleMembers } from '../model/clanModel';
-import { readValue } from '../model/nixValue';
+import { readValue } from '../model/valueReader';
 import { rangeOfNode, Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import { machineSummary } from '../lsp/jobs';

@@ -9,8 +9,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node } from '../parsing/parser';
 import {
-  AttrEntry, AttrsValue, asAttrs, attrName, FunctionValue, ListValue, NixValue, OpaqueValue, Priority, readValue,
+  AttrEntry, AttrsValue, asAttrs, FunctionValue, ListValue, NixValue, OpaqueValue, Priority,
 } from './nixValue';
+import { attrName, readValue } from './valueReader';
 import { Range, rangeOfNode } from './range';
 import type { SourceFile } from './sourceFile';
 

@@ -1,8 +1,10 @@
 // A file of the clan, read once into a syntax tree (Nix) or a JSON tree (inventory.json) and a value.
 import { parseTree as parseJsonTree, Node as JsonNode, ParseError, printParseErrorCode } from 'jsonc-parser';
 import { isDerivedFrom, MAX_NIX_SOURCE_LENGTH, parseNix, tooLargeToParse, Tree } from '../parsing/parser';
-import { AttrsValue, DuplicateAttr, NixValue, ReadCache, readValueIncremental, readValueReporting } from './nixValue';
+import { ReadCache, readValueIncremental } from './incrementalRead';
+import type { AttrsValue, DuplicateAttr, NixValue } from './nixValue';
 import { LineIndex, Range } from './range';
+import { readValueReporting } from './valueReader';
 
 export type FileKind = 'clan' | 'machine' | 'inventory-json';
 
@@ -28,7 +30,7 @@ export interface SourceFile {
 
 /**
  * Reads a Nix file. With the editor's `tree` and the previous read of the same document (`prev`), the values of
- * subtrees the edit did not touch are reused (see nixValue.readValueIncremental).
+ * subtrees the edit did not touch are reused (see incrementalRead.ts).
  */
 export function readNixSource(uri: string, kind: FileKind, text: string, tree?: Tree, machine?: string, prev?: SourceFile): SourceFile {
   const lines = new LineIndex(text);

@@ -1,0 +1,209 @@
+// Nix string literals read into values: `"…"` with its escapes, `''…''` with its escapes and Nix's indentation
+// stripping, and the source offset of every character of the result (for findings that point inside a string).
+import type { Node } from '../parsing/parser';
+import type { StringPiece, StringValue } from './nixValue';
+import { Range, rangeOfNode } from './range';
+
+export function decodePlainString(parts: Node[]): string {
+  let out = '';
+  for (const p of parts) {
+    if (p.type === 'string_fragment') out += p.text;
+    else if (p.type === 'escape_sequence') out += decodeEscape(p.text, false);
+  }
+  return out;
+}
+
+function decodeEscape(raw: string, indented: boolean): string {
+  if (indented) {
+    // `'''` is two quotes, `''\n` a newline, `''\x` the character x (after the usual \-escape decoding).
+    if (raw === "'''") return "''";
+    if (raw.startsWith("''\\")) return decodeBackslash(raw.slice(3));
+    return raw;
+  }
+  return raw.startsWith('\\') ? decodeBackslash(raw.slice(1)) : raw;
+}
+
+function decodeBackslash(c: string): string {
+  if (c === 'n') return '\n';
+  if (c === 'r') return '\r';
+  if (c === 't') return '\t';
+  return c;
+}
+
+/**
+ * A text piece whose per-character offsets are computed only when someone asks: most strings of a large clan are
+ * never pointed into, and building an array per character dominated the time and garbage of reading a file.
+ * A run [valueStart, sourceStart, length, step] maps value characters to offsets from the literal's start (step 0:
+ * an escape sequence, whose decoded characters all point at its start).
+ */
+class LazyTextPiece {
+  readonly kind = 'text' as const;
+  private cached: number[] | undefined;
+
+  constructor(readonly text: string, private readonly runs: Array<[number, number, number, number]>) {}
+
+  // A getter on the class, not one defined per object: defining a property on each of thousands of pieces made
+  // every piece a slow dictionary-mode object.
+  get offsets(): number[] {
+    if (!this.cached) {
+      this.cached = new Array<number>(this.text.length);
+      for (const [v, d, len, step] of this.runs) for (let i = 0; i < len; i++) this.cached[v + i] = d + i * step;
+    }
+    return this.cached;
+  }
+}
+
+/** Decodes a string node: escapes resolved, indented strings stripped of their common indentation as Nix does. */
+export function readString(node: Node, type: string, uri: string, text: string, range: Range): StringValue {
+  const indented = type === 'indented_string_expression';
+  const parts = node.namedChildren.filter(isNode);
+  const base = node.startIndex; // piece offsets count from here
+  if (!indented && !parts.some((p) => p.type === 'interpolation')) {
+    // The common case, a plain "…" literal: no indentation rule, no interpolation.
+    let value = '';
+    const runs: Array<[number, number, number, number]> = [];
+    for (const p of parts) {
+      if (p.type === 'string_fragment') {
+        const t = p.text;
+        runs.push([value.length, p.startIndex - base, t.length, 1]);
+        value += t;
+      } else if (p.type === 'escape_sequence') {
+        const decoded = decodeEscape(p.text, false);
+        runs.push([value.length, p.startIndex - base, decoded.length, 0]);
+        value += decoded;
+      }
+    }
+    return { kind: 'string', uri, range, literal: range, indented, value, pieces: value ? [new LazyTextPiece(value, runs)] : [] };
+  }
+  // Segments: literal fragments (offsets step through the source), escapes (every decoded character points at the
+  // escape) and interpolations. Indentation stripping works on whole segments, not characters.
+  const segs: Seg[] = [];
+  for (const part of parts) {
+    if (part.type === 'string_fragment') segs.push({ kind: 'text', text: part.text, doc: part.startIndex - base, step: 1 });
+    else if (part.type === 'escape_sequence') segs.push({ kind: 'text', text: decodeEscape(part.text, indented), doc: part.startIndex - base, step: 0 });
+    else if (part.type === 'interpolation') segs.push({ kind: 'interp', node: part });
+    // dollar_escape (`''` before `$`, or `\` before `${`) contributes nothing: the `$` is the next fragment.
+  }
+  const kept = indented ? stripIndentation(segs) : segs;
+  const pieces: StringPiece[] = [];
+  let value = '';
+  let runs: Array<[number, number, number, number]> = [];
+  let pieceText = '';
+  const flush = () => {
+    if (pieceText) pieces.push(new LazyTextPiece(pieceText, runs));
+    pieceText = '';
+    runs = [];
+  };
+  for (const seg of kept) {
+    if (seg.kind === 'interp') {
+      flush();
+      pieces.push({
+        kind: 'interpolation', range: rangeOfNode(seg.node), start: seg.node.startIndex - base, end: seg.node.endIndex - base,
+        source: text.slice(seg.node.startIndex, seg.node.endIndex),
+      });
+      continue;
+    }
+    if (!seg.text) continue;
+    runs.push([pieceText.length, seg.doc, seg.text.length, seg.step]);
+    pieceText += seg.text;
+    value += seg.text;
+  }
+  flush();
+  const literal = pieces.every((p) => p.kind === 'text');
+  return { kind: 'string', uri, range, literal: range, indented, pieces, value: literal ? value : undefined };
+}
+
+type Seg = { kind: 'text'; text: string; doc: number; step: 0 | 1 } | { kind: 'interp'; node: Node };
+
+/**
+ * Nix's indentation stripping for `''…''` (libexpr's stripIndentation, after its lexer drops an opening line of
+ * only spaces): the minimum indentation counts literal spaces at line starts, ended by any other character, an
+ * escape or an interpolation; lines of only spaces do not count. Then that many leading spaces are dropped from
+ * every line — escapes included, so an escaped newline starts a line there — and a final line of only spaces goes.
+ */
+function stripIndentation(input: Seg[]): Seg[] {
+  const segs = [...input];
+  const first = segs[0];
+  const opening = first?.kind === 'text' && first.step === 1 ? /^ *\n/.exec(first.text) : null;
+  if (first && opening && first.kind === 'text') {
+    segs[0] = { ...first, text: first.text.slice(opening[0].length), doc: first.doc + opening[0].length };
+  }
+  let atStartOfLine = true;
+  let minIndent = Infinity;
+  let curIndent = 0;
+  for (const seg of segs) {
+    if (seg.kind !== 'text' || seg.step === 0) {
+      if (atStartOfLine) {
+        atStartOfLine = false;
+        minIndent = Math.min(minIndent, curIndent);
+      }
+      continue;
+    }
+    for (const ch of seg.text) {
+      if (atStartOfLine) {
+        if (ch === ' ') curIndent++;
+        else if (ch === '\n') curIndent = 0;
+        else {
+          atStartOfLine = false;
+          minIndent = Math.min(minIndent, curIndent);
+        }
+      } else if (ch === '\n') {
+        atStartOfLine = true;
+        curIndent = 0;
+      }
+    }
+  }
+  const out: Seg[] = [];
+  atStartOfLine = true;
+  let dropped = 0;
+  segs.forEach((seg, idx) => {
+    if (seg.kind !== 'text') {
+      atStartOfLine = false;
+      dropped = 0;
+      out.push(seg);
+      return;
+    }
+    // Kept characters form runs between dropped leading spaces; each run keeps its source offsets.
+    const runs: Array<[number, number]> = [];
+    let runStart = -1;
+    for (let j = 0; j < seg.text.length; j++) {
+      const ch = seg.text[j]!;
+      let keep = true;
+      if (atStartOfLine) {
+        if (ch === ' ') keep = dropped++ >= minIndent;
+        else if (ch === '\n') dropped = 0;
+        else {
+          atStartOfLine = false;
+          dropped = 0;
+        }
+      } else if (ch === '\n') atStartOfLine = true;
+      if (keep && runStart < 0) runStart = j;
+      if (!keep && runStart >= 0) {
+        runs.push([runStart, j]);
+        runStart = -1;
+      }
+    }
+    if (runStart >= 0) runs.push([runStart, seg.text.length]);
+    let pieces = runs.map(([a, b]) => ({ ...seg, text: seg.text.slice(a, b), doc: seg.doc + a * seg.step }));
+    if (idx === segs.length - 1) {
+      // The last line, when it is only spaces after a newline, is the indentation of the closing `''`.
+      const joined = pieces.map((p) => p.text).join('');
+      const nl = joined.lastIndexOf('\n');
+      if (nl !== -1 && /^ *$/.test(joined.slice(nl + 1))) {
+        let keepLen = nl + 1;
+        pieces = pieces.flatMap((p) => {
+          if (keepLen <= 0) return [];
+          const t = p.text.slice(0, keepLen);
+          keepLen -= p.text.length;
+          return [{ ...p, text: t }];
+        });
+      }
+    }
+    out.push(...pieces);
+  });
+  return out;
+}
+
+function isNode(n: Node | null): n is Node {
+  return n !== null;
+}
