@@ -81,7 +81,8 @@ export function indexFolder(dir: string): { files: number; clans: number; ms: nu
 function countNix(dir: string): number {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) n += countNix(join(dir, e.name));
+    // As the index: dependencies and hidden directories are not part of the workspace.
+    if (e.isDirectory()) n += e.name === 'node_modules' || e.name.startsWith('.') ? 0 : countNix(join(dir, e.name));
     else if (e.name.endsWith('.nix')) n++;
   }
   return n;
