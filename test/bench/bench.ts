@@ -2,22 +2,26 @@
 // Generated clans of 10, 100 and 1,000 machines (tags, several instances, states with hooks, destinations,
 // PostgreSQL); medians of repeated runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AnalysisMemo, analyzeClan } from '../../server/src/analyze';
 import { loadClanSources, SourceCache, toUri } from '../../server/src/model/loadClan';
 import { readNixSource } from '../../server/src/model/sourceFile';
 import { editTree, initParsing, parseNix } from '../../server/src/parsing/parser';
-import { runIndexBench } from './indexBench';
-import { LspTestClient } from '../helpers/lspClient';
-import { readFileSync } from 'node:fs';
+import { generateWorkspace, indexFolder, runIndexBench } from './indexBench';
+import { serverIndex, serverStartToDiagnostics } from './serverBench';
 
 const ROOT = resolve(__dirname, '../../..');
 const CLI = join(ROOT, 'dist/cli.js');
 
-export function generateClan(machines: number): string {
+// The state hooks of a real fleet are mostly the same few texts (one role's services on many machines), plus some
+// machine-specific ones: 'shared' gives most machines one of five hook pairs and every tenth machine its own.
+const SHARED_SERVICES = ['nginx', 'postgresql', 'gitea', 'nextcloud-setup', 'vaultwarden'];
+
+export function generateClan(machines: number, hooks: 'shared' | 'distinct' = 'distinct'): string {
+  const service = (i: number) => (hooks === 'distinct' || i % 10 === 7 ? `app${i}` : SHARED_SERVICES[i % SHARED_SERVICES.length]!);
   const lines: string[] = ['{', '  meta.name = "bench";', '  meta.domain = "bench.lol";', '', '  inventory.machines = {'];
   for (let i = 0; i < machines; i++) {
     const tags = [i % 3 === 0 ? '"web"' : '"office"', i % 10 === 0 ? '"db"' : ''].filter(Boolean).join(' ');
@@ -40,8 +44,8 @@ export function generateClan(machines: number): string {
   for (let i = 0; i < machines; i++) {
     lines.push(`    m${i} = { config, lib, pkgs, ... }: {`, `      clan.core.state.app${i} = {`,
       `        folders = [ "/var/lib/app${i}" "/etc/app${i}" ];`, '        preBackupScript = \'\'',
-      '          export PATH=${lib.makeBinPath [ config.systemd.package ]}', `          systemctl stop app${i}.service`,
-      '        \'\';', '        postBackupScript = \'\'', `          systemctl start app${i}.service`, '        \'\';', '      };');
+      '          export PATH=${lib.makeBinPath [ config.systemd.package ]}', `          systemctl stop ${service(i)}.service`,
+      '        \'\';', '        postBackupScript = \'\'', `          systemctl start ${service(i)}.service`, '        \'\';', '      };');
     if (i % 10 === 0) {
       lines.push('      clan.core.postgresql.enable = true;', `      clan.core.postgresql.databases.db${i}.create.options.OWNER = "app";`);
     }
@@ -86,30 +90,14 @@ function peakRss(args: string[], env: NodeJS.ProcessEnv = process.env): number |
   return Number.isFinite(kb) ? kb / 1024 : undefined;
 }
 
-/** Spawn `clan-backups lsp --stdio`, initialize, open the example clan.nix, wait for its diagnostics. */
-async function serverStartToDiagnostics(): Promise<number> {
-  const file = join(ROOT, 'examples/demo-clan/clan.nix');
-  const text = readFileSync(file, 'utf8');
-  const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    const client = new LspTestClient();
-    await client.initialize(toUri(join(ROOT, 'examples/demo-clan')));
-    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: toUri(file), languageId: 'nix', version: 1, text } });
-    await client.waitForDiagnostics(toUri(file), (p) => p.version === 1, 0);
-    times.push(performance.now() - t);
-    await client.shutdown();
-  }
-  return median(times);
-}
-
 async function main(): Promise<void> {
   await initParsing();
   const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
   const rows: Array<Record<string, number | string | undefined>> = [];
+  let distinct: { first: number; cached: number; noSc: number } | undefined;
   for (const n of [10, 100, 1000]) {
     const dir = mkdtempSync(join(tmpdir(), `clan-bench-${n}-`));
-    const text = generateClan(n);
+    const text = generateClan(n, 'shared');
     writeFileSync(join(dir, 'clan.nix'), text);
     const runs = n >= 1000 ? 15 : 40;
     const full = time(() => analyzeClan(loadClanSources(dir)), runs);
@@ -143,53 +131,130 @@ async function main(): Promise<void> {
     // line after it, and everything read from there on is copied with moved positions.
     const newlineStart = editAt('"/var/lib/app1"', '\n');
     const parseOnly = time(() => readNixSource(uri, 'clan', text), runs);
-    // ShellCheck's results are kept across runs (in $XDG_CACHE_HOME/clan-backups/shellcheck): a cache of the
-    // bench's own, emptied before each first run; the second run finds every script there.
-    const xdg = mkdtempSync(join(tmpdir(), `clan-bench-cache-${n}-`));
-    const env = { ...process.env, XDG_CACHE_HOME: xdg };
-    const emptyCache = () => rmSync(join(xdg, 'clan-backups'), { recursive: true, force: true });
-    const check = wall(process.execPath, [CLI, 'check', dir], 3, env, emptyCache);
-    spawnSync(process.execPath, [CLI, 'check', dir], { stdio: 'ignore', env });
-    const checkCached = wall(process.execPath, [CLI, 'check', dir], 5, env);
+    const sc = shellcheckRuns(dir, `${n}`);
     // The engine alone: ShellCheck is an external program that dominates large clans with thousands of hooks.
-    const checkNoSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5, env);
+    const checkNoSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5);
     const nix = haveNix ? wall('nix-instantiate', ['--parse', join(dir, 'clan.nix')], 5) : undefined;
     rows.push({
       machines: n, lines: text.split('\n').length, 'full analysis ms': full,
       'edit→analysis ms (start)': editStart, '(middle)': editMiddle, '(end)': editEnd, 'new line→analysis ms (start)': newlineStart,
-      'parse+read ms': parseOnly, 'check wall ms (ShellCheck, first run)': check, 'check wall ms (ShellCheck, cached)': checkCached,
-      'check wall ms (no ShellCheck)': checkNoSc, 'first/no-ShellCheck ratio': check / checkNoSc, 'cached/no-ShellCheck ratio': checkCached / checkNoSc,
+      'parse+read ms': parseOnly, 'check wall ms (ShellCheck, first run)': sc.first, 'check wall ms (ShellCheck, cached)': sc.cached,
+      'check wall ms (no ShellCheck)': checkNoSc, 'first/no-ShellCheck ratio': sc.first / checkNoSc, 'cached/no-ShellCheck ratio': sc.cached / checkNoSc,
       'nix-instantiate --parse ms': nix, 'check/nix ratio (no ShellCheck)': nix ? checkNoSc / nix : undefined,
-      'check peak RSS MB': peakRss([CLI, 'check', dir], env),
+      'check peak RSS MB': peakRss([CLI, 'check', dir], sc.env),
     });
-    rmSync(xdg, { recursive: true, force: true });
+    rmSync(sc.env.XDG_CACHE_HOME!, { recursive: true, force: true });
+    if (n === 1000) {
+      // The case without repetition: every machine's hooks are its own text.
+      writeFileSync(join(dir, 'clan.nix'), generateClan(n, 'distinct'));
+      const d = shellcheckRuns(dir, `${n}-distinct`);
+      const noSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5);
+      distinct = { first: d.first, cached: d.cached, noSc };
+      rmSync(d.env.XDG_CACHE_HOME!, { recursive: true, force: true });
+    }
+    rmSync(dir, { recursive: true, force: true });
   }
   // The floor under every `check` figure: starting Node itself, with nothing loaded.
   const nodeStart = wall(process.execPath, ['-e', '0'], 9);
   console.log(`\nnode -e 0 (Node's own start, median of 9): ${nodeStart.toFixed(0)} ms`);
-  const start = await serverStartToDiagnostics();
-  console.log(`\nserver start → first diagnostics (examples/demo-clan, median of 5): ${start.toFixed(0)} ms`);
+  const start = await serverStartToDiagnostics(7);
+  console.log(`server start → first diagnostics (examples/demo-clan, median of 7): ${start.median.toFixed(0)} ms `
+    + `(runs: ${start.all.map((x) => x.toFixed(0)).join(', ')})`);
   const vsixPath = join(mkdtempSync(join(tmpdir(), 'clan-bench-vsix-')), 'clan-backups.vsix');
   spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsixPath],
     { cwd: ROOT, stdio: 'ignore' });
   const vsix = existsSync(vsixPath) ? vsixPath : undefined;
   const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? 'n/a'));
   const cols = Object.keys(rows[0]!);
-  console.log(`| ${cols.join(' | ')} |`);
+  console.log(`\n| ${cols.join(' | ')} |`);
   console.log(`|${cols.map(() => '---').join('|')}|`);
   for (const r of rows) console.log(`| ${cols.map((c) => fmt(r[c])).join(' | ')} |`);
+  console.log(`(hooks: ${SHARED_SERVICES.length} shared hook pairs on 9 of 10 machines, every tenth machine its own)`);
   const growth = (k: string) => (rows[2]![k] as number) / (rows[0]![k] as number);
   console.log(`\ngrowth 10 → 1,000 machines (100× the input): full analysis ×${growth('full analysis ms').toFixed(1)}, edit at the start ×${growth('edit→analysis ms (start)').toFixed(1)}`);
   const big = rows[rows.length - 1]!;
-  console.log(`check at ${big.machines} machines: ShellCheck first run ${fmt(big['check wall ms (ShellCheck, first run)'])} ms `
+  console.log(`check at ${big.machines} machines, shared hooks: ShellCheck first run ${fmt(big['check wall ms (ShellCheck, first run)'])} ms `
     + `(×${fmt(big['first/no-ShellCheck ratio'])}), cached ${fmt(big['check wall ms (ShellCheck, cached)'])} ms `
     + `(×${fmt(big['cached/no-ShellCheck ratio'])}), without ShellCheck ${fmt(big['check wall ms (no ShellCheck)'])} ms`);
+  if (distinct) {
+    console.log(`check at 1000 machines, every hook distinct: ShellCheck first run ${distinct.first.toFixed(0)} ms (×${(distinct.first / distinct.noSc).toFixed(2)}), `
+      + `cached ${distinct.cached.toFixed(0)} ms (×${(distinct.cached / distinct.noSc).toFixed(2)}), without ShellCheck ${distinct.noSc.toFixed(0)} ms`);
+  }
   const vsixKiB = vsix ? statSync(vsix).size / 1024 : undefined;
   console.log(`VSIX: ${vsixKiB ? `${vsixKiB.toFixed(0)} KiB` : 'not built (vsce failed)'}`);
   const index = await runIndexBench(500);
   console.log(`workspace index of ${index.files} Nix files: ${JSON.stringify(index)}`);
+  const workspaces = await indexRuns();
+  for (const w of workspaces) {
+    console.log(`workspace index of ${w.name} (${w.files} Nix files): in-process ${w.ms.toFixed(0)} ms; in the server ${w.server.indexedMs.toFixed(0)} ms `
+      + `to indexed, longest event-loop hold ${w.server.longestHoldMs.toFixed(1)} ms (at ${w.server.longestHoldAtMs} ms after the first loop turn)`);
+  }
+  const targets: Array<[string, number | undefined, number, string]> = [
+    ['ShellCheck first run / no ShellCheck (1,000 machines, shared hooks)', big['first/no-ShellCheck ratio'] as number, 1.5, '×'],
+    ['ShellCheck cached / no ShellCheck (1,000 machines, shared hooks)', big['cached/no-ShellCheck ratio'] as number, 1.2, '×'],
+    ['Enter → analysis at the start (1,000 machines)', big['new line→analysis ms (start)'] as number, 30, ' ms'],
+    ['server start → first diagnostics (examples/demo-clan)', start.median, 300, ' ms'],
+    ['check without ShellCheck / nix-instantiate --parse (1,000 machines)', big['check/nix ratio (no ShellCheck)'] as number | undefined, 10, '×'],
+    ...workspaces.map((w): [string, number, number, string] => [`longest event-loop hold while the server indexes ${w.name}`, w.server.longestHoldMs, 50, ' ms']),
+  ];
+  console.log('\nissue #19 targets (this run):');
+  for (const [name, value, limit, unit] of targets) {
+    const verdict = value === undefined ? 'n/a ' : value <= limit ? 'pass' : 'FAIL';
+    console.log(`  ${verdict}  ${name}: ${value === undefined ? 'n/a' : value.toFixed(unit === '×' ? 2 : 0)}${unit} (target ≤ ${limit}${unit})`);
+  }
   mkdirSync(join(ROOT, 'bench'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, index, serverStartMs: start, nodeStartMs: nodeStart, vsixKiB }, null, 2)}\n`);
+  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, distinct, index, workspaces,
+    serverStartMs: start.median, nodeStartMs: nodeStart, vsixKiB, targets: targets.map(([name, value, limit]) => ({ name, value, limit })) }, null, 2)}\n`);
+}
+
+/**
+ * `check` with ShellCheck: a first run with an emptied result cache (the bench's own $XDG_CACHE_HOME), then runs that
+ * find every script there.
+ */
+function shellcheckRuns(dir: string, label: string): { first: number; cached: number; env: NodeJS.ProcessEnv } {
+  const xdg = mkdtempSync(join(tmpdir(), `clan-bench-cache-${label}-`));
+  const env = { ...process.env, XDG_CACHE_HOME: xdg };
+  const emptyCache = () => rmSync(join(xdg, 'clan-backups'), { recursive: true, force: true });
+  const first = wall(process.execPath, [CLI, 'check', dir], 3, env, emptyCache);
+  spawnSync(process.execPath, [CLI, 'check', dir], { stdio: 'ignore', env });
+  const cached = wall(process.execPath, [CLI, 'check', dir], 5, env);
+  return { first, cached, env };
+}
+
+/** The largest real-layout fixture (most .nix files, then most bytes) and a generated workspace of 2,000 files. */
+async function indexRuns() {
+  const fixtures = ['valid', 'layouts', 'seeds'].flatMap((group) => readdirSync(join(ROOT, 'test/fixtures', group), { withFileTypes: true })
+    .filter((e) => e.isDirectory()).map((e) => join(ROOT, 'test/fixtures', group, e.name)));
+  const sized = fixtures.map((dir) => ({ dir, ...sizeOf(dir) })).sort((a, b) => b.files - a.files || b.bytes - a.bytes);
+  const largest = sized[0]!;
+  const generated = generateWorkspace(2000);
+  try {
+    const out = [];
+    for (const [name, dir] of [[relative(ROOT, largest.dir), largest.dir], ['a generated workspace', generated.dir]] as const) {
+      const inProcess = indexFolder(dir);
+      out.push({ name, files: inProcess.files, ms: inProcess.ms, server: await serverIndex(dir) });
+    }
+    return out;
+  } finally {
+    rmSync(generated.dir, { recursive: true, force: true });
+  }
+}
+
+function sizeOf(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      const s = sizeOf(p);
+      files += s.files;
+      bytes += s.bytes;
+    } else if (e.name.endsWith('.nix')) {
+      files++;
+      bytes += statSync(p).size;
+    }
+  }
+  return { files, bytes };
 }
 
 if (require.main === module) void main();

@@ -1,7 +1,7 @@
 // `clan-backups`: the headless entry point. `check`, `plan` and `calendar` run the analysis core; `lsp` serves it over LSP.
 import { setFlagsFromString } from 'node:v8';
-import { startServer } from '../lsp/server';
 import { runCalendarCommand } from '../calendar';
+import { initParsing } from '../parsing/parser';
 import { runCheck } from './check';
 import { runPlan } from './plan';
 
@@ -36,7 +36,11 @@ async function main(argv: string[]): Promise<number> {
       return r.exitCode;
     }
     case 'lsp':
-      startServer();
+      // The grammars compile on background threads while the server's modules load; `initialize` awaits the same
+      // promise and reports its failure, if any.
+      initParsing().catch(() => undefined);
+      // Loaded only here: `check` and `plan` need neither the LSP library nor the editor features (a shorter start).
+      (require('../lsp/server') as typeof import('../lsp/server')).startServer();
       return -1;
     case '-h':
     case '--help':
