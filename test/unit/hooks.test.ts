@@ -11,9 +11,10 @@ import { LineIndex } from '../../server/src/model/range';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
 import { hookStateInput } from '../helpers/hookInput';
+import { requireTool } from '../helpers/tools';
 
 const URI = 'file:///clan/clan.nix';
-const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
+const haveNix = requireTool('nix', 'nix-instantiate --parse of the module arguments the hook-missing-path fix writes');
 
 /** The hooks of the (single) state in `text`, as the model builder would pass them. */
 function stateInput(text: string, stateName = 'svc'): HookStateInput {

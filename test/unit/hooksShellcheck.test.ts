@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import {
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
 import { hookStateInput } from '../helpers/hookInput';
+import { skipUnlessTool } from '../helpers/tools';
 
 const URI = 'file:///clan/machines/m/configuration.nix';
 
@@ -17,10 +17,8 @@ function stateInput(text: string): HookStateInput {
   return hookStateInput(text, URI, 's');
 }
 
-const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
-if (!hasShellcheck) console.warn('!!! shellcheck is not installed: the hook-shell mapping tests are SKIPPED (apt-get install shellcheck)');
 // A loaded CI machine can take seconds to start shellcheck the first time: the mapping tests allow for that.
-const needsShellcheck = hasShellcheck ? {} : { skip: 'shellcheck is not installed (apt-get install shellcheck)' };
+const needsShellcheck = { skip: skipUnlessTool('shellcheck', 'the hook-shell mapping tests') };
 
 const TEXT = `{ config, lib, pkgs, ... }: {
   clan.core.state.app = {

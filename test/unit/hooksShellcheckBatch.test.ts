@@ -1,13 +1,12 @@
 // The batched ShellCheck run (one process for many scripts) finds exactly what one run per hook finds.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { buildClanModel } from '../../server/src/model/clanModel';
 import { readNixSource } from '../../server/src/model/sourceFile';
 import { checkShellcheck, checkShellcheckMany, HOOK_NAMES, HookStateInput } from '../../server/src/hooks/hookRules';
 import { initParsing } from '../../server/src/parsing/parser';
+import { skipUnlessTool } from '../helpers/tools';
 
-const haveShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 
 const CLAN = `{
   meta.name = "sc";
@@ -27,7 +26,7 @@ const CLAN = `{
 }
 `;
 
-describe('batched ShellCheck', { skip: haveShellcheck ? false : 'shellcheck not installed (Debian shellcheck): skipping' }, () => {
+describe('batched ShellCheck', { skip: skipUnlessTool('shellcheck', 'batched ShellCheck') }, () => {
   before(() => initParsing());
   it('reports the same findings as one run per hook, mapped to the same places', async () => {
     const file = readNixSource('file:///c/clan.nix', 'clan', CLAN);
