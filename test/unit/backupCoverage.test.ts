@@ -15,6 +15,7 @@ import type { Finding } from '../../server/src/findings';
 import { NIXOS_SERVICES, ServiceFacts } from '../../server/src/model/nixosServices';
 import { applyEdits } from '../helpers/applyEdits';
 import { analyzeFiles, ClanFiles } from '../helpers/clanFixture';
+import { skipUnlessTool, toolPresent } from '../helpers/tools';
 
 const CODE = 'service-not-backed-up';
 
@@ -537,8 +538,7 @@ describe('service-not-backed-up: DynamicUser, /var/lib/<x> covers /var/lib/priva
 // ---------------------------------------------------------------------------------------------------------------
 // The quick fix
 
-const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
-if (!haveNix) console.warn('# SKIPPED: nix-instantiate is not installed (Debian nix-bin): the fixed files are not parsed');
+const haveNix = toolPresent('nix');
 const scratch = mkdtempSync(join(tmpdir(), 'clan-backups-coverage-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -590,7 +590,7 @@ function withDb(e: Expected): string[] {
 
 
 describe('service-not-backed-up: the quick fix', () => {
-  if (!haveNix) it('nix-instantiate --parse', { skip: 'nix-instantiate not installed (Debian nix-bin): fixed files are analysed but not parsed' }, () => {});
+  if (!haveNix) it('nix-instantiate --parse', { skip: skipUnlessTool('nix', 'nix-instantiate --parse of the fixed files (they are still analysed)') }, () => {});
   for (const e of SERVICES) {
     it(`${e.name}: in a nixfmt-style machine file`, async () => {
       const files = { 'clan.nix': clanNix(BORG), 'machines/web/configuration.nix': machineModule(serviceBlock(e.name, withDb(e), '  ')) };

@@ -6,8 +6,9 @@ import { checkHookPath } from '../../server/src/checks/hookRuleChecks';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
 import { at, DOCKER_SEED, LINKDING_SEED, NEXTCLOUD_SEED, POSTGRES_SEED, span, stateInput } from '../helpers/hookSeeds';
+import { requireTool } from '../helpers/tools';
 
-const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
+const haveNix = requireTool('nix', 'nix-instantiate --parse of the module arguments the hook-missing-path fix writes');
 
 describe('hooks: hook-missing-path', () => {
   before(() => initParsing());

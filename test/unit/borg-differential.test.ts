@@ -1,7 +1,6 @@
 // Differential test: our readings against borg's own code (Debian borgbackup, /usr/bin/python3), in one process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseBorgLocation, parseExcludePattern, translatePythonRegex, tryMatchPath } from '../../server/src/borg';
 
@@ -51,11 +50,7 @@ for entry in data['files']:
 print(json.dumps(out))
 `;
 import { mulberry32 } from '../helpers/prng';
-
-function borgAvailable(): boolean {
-  if (!fs.existsSync(PY)) return false;
-  return spawnSync(PY, ['-c', 'import borg'], { encoding: 'utf8' }).status === 0;
-}
+import { skipMissing, toolPresent } from '../helpers/tools';
 
 const rng = mulberry32;
 
@@ -122,8 +117,8 @@ const REGEX_PATHS = ['home/alice/a.log', 'a', 'b', 'ab', 'AB', 'home', 'aa/bb', 
 
 describe('differential against real borg', () => {
   it('Location, exclude patterns, --exclude-from lines and re: regexes agree with borg', (t) => {
-    if (!borgAvailable()) {
-      t.skip(`SKIPPED: ${PY} cannot import borg (install Debian borgbackup) — differential test not run`);
+    if (!toolPresent('borgPython')) {
+      skipMissing(t, 'borgPython', 'the differential test against borg');
       return;
     }
     const r = rng(Number(process.env.BORG_DIFF_SEED ?? 0xb0e6));

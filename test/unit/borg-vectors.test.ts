@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeExclude, analyzeRepo, analyzeRsh, parseBorgLocation, tryMatchPath } from '../../server/src/borg';
+import { skipMissing } from '../helpers/tools';
 
 const DATA = path.resolve(__dirname, '../../../../shared/data');
 
@@ -17,7 +18,7 @@ describe('borg vectors (shared/data)', () => {
   it('borg-location-vectors.tsv: every row parses like borg', (t) => {
     const rows = readTsv('borg-location-vectors.tsv');
     if (!rows) {
-      t.skip(`SKIPPED: ${DATA}/borg-location-vectors.tsv not found`);
+      skipMissing(t, 'vectors', `the borg location vectors (${DATA}/borg-location-vectors.tsv)`);
       return;
     }
     assert.ok(rows.length >= 40);
@@ -41,7 +42,7 @@ describe('borg vectors (shared/data)', () => {
   it('borg-location-vectors.tsv: the gotcha rows get a finding, the Clan rows do not', (t) => {
     const rows = readTsv('borg-location-vectors.tsv');
     if (!rows) {
-      t.skip('SKIPPED: vectors missing');
+      skipMissing(t, 'vectors', `the borg location vectors (${DATA}/borg-location-vectors.tsv)`);
       return;
     }
     const codes = (s: string) => analyzeRepo(s).map((f) => f.code);
@@ -55,7 +56,7 @@ describe('borg vectors (shared/data)', () => {
   it('borg-exclude-vectors.tsv: every row matches like borg', (t) => {
     const rows = readTsv('borg-exclude-vectors.tsv');
     if (!rows) {
-      t.skip(`SKIPPED: ${DATA}/borg-exclude-vectors.tsv not found`);
+      skipMissing(t, 'vectors', `the borg exclude vectors (${DATA}/borg-exclude-vectors.tsv)`);
       return;
     }
     assert.ok(rows.length >= 25);

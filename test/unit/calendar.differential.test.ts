@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { runCalendarCommand } from '../../server/src/calendar';
 import { mulberry32 } from '../helpers/prng';
+import { skipMissing } from '../helpers/tools';
 
 // Differential test against the real `systemd-analyze calendar` (the oracle): validity, errno,
 // normalized form, the next 3 elapses (local and UTC lines) and exit status must be identical.
@@ -112,7 +113,7 @@ describe('calendar: differential against systemd-analyze', () => {
   it('random expressions × zones × base times match the oracle', (t) => {
     const missing = hasOracle();
     if (missing) {
-      t.skip(`systemd-analyze not installed: ${missing} — differential test NOT run`);
+      skipMissing(t, 'systemd', `the differential test against systemd-analyze calendar (${missing})`);
       return;
     }
     const gen = generator(20260101);
@@ -149,7 +150,7 @@ describe('calendar: differential against systemd-analyze', () => {
   it('runCalendarCommand reproduces systemd-analyze output line by line', (t) => {
     const missing = hasOracle();
     if (missing) {
-      t.skip(`systemd-analyze not installed: ${missing}`);
+      skipMissing(t, 'systemd', `runCalendarCommand against systemd-analyze calendar (${missing})`);
       return;
     }
     const cases: Array<[string | undefined, string[]]> = [

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { nextElapse, parseCalendar } from '../../server/src/calendar';
+import { skipMissing } from '../helpers/tools';
 
 // Upstream test vectors extracted from systemd's test-calendarspec.c (see the files' headers).
 const DATA = path.resolve(__dirname, '../../../../shared/data');
@@ -18,7 +19,7 @@ function rows(file: string): string[][] {
 describe('calendar: upstream vectors', () => {
   it('calendarspec-vectors.tsv: normalized form / FAIL, and round trip', (t) => {
     if (!fs.existsSync(DATA)) {
-      t.skip(`VECTOR DATA MISSING: ${DATA} not found — upstream vectors NOT checked`);
+      skipMissing(t, 'vectors', `the systemd calendar vectors (${DATA})`);
       return;
     }
     const all = rows('calendarspec-vectors.tsv');
@@ -43,7 +44,7 @@ describe('calendar: upstream vectors', () => {
 
   it('calendarspec-next-vectors.tsv: next elapse incl. DST and TZ', (t) => {
     if (!fs.existsSync(DATA)) {
-      t.skip(`VECTOR DATA MISSING: ${DATA} not found — next-elapse vectors NOT checked`);
+      skipMissing(t, 'vectors', `the systemd next-elapse vectors (${DATA})`);
       return;
     }
     const all = rows('calendarspec-next-vectors.tsv');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLI } from '../helpers/lspClient';
+import { skipUnlessTool } from '../helpers/tools';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -89,8 +90,7 @@ describe('clan-backups check', () => {
 });
 
 describe('clan-backups calendar', () => {
-  const systemd = spawnSync('systemd-analyze', ['--version']).status === 0;
-  it('prints what systemd-analyze calendar prints', { skip: systemd ? false : 'systemd-analyze not installed: cannot compare' }, () => {
+  it('prints what systemd-analyze calendar prints', { skip: skipUnlessTool('systemd', 'clan-backups calendar against systemd-analyze calendar') }, () => {
     const args = ['calendar', '--iterations', '3', '--base-time', '2026-03-28 12:00:00 UTC', 'Mon..Fri *-*-* 04:00', 'daily Europe/Berlin', 'bogus'];
     const env = { ...process.env, TZ: 'Europe/Berlin' };
     const ours = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });

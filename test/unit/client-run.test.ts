@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseListOutput } from '../../client/src/archives';
 import { RunOptions, RunResult, buildCreateArgs, buildListArgs, buildRestoreArgs, runClan } from '../../client/src/clanCli';
+import { skipUnlessTool } from '../helpers/tools';
 
 const root = path.resolve(__dirname, '../../..');
 const FAKE = path.join(root, 'test/fixtures/fake-clan/clan');
@@ -196,9 +197,8 @@ describe('client: runClan with the fake clan CLI', () => {
   });
 });
 
-const hasBorg = spawnSync('borg', ['--version']).status === 0;
 
-describe('client: real borg round trip through the fake clan', { skip: !hasBorg && 'borg is not installed' }, () => {
+describe('client: real borg round trip through the fake clan', { skip: skipUnlessTool('borg', 'the real borg round trip through the fake clan') }, () => {
   function tree(dir: string): Record<string, string> {
     const out: Record<string, string> = {};
     const walk = (d: string): void => {

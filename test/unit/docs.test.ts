@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { RULES, RuleCode } from '../../server/src/rules';
+import { skipUnlessTool } from '../helpers/tools';
 
 const ROOT = resolve(__dirname, '../../..');
 const DOCS = join(ROOT, 'docs', 'rules');
@@ -101,9 +102,6 @@ describe('rule pages and the registry', () => {
   });
 });
 
-const nixInstantiate = spawnSync('nix-instantiate', ['--version'], { encoding: 'utf8' });
-const haveNix = nixInstantiate.status === 0;
-if (!haveNix) console.warn('# SKIPPED: nix-instantiate is not installed; the Nix examples of docs/rules are not parsed');
 
 /** nix-instantiate's verdict: undefined variables (`lib`, `pkgs` of a fragment) are evaluation, not syntax. */
 function parseNix(body: string, name: string): { ok: boolean; error: string } {
@@ -115,7 +113,7 @@ function parseNix(body: string, name: string): { ok: boolean; error: string } {
   return { ok, error: errors.join('\n') };
 }
 
-describe('Nix examples of the rule pages parse', { skip: haveNix ? false : 'nix-instantiate is not installed' }, () => {
+describe('Nix examples of the rule pages parse', { skip: skipUnlessTool('nix', 'nix-instantiate --parse of the Nix examples of docs/rules') }, () => {
   for (const code of CODES) {
     test(code, () => {
       const ex = examples(page(code));
@@ -163,11 +161,8 @@ function checkAllClans(pages: Array<{ code: string; ex: Example[] }>): Map<strin
   return byDir;
 }
 
-const haveCli = existsSync(CLI);
-const haveShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
-if (!haveCli) console.warn('# SKIPPED: dist/cli.js is missing (npm run build); the example clans are not checked');
 
-describe('clan-backups check on the example clans', { skip: haveCli ? false : 'dist/cli.js is missing: npm run build' }, () => {
+describe('clan-backups check on the example clans', { skip: skipUnlessTool('cli', 'clan-backups check on the example clans of docs/rules') }, () => {
   const withClans = CODES.filter((c) => examples(page(c)).some((e) => e.file !== undefined));
   let results: Map<string, CliFinding[]> | undefined;
   const resultsFor = (name: string): CliFinding[] => {
@@ -180,7 +175,7 @@ describe('clan-backups check on the example clans', { skip: haveCli ? false : 'd
   });
 
   for (const code of withClans) {
-    const skip = code === 'hook-shell' && !haveShellcheck ? 'shellcheck is not installed' : false;
+    const skip = code === 'hook-shell' ? skipUnlessTool('shellcheck', 'the hook-shell examples of docs/rules') : false;
     test(code, { skip }, () => {
       const ex = examples(page(code)).filter((e) => e.file !== undefined);
       for (const kind of ['wrong', 'fixed'] as const) {

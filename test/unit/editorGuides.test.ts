@@ -2,12 +2,13 @@
 // from a guide's code block, starts the server exactly so (`node dist/cli.js` standing in for `clan-backups`), speaks
 // LSP over its stdio and expects diagnostics for the bundled example clan.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol/node';
-import { CLI, LspTestClient } from '../helpers/lspClient';
+import { LspTestClient } from '../helpers/lspClient';
+import { skipUnlessTool } from '../helpers/tools';
 
 const ROOT = resolve(__dirname, '../../..');
 const GUIDES = join(ROOT, 'docs', 'editors');
@@ -98,7 +99,7 @@ async function diagnoseDemo(argv: string[], settings: Record<string, unknown> | 
   return diags;
 }
 
-describe('editor guides start a working server', { skip: existsSync(CLI) ? false : 'dist/cli.js is missing: npm run build' }, () => {
+describe('editor guides start a working server', { skip: skipUnlessTool('cli', 'the editor guides\' server start') }, () => {
   test('Neovim: every cmd of the guide', async () => {
     const cmds = neovimCommands(guide('neovim.md'));
     assert.ok(cmds.length >= 2, 'the Neovim guide shows vim.lsp.config and nvim-lspconfig');

@@ -1,7 +1,7 @@
 // Trailing commas in formals (nixfmt's style) parse as Nix parses them: the same verdict as `nix-instantiate --parse`
 // on a generated corpus of formals forms, and for valid ones the same reading of every function's arguments.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,8 @@ import { readNixSource } from '../../server/src/model/sourceFile';
 import { trailingFormalCommas } from '../../server/src/parsing/formalCommas';
 import { editTree, initParsing, Node, parseNix } from '../../server/src/parsing/parser';
 import { mulberry32 } from '../helpers/prng';
+import { skipUnlessTool } from '../helpers/tools';
 
-const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
 
 /** Every function of the tree in source order: its argument name, or its formals (name, has a default), `...`, `@`. */
 function functions(node: Node, out: string[] = []): string[] {
@@ -161,7 +161,7 @@ async function nixParse(files: string[]): Promise<Array<string | undefined>> {
 }
 
 describe('trailing commas in formals against nix-instantiate --parse', {
-  skip: haveNix ? false : 'nix-instantiate not installed (Debian nix-bin; scripts/install-test-deps.sh): skipping the Nix oracle',
+  skip: skipUnlessTool('nix', 'trailing commas in formals against nix-instantiate --parse'),
 }, () => {
   before(() => initParsing());
 

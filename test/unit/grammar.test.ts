@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as oniguruma from 'vscode-oniguruma';
 import * as vsctm from 'vscode-textmate';
+import { skipUnlessTool } from '../helpers/tools';
 
 const ROOT = resolve(__dirname, '../../..');
 const FIXTURES = join(ROOT, 'test/fixtures/grammar');
@@ -153,7 +154,7 @@ describe('TextMate grammars', () => {
     assert.ok(has(find(tokens, 'true', 22), 'constant.language.nix'));
   });
 
-  it('works with VS Code\'s real shell grammar when SHELL_GRAMMAR points to it', { skip: process.env.SHELL_GRAMMAR ? false : 'SHELL_GRAMMAR not set' }, async () => {
+  it('works with VS Code\'s real shell grammar when SHELL_GRAMMAR points to it', { skip: skipUnlessTool('shellGrammar', 'the hook-shell injection with VS Code\'s real shell grammar') }, async () => {
     const real = await tokenize(HOOKS, process.env.SHELL_GRAMMAR!);
     assert.ok(has(find(real, 'systemctl', 15), 'source.shell'));
     assert.equal(find(real, 'lib', 10).scopes.at(-1), 'variable.other.nix');

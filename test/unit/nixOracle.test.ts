@@ -7,9 +7,9 @@ import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import { readNixSource } from '../../server/src/model/sourceFile';
+import { skipUnlessTool } from '../helpers/tools';
 
 const ROOT = resolve(__dirname, '../../..');
-const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
 
 function nixFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -28,7 +28,7 @@ const VALID = [
   '{ "${x}" = 1; ${y} = 2; }', 'rec { a = 1; b = a; }', '-5 - -3', '{ a = 1.5e3; b = .5; }',
 ];
 
-describe('grammar agrees with nix-instantiate --parse', { skip: haveNix ? false : 'nix-instantiate not installed (Debian nix-bin): skipping the Nix oracle' }, () => {
+describe('grammar agrees with nix-instantiate --parse', { skip: skipUnlessTool('nix', 'the grammar against nix-instantiate --parse') }, () => {
   before(() => initParsing());
   const tmp = mkdtempSync(join(tmpdir(), 'clan-backups-oracle-'));
   const nixSays = (text: string): boolean => {
@@ -56,7 +56,7 @@ describe('grammar agrees with nix-instantiate --parse', { skip: haveNix ? false 
   });
 });
 
-describe('duplicate attributes, which Nix refuses while parsing', { skip: haveNix ? false : 'nix-instantiate not installed (Debian nix-bin)' }, () => {
+describe('duplicate attributes, which Nix refuses while parsing', { skip: skipUnlessTool('nix', 'duplicate attributes against nix-instantiate --parse') }, () => {
   before(() => initParsing());
   const CASES = [
     '{ a = { b = 1; }; a = { c = 2; }; }', '{ a = { b = 1; }; a.c = 2; }', '{ a.c = 2; a = { b = 1; }; }',

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { readValue } from '../../server/src/model/valueReader';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
+import { skipUnlessTool } from '../helpers/tools';
 
-const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
 
 function rng(seed: number) {
   let s = seed >>> 0;
@@ -37,7 +37,7 @@ function generate(count: number, seed: number): string[] {
   return out;
 }
 
-describe('string decoding agrees with nix-instantiate --eval', { skip: haveNix ? false : 'nix-instantiate not installed (Debian nix-bin): skipping the Nix evaluator oracle' }, () => {
+describe('string decoding agrees with nix-instantiate --eval', { skip: skipUnlessTool('nix', 'string decoding against nix-instantiate --eval') }, () => {
   before(() => initParsing());
 
   it('on 400 generated plain and indented strings', () => {

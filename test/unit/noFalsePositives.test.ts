@@ -8,11 +8,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLI } from '../helpers/lspClient';
+import { skipUnlessTool } from '../helpers/tools';
 
 const ROOT = resolve(__dirname, '../../..');
 const VALID = join(ROOT, 'test/fixtures/valid');
 const MISTAKES = join(ROOT, 'test/fixtures/mistakes');
-const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
 
 interface JsonFinding { file: string; line: number; severity: string; code: string; message: string }
 
@@ -72,7 +72,7 @@ describe('the mistaken corpus gets exactly its expected findings', () => {
   }
 });
 
-describe('syntax verdicts of both corpora are Nix\'s', { skip: haveNix ? false : 'nix-instantiate not installed (Debian nix-bin; scripts/install-test-deps.sh): skipping the Nix oracle' }, () => {
+describe('syntax verdicts of both corpora are Nix\'s', { skip: skipUnlessTool('nix', 'the syntax verdicts of the corpora against nix-instantiate --parse') }, () => {
   it('every file of the valid corpus parses; every syntax-error of the mistakes is one to Nix', () => {
     for (const f of nixFiles(VALID)) assert.ok(nixAccepts(f), `nix-instantiate rejects ${relative(ROOT, f)}`);
     for (const name of dirs(MISTAKES)) {

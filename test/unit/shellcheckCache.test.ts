@@ -16,9 +16,9 @@ import { HOOK_NAMES, HookStateInput } from '../../server/src/hooks/hookInput';
 import { defaultShellcheckCacheDir, DiskCache, scriptKey } from '../../server/src/hooks/shellcheckCache';
 import { initParsing } from '../../server/src/parsing/parser';
 import { CLI } from '../helpers/lspClient';
+import { skipUnlessTool } from '../helpers/tools';
 
 const ROOT = resolve(__dirname, '../../..');
-const haveShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 
 // The same script three times (two indented strings at different depths, one "…" string with escapes), and another.
 const CLAN = `{
@@ -145,7 +145,7 @@ describe('ShellCheck once per distinct script', () => {
       new Set(['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript']));
   });
 
-  it('finds with real ShellCheck what one run per state finds', { skip: haveShellcheck ? false : 'shellcheck not installed' }, async () => {
+  it('finds with real ShellCheck what one run per state finds', { skip: skipUnlessTool('shellcheck', 'the ShellCheck cache against real ShellCheck') }, async () => {
     const inputs = inputsOf(CLAN);
     const single = (await Promise.all(inputs.map((i) => checkShellcheck(i, { timeoutMs: 30000 })))).flatMap((x) => x.findings);
     const batch = await checkShellcheckMany(inputs, { timeoutMs: 30000 });

@@ -1,7 +1,6 @@
 // ShellCheck on the hooks (hooks/shellcheckRunner.ts, its findings in checks/hookShellChecks.ts): comments mapped into
 // the Nix document, a missing or hanging shellcheck, and one batched run finding what one run per hook finds.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { readNixSource } from '../../server/src/model/sourceFile';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';
 import { hookStateInput } from '../helpers/hookInput';
+import { skipUnlessTool } from '../helpers/tools';
 
 const URI = 'file:///clan/machines/m/configuration.nix';
 
@@ -21,10 +21,8 @@ function stateInput(text: string): HookStateInput {
   return hookStateInput(text, URI, 's');
 }
 
-const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
-if (!hasShellcheck) console.warn('!!! shellcheck is not installed: the hook-shell mapping tests are SKIPPED (apt-get install shellcheck)');
 // A loaded CI machine can take seconds to start shellcheck the first time: the mapping tests allow for that.
-const needsShellcheck = hasShellcheck ? {} : { skip: 'shellcheck is not installed (apt-get install shellcheck)' };
+const needsShellcheck = { skip: skipUnlessTool('shellcheck', 'the hook-shell mapping tests') };
 
 const TEXT = `{ config, lib, pkgs, ... }: {
   clan.core.state.app = {
@@ -136,7 +134,7 @@ const CLAN = `{
 }
 `;
 
-describe('batched ShellCheck', { skip: hasShellcheck ? false : 'shellcheck not installed (Debian shellcheck): skipping' }, () => {
+describe('batched ShellCheck', { skip: skipUnlessTool('shellcheck', 'batched ShellCheck') }, () => {
   before(() => initParsing());
   it('reports the same findings as one run per hook, mapped to the same places', async () => {
     const file = readNixSource('file:///c/clan.nix', 'clan', CLAN);
