@@ -14,11 +14,13 @@ export const settingSchemas = {
     .string()
     .trim()
     .min(1, 'must name the clan executable')
+    // eslint-disable-next-line no-control-regex -- control characters are what this rejects
     .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
     .default('clan'),
   flake: z
     .string()
     .trim()
+    // eslint-disable-next-line no-control-regex -- control characters are what this rejects
     .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters')
     .refine((s) => !s.startsWith('-'), 'must not start with "-" (the clan CLI would read it as an option)')
     .default(''),

@@ -168,7 +168,7 @@ async function main() {
 }
 
 let summary = '0 passed, 1 failed';
-let code = 1;
+let code;
 try {
   code = await main();
 } catch (e) {

@@ -30,7 +30,7 @@ const resultsFile = join(tmp, 'mocha-results.json');
 const fakeClanLog = join(tmp, 'fake-clan.log');
 const fakeClanStateFile = join(tmp, 'fake-clan-state.json');
 
-let exitCode = 1;
+let exitCode;
 try {
   const example = join(REPO_ROOT, 'examples', 'demo-clan');
   if (existsSync(example)) cpSync(example, workspace, { recursive: true });

@@ -81,7 +81,7 @@ describe('analyzeRsh', () => {
   it('no rsh-invalid where nothing would be expanded anyway', () => {
     assert.deepEqual(analyzeRsh(`ssh ${KEY} -o 'ProxyCommand=x $y'`), []);
     assert.deepEqual(analyzeRsh(`ssh ${KEY} -o "ProxyCommand=ssh -W %h:%p jump | cat"`), []);
-    assert.deepEqual(analyzeRsh(`ssh ${KEY} -oProxyCommand="nc \$PROXY %h %p"`), []);
+    assert.deepEqual(analyzeRsh(`ssh ${KEY} -oProxyCommand="nc $PROXY %h %p"`), []);
     assert.deepEqual(analyzeRsh(`ssh ${KEY} -i '/k$1'`), []);
   });
   it('rsh-duplicate-port only with an ssh:// URL that has a port', () => {

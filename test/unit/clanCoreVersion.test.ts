@@ -76,7 +76,7 @@ describe('rsh-key-path', () => {
     assert.match(withPath, /-i \/run\/secrets\/vars\/per-machine\/web\/borgbackup\/borgbackup\.ssh";/);
     assert.deepEqual(await findingCodes({ ...files, 'clan.nix': withPath }), []);
     const withUrl = applyEdits(files['clan.nix'], url!.edits);
-    assert.match(withUrl, /repo = "ssh:\/\/u1@u1\.your-storagebox\.de:23\/\.\/borgbackup";\n    \};/);
+    assert.match(withUrl, /repo = "ssh:\/\/u1@u1\.your-storagebox\.de:23\/\.\/borgbackup";\n {4}\};/);
     assert.doesNotMatch(withUrl, /rsh/);
     assert.deepEqual(await findingCodes({ ...files, 'clan.nix': withUrl }), []);
   });

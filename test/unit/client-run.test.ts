@@ -162,7 +162,6 @@ describe('client: runClan with the fake clan CLI', () => {
     const state = writeState('cancel', baseState());
     const controller = new AbortController();
     let helper: number | undefined;
-    let leader: number | undefined;
     let onHelper!: () => void;
     const helperStarted = new Promise<void>((resolve) => (onHelper = resolve));
     let stderr = '';
@@ -180,12 +179,12 @@ describe('client: runClan with the fake clan CLI', () => {
     await helperStarted;
     // The fake's own pid: the parent of the helper.
     const stat = fs.readFileSync(`/proc/${helper}/stat`, 'utf8');
-    leader = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const leader = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     assert.ok(isAlive(helper!) && isAlive(leader), 'both processes run before the cancellation');
     controller.abort();
     const r = await pending;
     assert.equal(r.kind, 'cancelled');
-    await waitUntil('the fake clan and its child are gone', () => !isAlive(leader!) && !isAlive(helper!));
+    await waitUntil('the fake clan and its child are gone', () => !isAlive(leader) && !isAlive(helper!));
   });
 
   it('an already aborted signal does not spawn at all', async () => {

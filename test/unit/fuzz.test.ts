@@ -179,7 +179,7 @@ describe('fuzzing the analysis with mutated fixture clans', () => {
           const texts = new Map(analysis.model.files.map((f) => [f.uri, f.text] as const));
           checkFindings(analysis.findings, texts, `${what}: clan`);
         } catch (e) {
-          if (!refusedOk(e)) throw new Error(`${what}: clan analysis threw: ${e instanceof Error ? e.stack : String(e)}`);
+          if (!refusedOk(e)) throw new Error(`${what}: clan analysis threw: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
           refused++;
         }
         for (const p of mutated.keys()) {
@@ -190,7 +190,7 @@ describe('fuzzing the analysis with mutated fixture clans', () => {
             assert.ok(texts.has(toUri(join(dir, p))));
             checkFindings(analysis.findings, texts, `${what}: single ${p}`);
           } catch (e) {
-            if (!refusedOk(e)) throw new Error(`${what}: single-file analysis of ${p} threw: ${e instanceof Error ? e.stack : String(e)}`);
+            if (!refusedOk(e)) throw new Error(`${what}: single-file analysis of ${p} threw: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
           }
         }
       } finally {

@@ -85,7 +85,7 @@ function assertEqualsFreshReads(source: string, seed: number, edits: number, pic
 // Line breaks and pastes move everything after them by lines; astral characters are two UTF-16 units, and CRLF
 // lines end in two characters: positions must stay exact LSP positions through every move.
 const MOVING_EDITS = ['\n', '\r\n', '\n\n', '\n    ', '🦀', 'é🦀x', '"🦀"', 'x = "🦀";\n', '\n  a = 1;\n  b = [ "x" ];\n',
-  "  c = ''\n    🦀 \${x}\n  '';\n", '{\n', '}\n', '# 🦀\r\n', ''];
+  "  c = ''\n    🦀 ${x}\n  '';\n", '{\n', '}\n', '# 🦀\r\n', ''];
 
 describe('incremental re-reading of an edited document', () => {
   before(() => initParsing());

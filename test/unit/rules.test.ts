@@ -206,7 +206,7 @@ describe('settings rules', () => {
     await expectFindings({ 'clan.nix': withDest('{ nas = { repo = "u@h:/./x"; }; }') }, ['destination-shadows-server clan.nix:7']);
     await expectFindings({ 'clan.nix': withDest('{ box = { repo = "u@h:/./x"; name = "box"; }; }') }, []);
     // A required value that is there but not literal is unknown, not missing and not of the wrong type.
-    await expectFindings({ 'clan.nix': withDest('{ box = { repo = "\${user}@\${user}.your-storagebox.de:/./borgbackup"; }; }') }, []);
+    await expectFindings({ 'clan.nix': withDest('{ box = { repo = "${user}@${user}.your-storagebox.de:/./borgbackup"; }; }') }, []);
     await expectFindings({ 'clan.nix': withDest('{ box = { repo = config.backupRepo; rsh = "ssh -p 23 -i /run/secrets/box.key"; }; }') }, []);
     await expectFindings({ 'clan.nix': withDest('{ box = { inherit repo; }; }') }, []);
   });

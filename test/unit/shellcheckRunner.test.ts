@@ -60,7 +60,7 @@ describe('hooks: hook-shell (shellcheck)', () => {
     // ShellCheck's own fix (quotes around $1) applies inside the indented string.
     const quote = result.findings.find((f) => f.range.start.line === 6)!;
     const fixed = applyEdits(TEXT, quote.fixes![0]!.edits);
-    assert.ok(fixed.includes('\${pkgs.hello}/bin/hello "$1" "$dest"'), fixed);
+    assert.ok(fixed.includes('${pkgs.hello}/bin/hello "$1" "$dest"'), fixed);
     assert.equal(parseNix(fixed).rootNode.hasError, false);
   });
 

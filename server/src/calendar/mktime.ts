@@ -3,7 +3,7 @@
 // faithful port of the probing algorithm in glibc's __mktime_internal(), including its process-wide
 // "offset guess" that makes fold resolution depend on the previous call.
 
-import { civilFromDays, daysFromCivil, Zone } from './tz';
+import { civilFromDays, daysFromCivil, LocalInfo, Zone } from './tz';
 
 export interface Tm {
   /** years since 1900, like struct tm */
@@ -98,7 +98,7 @@ export function mktime(tm: Tm, zone: Zone, state: MktimeState): number {
   let t2 = t0;
   let dst2 = 0;
   let remaining = 6;
-  let info = zone.info(t);
+  let info: LocalInfo;
   let found = false;
   for (;;) {
     info = zone.info(t);

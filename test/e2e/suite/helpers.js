@@ -116,7 +116,7 @@ function cliCheck(dir) {
   } catch (e) {
     // exit 1 = errors found: still JSON on stdout
     if (e.status === 1 && e.stdout) out = e.stdout;
-    else throw new Error(`clan-backups check failed (exit ${e.status}): ${e.stderr || e.message}`);
+    else throw new Error(`clan-backups check failed (exit ${e.status}): ${e.stderr || e.message}`, { cause: e });
   }
   return JSON.parse(out);
 }
