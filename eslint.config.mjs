@@ -16,7 +16,7 @@ const SERVER_LAYERS = [
   ['hooks'],
   ['rules.ts', 'findings.ts'],
   ['checks'],
-  ['analyze.ts'],
+  ['analyze.ts', 'backupJobs.ts'],
   ['language'],
   ['lsp', 'cli'],
 ];

@@ -5,7 +5,7 @@
 // 2 = argparse usage error (here: a bug in the arguments we built). No shell: every value is one argv element, and
 // each name is validated first so nothing reaches the CLI that argparse or the remote shell could misread.
 import { spawn } from 'node:child_process';
-import type { MachineSummary } from '../../server/src/lsp/protocol';
+import type { MachineSummary } from '../../shared/protocol';
 import { BORGBACKUP, LOCALBACKUP, parseArchiveName } from './archives';
 
 // clan_lib/validator/hostname.py: a host name label.

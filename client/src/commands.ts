@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { JobsModel, MachineSummary, NotBackedUp, StateSummary } from '../../server/src/lsp/protocol';
+import type { JobsModel, MachineSummary, NotBackedUp, StateSummary } from '../../shared/protocol';
 import { ArchiveName, BORGBACKUP, ListFailure, ListOutput, archiveLabel, mergeListOutputs, parseArchiveName, parseListOutput } from './archives';
 import {
   InvalidArgumentError,

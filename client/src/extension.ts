@@ -1,7 +1,7 @@
 // Entry point. Activation stays cheap: it registers commands, the tree and the output channel, and starts the
 // language server only once the workspace has a clan.nix or a Nix document is open (vscode-eslint's lazy start).
 import * as vscode from 'vscode';
-import type { JobsModel } from '../../server/src/lsp/protocol';
+import type { JobsModel } from '../../shared/protocol';
 import { Commands, COMMAND_IDS, CommandArgs, CommandOutcome, RestorePlan } from './commands';
 import { ClientManager } from './languageClient';
 import { SECTION, SettingKey, Settings, readSettings } from './settings';

@@ -13,15 +13,7 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
-import {
-  JobsChangedNotificationMethod,
-  JobsChangedParams,
-  JobsModel,
-  JobsParams,
-  JobsRequestMethod,
-  StatusNotificationMethod,
-  StatusParams,
-} from '../../server/src/lsp/protocol';
+import { JobsChangedNotificationMethod, JobsChangedParams, JobsModel, JobsParams, JobsRequestMethod, StatusNotificationMethod, StatusParams } from '../../shared/protocol';
 import { CrashPolicy } from './crashPolicy';
 import { filterDiagnostics } from './diagnosticFilter';
 import { SECTION, Settings, serverSettings } from './settings';

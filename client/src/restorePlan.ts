@@ -4,7 +4,7 @@
 //
 // clan_lib/backups/restore.py: without --service, every `clan.core.state` of the machine runs in turn: its
 // pre-restore command, the provider's restore command with NAME and FOLDERS, its post-restore command.
-import type { MachineSummary, StateSummary } from '../../server/src/lsp/protocol';
+import type { MachineSummary, StateSummary } from '../../shared/protocol';
 import { ArchiveName, BORGBACKUP, LOCALBACKUP, archiveLabel } from './archives';
 
 /** What the modal confirmation shows before a restore; tests replace `confirmRestore` to answer it. */

@@ -3,7 +3,7 @@
 // asks (running the CLI means Nix evaluation and ssh to the machine, so the tree never does it on its own).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackupJob, JobsModel, LspRange, MachineSummary, NotBackedUp, StateSummary } from '../../server/src/lsp/protocol';
+import type { BackupJob, JobsModel, LspRange, MachineSummary, NotBackedUp, StateSummary } from '../../shared/protocol';
 import { ArchiveName, BORGBACKUP, LOCALBACKUP, ListOutput, archiveLabel, groupByDestination } from './archives';
 import { allStates } from './restorePlan';
 import type { ClientManager } from './languageClient';

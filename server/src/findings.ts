@@ -1,12 +1,9 @@
 // What checks return: a rule code at a place, a message, and optional fixes as plain text edits.
+import type { TextEdit } from './model/nixEdits';
 import type { Range } from './model/range';
 import { RULES, RuleCode, Severity } from './rules';
 
-export interface TextEdit {
-  uri: string;
-  range: Range;
-  newText: string;
-}
+export type { TextEdit };
 
 export interface Fix {
   title: string;

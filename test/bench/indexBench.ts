@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AnalysisMemo, analyzeClan } from '../../server/src/analyze';
-import { toUri } from '../../server/src/model/loadClan';
+import { toUri } from '../../server/src/util/uris';
 import { WorkspaceIndex } from '../../server/src/model/workspaceIndex';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 

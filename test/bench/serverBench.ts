@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { toUri } from '../../server/src/model/loadClan';
+import { toUri } from '../../server/src/util/uris';
 import { LspTestClient } from '../helpers/lspClient';
 
 const ROOT = resolve(__dirname, '../../..');

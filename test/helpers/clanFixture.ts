@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { analyzeClan, Analysis } from '../../server/src/analyze';
 import type { Finding } from '../../server/src/findings';
-import { loadClanSources, toPath } from '../../server/src/model/loadClan';
+import { loadClanSources } from '../../server/src/model/loadClan';
+import { toPath } from '../../server/src/util/uris';
 import { initParsing } from '../../server/src/parsing/parser';
 
 export interface ClanFiles {

@@ -16,7 +16,7 @@ import {
   validateService,
 } from '../../client/src/clanCli';
 import { restorePlan } from '../../client/src/restorePlan';
-import type { MachineSummary } from '../../server/src/lsp/protocol';
+import type { MachineSummary } from '../../shared/protocol';
 
 const NAME = 'backup-server::borg@backup-server:.::alice-backup-server-2026-04-14T03:53:34';
 

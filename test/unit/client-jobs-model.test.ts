@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { analyzeClan } from '../../server/src/analyze';
-import { buildJobsModel } from '../../server/src/lsp/jobs';
-import type { MachineSummary } from '../../server/src/lsp/protocol';
+import { buildJobsModel } from '../../server/src/backupJobs';
+import type { MachineSummary } from '../../shared/protocol';
 import { loadWorkspaceClan } from '../../server/src/model/workspaceIndex';
 import { initParsing } from '../../server/src/parsing/parser';
 

@@ -9,7 +9,7 @@ import {
   InvalidArgumentError, buildListArgs, buildRestoreArgs, errorSummary, isMissingProvider, knownProviders, validateArchiveName,
 } from '../../client/src/clanCli';
 import { allStates, restorePlan } from '../../client/src/restorePlan';
-import type { MachineSummary, StateSummary } from '../../server/src/lsp/protocol';
+import type { MachineSummary, StateSummary } from '../../shared/protocol';
 
 const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
 const state = (name: string, folders: string[], hooks: string[] = [], extra: Partial<StateSummary> = {}): StateSummary =>

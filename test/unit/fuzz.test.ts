@@ -9,7 +9,8 @@ import { join, relative, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { analyzeClan } from '../../server/src/analyze';
 import type { Finding } from '../../server/src/findings';
-import { loadClanSources, loadSingleFile, toUri, UnreadableInput } from '../../server/src/model/loadClan';
+import { loadClanSources, loadSingleFile, UnreadableInput } from '../../server/src/model/loadClan';
+import { toUri } from '../../server/src/util/uris';
 import { initParsing } from '../../server/src/parsing/parser';
 import { mulberry32 } from '../helpers/prng';
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CodeAction, CompletionItem, CompletionList, DocumentSymbol, Hover, InlayHint, Location, WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
-import { toUri } from '../../server/src/model/loadClan';
+import { toUri } from '../../server/src/util/uris';
 import { LineIndex } from '../../server/src/model/range';
 import { analyzeFiles, writeClan } from '../helpers/clanFixture';
 import { LspTestClient } from '../helpers/lspClient';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CompletionItem, CompletionList, Hover } from 'vscode-languageserver-protocol';
-import { toUri } from '../../server/src/model/loadClan';
+import { toUri } from '../../server/src/util/uris';
 import { LineIndex } from '../../server/src/model/range';
 import { LspTestClient } from '../helpers/lspClient';
 

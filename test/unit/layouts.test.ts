@@ -8,9 +8,10 @@ import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeClan, Analysis } from '../../server/src/analyze';
 import { documentSymbols } from '../../server/src/language/symbols';
-import { buildJobsModel } from '../../server/src/lsp/jobs';
+import { buildJobsModel } from '../../server/src/backupJobs';
 import type { DocumentSymbol } from 'vscode-languageserver-types';
-import { loadClanSources, toPath, toUri } from '../../server/src/model/loadClan';
+import { loadClanSources } from '../../server/src/model/loadClan';
+import { toPath, toUri } from '../../server/src/util/uris';
 import { loadWorkspaceClan, WorkspaceIndex } from '../../server/src/model/workspaceIndex';
 import { initParsing } from '../../server/src/parsing/parser';
 

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CodeActionRequest } from 'vscode-languageserver-protocol';
-import { toUri } from '../../server/src/model/loadClan';
-import { JobsModel, JobsRequestMethod } from '../../server/src/lsp/protocol';
+import { toUri } from '../../server/src/util/uris';
+import { JobsModel, JobsRequestMethod } from '../../shared/protocol';
 import { LspTestClient } from '../helpers/lspClient';
 
 const DEMO = resolve(__dirname, '../../../examples/demo-clan');

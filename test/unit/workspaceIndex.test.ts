@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { analyzeClan, Analysis } from '../../server/src/analyze';
 import type { ClanSources } from '../../server/src/model/clanModel';
-import { toPath, toUri } from '../../server/src/model/loadClan';
+import { toPath, toUri } from '../../server/src/util/uris';
 import { ignored, loadWorkspaceClan, parseGitignore, WorkspaceIndex } from '../../server/src/model/workspaceIndex';
 import { initParsing } from '../../server/src/parsing/parser';
 import { ClanFiles, writeClan } from '../helpers/clanFixture';

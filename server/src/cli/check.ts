@@ -5,7 +5,9 @@ import { AnalysisMemo, analyzeClan, deferredFindings, sortFindings } from '../an
 import type { Finding } from '../findings';
 import { defaultShellcheckCacheDir } from '../hooks/shellcheckCache';
 import { ClanSources } from '../model/clanModel';
-import { loadSingleFile, loadWorkspaceClan, toPath, UnreadableInput } from '../model/loadClan';
+import { loadSingleFile, UnreadableInput } from '../model/loadClan';
+import { loadWorkspaceClan } from '../model/workspaceIndex';
+import { toPath } from '../util/uris';
 import { initParsing } from '../parsing/parser';
 
 export interface CommandIO {

@@ -1,7 +1,7 @@
 // The PATH a backup hook runs with: what the borgbackup job unit and localbackup's script put there (the command
 // tables), the commands a hook calls that are on neither, and the fix that sets PATH at the top of the hook with the
 // packages that provide them. Pure over the hooks' text.
-import type { TextEdit } from '../findings';
+import type { TextEdit } from '../model/nixEdits';
 import { literalOffset, StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
 import type { HookBinding, HookName, HookStateInput } from './hookInput';

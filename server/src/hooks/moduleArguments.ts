@@ -1,7 +1,7 @@
 // The arguments of the NixOS module around a hook (`{ config, lib, ... }:`): where the PATH fix adds the names its
 // `lib.makeBinPath [ pkgs.x ]` needs, in the style they are written in, or turns a module written as an attribute
 // set into a function.
-import type { TextEdit } from '../findings';
+import type { TextEdit } from '../model/nixEdits';
 import type { LineIndex } from '../model/range';
 import { parseNix } from '../parsing/parser';
 import type { Node, Tree } from '../parsing/parser';

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TextEdit } from '../findings';
+import type { TextEdit } from '../model/nixEdits';
 import { LineIndex, Range } from '../model/range';
 import { HOOK_NAMES, HookName, HookStateInput } from './hookInput';
 import {

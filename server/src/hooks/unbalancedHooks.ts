@@ -1,7 +1,7 @@
 // Unbalanced hooks: a pre hook that stops or pauses services, containers or VMs (systemctl, docker, podman, compose,
 // virsh) which neither it (later) nor the post hook starts again, and the line that would. Pure over the hooks' text;
 // whatever cannot be seen (opaque names, non-literal scripts, `eval`) keeps it quiet.
-import type { TextEdit } from '../findings';
+import type { TextEdit } from '../model/nixEdits';
 import { literalOffset, StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
 import type { HookBinding, HookName, HookStateInput } from './hookInput';

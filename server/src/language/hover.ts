@@ -9,7 +9,7 @@ import { findRole, machinesWithTag, roleMembers } from '../model/clanModel';
 import { readValue } from '../model/valueReader';
 import { rangeOfNode, Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
-import { machineSummary } from '../lsp/jobs';
+import { machineSummary } from '../backupJobs';
 import { anchorsOf, instanceOfPath, isBorgPath, serviceOfPath } from './context';
 import { cursorContext } from './cursor';
 import { formatOptionDoc, lookupOption } from './optionDocs';

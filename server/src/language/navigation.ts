@@ -5,7 +5,7 @@
 import type { Location, TextEdit, WorkspaceEdit } from 'vscode-languageserver-types';
 import type { Analysis } from '../analyze';
 import { containsPosition, Position, Range } from '../model/range';
-import { toPath, toUri } from '../model/loadClan';
+import { toPath, toUri } from '../util/uris';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 

@@ -1,23 +1,17 @@
 // The language server: wires LSP messages to the analysis core. Documents are kept with incremental trees; each
 // change re-analyses the clan the document belongs to and publishes diagnostics for every file of that clan.
+// The language server's wiring: LSP messages to the document store, the analysis scheduler and the language
+// features. Documents are kept with incremental trees; each change re-analyses the clan the document belongs to
+// (analysisScheduler.ts) and the features answer from the current analysis.
 import {
-  CodeAction, CodeActionKind, CodeActionParams, Connection, createConnection, Diagnostic, DiagnosticSeverity,
-  InitializeParams, InitializeResult, ProposedFeatures, TextDocumentSyncKind, TextEdit as LspTextEdit, WorkspaceEdit,
+  CodeAction, CodeActionKind, CodeActionParams, Connection, createConnection, InitializeParams, InitializeResult,
+  ProposedFeatures, TextDocumentSyncKind, TextEdit as LspTextEdit, WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { AnalysisMemo, analyzeClan, Analysis, deferredFindings, sortFindings } from '../analyze';
-import type { Finding } from '../findings';
-import { ClanSources } from '../model/clanModel';
-import type { SourceFile } from '../model/sourceFile';
-import { findClanDir, loadClanSources, loadSingleFile, Overlay, SourceCache, toPath, toUri } from '../model/loadClan';
-import { WorkspaceIndex } from '../model/workspaceIndex';
-import { initParsing } from '../parsing/parser';
-import { comparePositions } from '../model/range';
-import { DocumentStore } from './documents';
+import { dirname, join } from 'node:path';
+import type { Analysis } from '../analyze';
+import { buildJobsModel } from '../backupJobs';
 import { nextElapses, parseCalendar } from '../calendar';
-import { buildJobsModel } from './jobs';
 import { completionsAt } from '../language/completion';
 import { fileOf } from '../language/context';
 import { hoverAt } from '../language/hover';
@@ -26,45 +20,41 @@ import { definitionsAt, prepareRenameAt, referencesAt, renameAt } from '../langu
 import { foldingRanges, selectionRanges } from '../language/ranges';
 import { scaffoldActions } from '../language/scaffold';
 import { documentSymbols } from '../language/symbols';
-import { JobsChangedNotificationMethod, JobsParams, JobsRequestMethod, StatusNotificationMethod } from './protocol';
-
-const SOURCE = 'clan-backups';
-
-/**
- * Each diagnostic links to its rule page, shipped with the extension (docs/rules/<code>.md next to dist/), so the
- * link works offline. Bundled server: dist/ → ../docs; compiled tests: out/server/src/lsp → ../../../../docs.
- */
-const RULE_DOCS = [resolve(__dirname, '../docs/rules'), resolve(__dirname, '../../../../docs/rules')]
-  .find((d) => existsSync(d));
-
-export interface ServerSettings {
-  disabled: string[];
-  shellcheck: boolean;
-}
-
-/** One analysed clan: its directory (or single file) and the last analysis. */
-interface ClanState {
-  key: string;
-  analysis: Analysis;
-  published: Set<string>;
-  /** Versions of the open documents the analysis read: diagnostics are published for exactly these versions. */
-  versions: Map<string, number>;
-}
+import { findClanDir } from '../model/loadClan';
+import { comparePositions } from '../model/range';
+import type { SourceCache, SourceFile } from '../model/sourceFile';
+import { WorkspaceIndex } from '../model/workspaceIndex';
+import { initParsing } from '../parsing/parser';
+import { toPath, toUri } from '../util/uris';
+import { JobsParams, JobsRequestMethod } from '../../../shared/protocol';
+import { AnalysisScheduler } from './analysisScheduler';
+import { DocumentStore } from './documents';
+import { applySettings, defaultSettings, ServerSettings } from './settings';
 
 export class ClanLanguageServer {
   private readonly docs = new DocumentStore();
   private readonly cache: SourceCache = new Map();
-  /** What analyses keep for the next one, for the server's lifetime. */
-  private readonly memo = new AnalysisMemo();
-  private readonly clans = new Map<string, ClanState>();
-  private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
-  private settings: ServerSettings = { disabled: [], shellcheck: true };
+  private settings: ServerSettings = defaultSettings();
+  private readonly analyses: AnalysisScheduler;
   private hasConfigurationCapability = false;
   private workspaceFolders: string[] = [];
-  /** Every .nix file of the workspace and the clans they define (flake.nix, flake-parts, fragments, clan.nix). */
-  private index?: WorkspaceIndex;
 
-  constructor(private readonly connection: Connection, private readonly debounceMs = 30) {}
+  constructor(private readonly connection: Connection, debounceMs = 30) {
+    this.analyses = new AnalysisScheduler(connection, this.docs, this.cache, () => this.settings, debounceMs);
+  }
+
+  private get index(): WorkspaceIndex | undefined {
+    return this.analyses.index;
+  }
+
+  private schedule(uri: string, alsoKeys?: string[], delayMs?: number): void {
+    this.analyses.schedule(uri, alsoKeys, delayMs);
+  }
+
+  /** The current analysis for a document, computed now if a change is still pending. */
+  analysisFor(uri: string): Analysis | undefined {
+    return this.analyses.analysisFor(uri);
+  }
 
   register(): void {
     const c = this.connection;
@@ -73,7 +63,7 @@ export class ClanLanguageServer {
     c.onDidChangeConfiguration((p) => {
       const settings = (p.settings as { clanBackups?: unknown } | null)?.clanBackups;
       if (settings) this.applySettings(settings);
-      void this.refreshSettings().then(() => this.reanalyzeAll());
+      void this.refreshSettings().then(() => this.analyses.reanalyzeAll());
     });
     c.onDidOpenTextDocument((p) => {
       const doc = this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text);
@@ -106,10 +96,7 @@ export class ClanLanguageServer {
     c.onSelectionRanges((p) => this.withFile(p.textDocument.uri, (_a, f) => selectionRanges(f, p.positions)) ?? []);
     c.languages.inlayHint.on((p) => this.withFile(p.textDocument.uri, (a) => scheduleHints(a, p.textDocument.uri, p.range)) ?? []);
     c.onRequest(JobsRequestMethod, (p: JobsParams) => this.jobs(p));
-    c.onShutdown(() => {
-      for (const t of this.pending.values()) clearTimeout(t);
-      this.pending.clear();
-    });
+    c.onShutdown(() => this.analyses.dispose());
   }
 
   private async initialize(params: InitializeParams): Promise<InitializeResult> {
@@ -121,9 +108,9 @@ export class ClanLanguageServer {
     if (this.workspaceFolders.length === 0 && params.rootUri) this.workspaceFolders.push(toPath(params.rootUri));
     if (this.workspaceFolders.length > 0) {
       const index = new WorkspaceIndex(this.workspaceFolders, this.cache);
-      this.index = index;
+      this.analyses.index = index;
       // In slices: open files get (partial, quiet) diagnostics meanwhile; then every clan is analysed in full.
-      void index.scanAsync().then(() => this.indexReady(), (e) => this.connection.console.error(`clan-backups: indexing failed: ${String(e)}`));
+      void index.scanAsync().then(() => this.analyses.indexReady(), (e) => this.connection.console.error(`clan-backups: indexing failed: ${String(e)}`));
     }
     return {
       capabilities: {
@@ -153,144 +140,9 @@ export class ClanLanguageServer {
   }
 
   private applySettings(raw: unknown): void {
-    const cfg = raw as { diagnostics?: { disabled?: unknown }; shellcheck?: { enable?: unknown } } | null | undefined;
-    const disabled = cfg?.diagnostics?.disabled;
-    if (Array.isArray(disabled)) this.settings.disabled = disabled.map(String);
-    if (typeof cfg?.shellcheck?.enable === 'boolean') this.settings.shellcheck = cfg.shellcheck.enable;
+    this.settings = applySettings(this.settings, raw);
   }
 
-  /** The clan a document belongs to: a clan's key, or the file alone when it is in none. */
-  private clanKeyFor(uri: string): string | undefined {
-    if (!uri.startsWith('file:')) return undefined;
-    const path = toPath(uri);
-    if (!path.endsWith('.nix') && !path.endsWith('inventory.json')) return undefined;
-    if (this.index) return this.index.clanFor(uri)?.key ?? path;
-    return findClanDir(path) ?? path;
-  }
-
-  /** The index has read every file: analyse every open file's clan in full, drop what no longer exists. */
-  private indexReady(): void {
-    const keys = new Set(this.index?.clans().map((c) => c.key));
-    for (const key of [...this.clans.keys()]) if (!keys.has(key) && !this.docs.get(toUri(key))) this.forget(key);
-    for (const d of this.docs.all()) this.schedule(d.uri);
-  }
-
-  /** Analyses the document's clan soon, and the other clans a change concerns (`WorkspaceIndex.update`). */
-  private schedule(uri: string, alsoKeys: string[] = [], delayMs = this.debounceMs): void {
-    const key = this.clanKeyFor(uri);
-    for (const k of new Set([...(key ? [key] : []), ...alsoKeys])) this.scheduleKey(k, delayMs);
-  }
-
-  private scheduleKey(key: string, delayMs = this.debounceMs): void {
-    const existing = this.pending.get(key);
-    if (existing) clearTimeout(existing);
-    // Coalesce bursts of keystrokes into one analysis; the analysis itself is a few milliseconds.
-    this.pending.set(key, setTimeout(() => {
-      this.pending.delete(key);
-      this.analyze(key);
-    }, delayMs));
-  }
-
-  private reanalyzeAll(): void {
-    for (const key of this.clans.keys()) this.analyze(key);
-  }
-
-  private overlay(): Overlay {
-    const o: Overlay = new Map();
-    for (const d of this.docs.all()) o.set(d.uri, d.tree ? { text: d.text, tree: d.tree } : { text: d.text });
-    return o;
-  }
-
-  private loadSources(key: string): ClanSources | undefined {
-    const overlay = this.overlay();
-    if (this.index) {
-      const clan = this.index.clan(key);
-      if (clan) return clan;
-      // Not a clan (any more): a file analysed on its own, or nothing.
-      if (!key.endsWith('.nix') && !key.endsWith('inventory.json')) return undefined;
-    } else if (existsSync(join(key, 'clan.nix')) || this.docs.get(toUri(join(key, 'clan.nix')))) {
-      return loadClanSources(key, overlay, this.cache);
-    }
-    if (!this.docs.get(toUri(key)) && !existsSync(key)) return undefined;
-    return loadSingleFile(key, overlay);
-  }
-
-  analyze(key: string): Analysis | undefined {
-    let analysis: Analysis;
-    try {
-      const sources = this.loadSources(key);
-      if (!sources) {
-        this.forget(key);
-        return undefined;
-      }
-      analysis = analyzeClan(sources, { disabled: this.settings.disabled, memo: this.memo });
-    } catch (e) {
-      // Never let one bad file take the server down: report it and keep serving the others.
-      this.connection.console.error(`clan-backups: analysis of ${key} failed: ${e instanceof Error ? e.stack : String(e)}`);
-      void this.connection.sendNotification(StatusNotificationMethod, { health: 'error', message: String(e) });
-      return undefined;
-    }
-    for (const err of analysis.internalErrors) this.connection.console.error(`clan-backups: internal error in ${err}`);
-    const previous = this.clans.get(key);
-    const versions = new Map(analysis.model.files.flatMap((f) => {
-      const d = this.docs.get(f.uri);
-      return d ? [[f.uri, d.version] as const] : [];
-    }));
-    const state: ClanState = { key, analysis, published: new Set(), versions };
-    this.clans.set(key, state);
-    this.publish(state, previous?.published);
-    void this.connection.sendNotification(JobsChangedNotificationMethod, { clanDir: analysis.model.dir });
-    void this.connection.sendNotification(StatusNotificationMethod, { health: 'ok' });
-    if (this.settings.shellcheck) void this.runShellcheck(state);
-    return analysis;
-  }
-
-  private publish(state: ClanState, previouslyPublished?: Set<string>): void {
-    const byUri = new Map<string, Finding[]>();
-    for (const f of state.analysis.findings) byUri.set(f.uri, [...(byUri.get(f.uri) ?? []), f]);
-    // Every file of the clan gets a (possibly empty) list, so fixed problems disappear.
-    for (const file of state.analysis.model.files) if (!byUri.has(file.uri)) byUri.set(file.uri, []);
-    for (const [uri, findings] of byUri) {
-      const version = state.versions.get(uri);
-      void this.connection.sendDiagnostics({
-        uri, diagnostics: findings.map(toDiagnostic), ...(version !== undefined ? { version } : {}),
-      });
-      state.published.add(uri);
-    }
-    for (const uri of previouslyPublished ?? []) {
-      if (!state.published.has(uri)) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
-    }
-  }
-
-  /** ShellCheck runs after the fast diagnostics are out; its results are published only if nothing changed since. */
-  private async runShellcheck(state: ClanState): Promise<void> {
-    const sc = await deferredFindings(state.analysis, { disabled: this.settings.disabled, memo: this.memo });
-    for (const err of sc.internalErrors) this.connection.console.error(`clan-backups: internal error in ${err}`);
-    if ('notice' in sc && sc.notice) this.connection.console.warn(`clan-backups: ${sc.notice}`);
-    // Stale: the clan was re-analysed, or a document changed and its analysis is still pending.
-    if (sc.findings.length === 0 || this.clans.get(state.key) !== state || this.pending.has(state.key)) return;
-    state.analysis = { ...state.analysis, findings: sortFindings([...state.analysis.findings, ...sc.findings]) };
-    this.publish(state);
-  }
-
-  private forget(key: string): void {
-    const state = this.clans.get(key);
-    for (const uri of state?.published ?? []) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
-    this.clans.delete(key);
-  }
-
-  /** The current analysis for a document, computed now if a change is still pending. */
-  analysisFor(uri: string): Analysis | undefined {
-    const key = this.clanKeyFor(uri);
-    if (!key) return undefined;
-    const pending = this.pending.get(key);
-    if (pending || !this.clans.has(key)) {
-      if (pending) clearTimeout(pending);
-      this.pending.delete(key);
-      return this.analyze(key);
-    }
-    return this.clans.get(key)?.analysis;
-  }
 
   /** Runs a language feature on the current analysis and file; a failure is logged, never crashes the server. */
   private withFile<T>(uri: string, fn: (analysis: Analysis, file: SourceFile) => T): T | undefined {
@@ -359,24 +211,6 @@ export function nextRunOf(startAt: string): string | undefined {
 
 function findClanDirBelow(dir: string): string | undefined {
   return existsSync(join(dir, 'clan.nix')) ? dir : undefined;
-}
-
-const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
-  error: DiagnosticSeverity.Error,
-  warning: DiagnosticSeverity.Warning,
-  information: DiagnosticSeverity.Information,
-  hint: DiagnosticSeverity.Hint,
-};
-
-export function toDiagnostic(f: Finding): Diagnostic {
-  return {
-    range: f.range,
-    severity: SEVERITY[f.severity],
-    code: f.code,
-    ...(RULE_DOCS ? { codeDescription: { href: pathToFileURL(join(RULE_DOCS, `${f.code}.md`)).href } } : {}),
-    source: SOURCE,
-    message: f.message,
-  };
 }
 
 export function startServer(): void {

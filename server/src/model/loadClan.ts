@@ -2,26 +2,10 @@
 // tree) over the disk where the caller has it.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Tree } from '../parsing/parser';
 import type { ClanSources } from './clanModel';
-import { readJsonSource, readNixSource, SourceFile } from './sourceFile';
+import { OpenDocument, Overlay, readJsonSource, readNixSource, SourceCache, SourceFile } from './sourceFile';
+import { toUri } from '../util/uris';
 
-export interface OpenDocument {
-  text: string;
-  tree?: Tree;
-}
-
-/** Open documents by URI; consulted before the disk. */
-export type Overlay = Map<string, OpenDocument>;
-
-export function toUri(path: string): string {
-  return pathToFileURL(resolve(path)).href;
-}
-
-export function toPath(uri: string): string {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
-}
 
 export class UnreadableInput extends Error {}
 
@@ -50,8 +34,6 @@ export function findClanDir(path: string): string | undefined {
   return undefined;
 }
 
-/** Files already read, by URI: reused while their text is unchanged (the language server keeps one). */
-export type SourceCache = Map<string, SourceFile>;
 
 /** Reads a file of a clan; a binary file becomes a syntax problem of that file instead of failing the whole clan. */
 function readMember(path: string, overlay?: Overlay): OpenDocument | SourceFile | undefined {
@@ -113,8 +95,3 @@ export function loadSingleFile(path: string, overlay?: Overlay): ClanSources {
   const file: SourceFile = readNixSource(toUri(path), 'clan', doc.text, doc.tree);
   return { dir: dirname(resolve(path)), clanFile: file, machineFiles: [], machineDirs: [], lone: true };
 }
-
-// The workspace-wide loader (flake.nix, flake-parts, fragments, imports) lives with the index; re-exported here so
-// callers find both loaders in one place. workspaceIndex.ts uses this module's helpers only at call time, so the
-// mutual import is safe.
-export { loadWorkspaceClan, loadWorkspaceClans, WorkspaceIndex } from './workspaceIndex';

@@ -1,8 +1,15 @@
 // Text edits that keep a Nix file valid and in its own indentation style: inserting a binding into an existing
 // attribute set, quoting attribute names. Used by quick fixes and scaffolding code actions.
-import type { TextEdit } from '../findings';
 import type { AttrEntry, AttrsValue, NixValue } from './nixValue';
+import type { Range } from './range';
 import type { SourceFile } from './sourceFile';
+
+/** A replacement of a range of one document: what fixes and scaffolds are made of. */
+export interface TextEdit {
+  uri: string;
+  range: Range;
+  newText: string;
+}
 
 const IDENTIFIER = /^[a-zA-Z_][a-zA-Z0-9_'-]*$/;
 const KEYWORDS = new Set(['if', 'then', 'else', 'assert', 'with', 'let', 'in', 'rec', 'inherit', 'or']);

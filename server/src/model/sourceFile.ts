@@ -8,6 +8,18 @@ import { readValueReporting } from './valueReader';
 
 export type FileKind = 'clan' | 'machine' | 'inventory-json';
 
+/** A document open in the editor: its unsaved text, and its incremental tree where the caller keeps one. */
+export interface OpenDocument {
+  text: string;
+  tree?: Tree;
+}
+
+/** Open documents by URI; consulted before the disk. */
+export type Overlay = Map<string, OpenDocument>;
+
+/** Files already read, by URI: reused while their text is unchanged (the language server keeps one). */
+export type SourceCache = Map<string, SourceFile>;
+
 export interface SyntaxProblem {
   range: Range;
   message: string;

@@ -22,8 +22,8 @@ import type { Tree } from '../parsing/parser';
 import { ClanDefinition, ClanUnknown, FileLoader, findClanDefinitions, FragmentCollector, Resolver } from './clanFragments';
 import type { ClanSources } from './clanModel';
 import { asAttrs } from './nixValue';
-import type { Overlay, SourceCache } from './loadClan';
-import { toPath, toUri } from './loadClan';
+import type { Overlay, SourceCache } from './sourceFile';
+import { toPath, toUri } from '../util/uris';
 import { readJsonSource, readNixSource, SourceFile } from './sourceFile';
 import { compareStrings } from '../util/compare';
 

@@ -1,12 +1,12 @@
 // The backup-jobs model for the client's tree view: per machine, the `borgbackup-job-<dest>` units Clan generates
 // (clan-core clanServices/borgbackup/default.nix), its states and how many diagnostics concern it.
-import type { Analysis } from '../analyze';
-import { ClanModel, findRole, Machine, mayGetStateFromServices, roleMembers } from '../model/clanModel';
-import { asAttrs, NixValue } from '../model/nixValue';
-import { containsPosition } from '../model/range';
-import { layersForMember } from '../model/settingsLayers';
-import { backupCoverage } from '../model/backupCoverage';
-import type { BackupJob, JobsModel, LspRange, MachineSummary, NotBackedUp, ProviderSummary, StateSummary } from './protocol';
+import type { Analysis } from './analyze';
+import { ClanModel, findRole, Machine, mayGetStateFromServices, roleMembers } from './model/clanModel';
+import { asAttrs, NixValue } from './model/nixValue';
+import { containsPosition } from './model/range';
+import { layersForMember } from './model/settingsLayers';
+import { backupCoverage } from './model/backupCoverage';
+import type { BackupJob, JobsModel, LspRange, MachineSummary, NotBackedUp, ProviderSummary, StateSummary } from '../../shared/protocol';
 
 export const DEFAULT_START_AT = '*-*-* 01:00:00';
 const HOOKS = ['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript'];
