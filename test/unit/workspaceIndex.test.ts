@@ -8,7 +8,8 @@ import { after, describe, it } from 'node:test';
 import { analyzeClan, Analysis } from '../../server/src/analyze';
 import type { ClanSources } from '../../server/src/model/clanModel';
 import { toPath, toUri } from '../../server/src/util/uris';
-import { ignored, loadWorkspaceClan, parseGitignore, WorkspaceIndex } from '../../server/src/model/workspaceIndex';
+import { ignored, parseGitignore } from '../../server/src/model/gitignore';
+import { loadWorkspaceClan, WorkspaceIndex } from '../../server/src/model/workspaceIndex';
 import { initParsing } from '../../server/src/parsing/parser';
 import { ClanFiles, writeClan } from '../helpers/clanFixture';
 
