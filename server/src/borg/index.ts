@@ -18,13 +18,9 @@ export type {
 } from './location';
 export { analyzeRsh, splitRsh } from './rsh';
 export type { RshFinding, RshToken, SplitResult } from './rsh';
-export {
-  analyzeExclude,
-  describeExclude,
-  matchesPath,
-  normpath,
-  parseExcludePattern,
-  translatePythonRegex,
-  tryMatchPath,
-} from './exclude';
-export type { ExcludeFinding, ExcludeLine, MatchResult, ParsedExclude, PatternStyle, RegexInfo } from './exclude';
+export { analyzeExclude } from './excludeAnalysis';
+export { describeExclude } from './excludeDescription';
+export { matchesPath, normpath, parseExcludePattern, tryMatchPath } from './excludePatterns';
+export type { ExcludeFinding, ExcludeLine, MatchResult, ParsedExclude, PatternStyle } from './excludePatterns';
+export { translatePythonRegex } from './pythonRegex';
+export type { RegexInfo } from './pythonRegex';
