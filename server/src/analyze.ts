@@ -3,7 +3,8 @@
 import { CHECKS, DEFERRED_CHECKS, DeferredOptions } from './checks';
 import { AnalysisMemo } from './checks/analysisMemo';
 import type { Finding } from './findings';
-import { buildClanModel, ClanModel, ClanSources } from './model/clanModel';
+import { buildClanModel } from './model/buildClanModel';
+import { ClanModel, ClanSources } from './model/clanModel';
 import { comparePositions } from './model/range';
 import { compareStrings } from './util/compare';
 

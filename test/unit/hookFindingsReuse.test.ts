@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { AnalysisMemo } from '../../server/src/checks/analysisMemo';
 import { checkHooks } from '../../server/src/checks/hookRuleChecks';
 import type { Finding } from '../../server/src/findings';
-import { buildClanModel } from '../../server/src/model/clanModel';
+import { buildClanModel } from '../../server/src/model/buildClanModel';
 import { readNixSource, SourceFile } from '../../server/src/model/sourceFile';
 import { editTree, initParsing, parseNix, Tree } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';

@@ -8,7 +8,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildClanModel } from '../../server/src/model/clanModel';
+import { buildClanModel } from '../../server/src/model/buildClanModel';
 import { readNixSource } from '../../server/src/model/sourceFile';
 import { AnalysisMemo } from '../../server/src/checks/analysisMemo';
 import { checkShellcheck, checkShellcheckMany } from '../../server/src/checks/hookShellChecks';

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { AnalysisMemo } from '../../server/src/checks/analysisMemo';
 import { SHELLCHECK_MISSING_MESSAGE, checkShellcheck, checkShellcheckMany } from '../../server/src/checks/hookShellChecks';
 import { HOOK_NAMES, HookStateInput } from '../../server/src/hooks/hookInput';
-import { buildClanModel } from '../../server/src/model/clanModel';
+import { buildClanModel } from '../../server/src/model/buildClanModel';
 import { readNixSource } from '../../server/src/model/sourceFile';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import { applyEdits } from '../helpers/applyEdits';

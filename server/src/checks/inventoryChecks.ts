@@ -1,8 +1,6 @@
 // Inventory, instances and roles (clan-core modules/inventoryClass/; docs/rules/).
 import { finding, Finding, Fix } from '../findings';
-import {
-  BUILTIN_MODULES, BUILTIN_TAGS, ClanModel, findRole, Instance, Membership, roleMembers,
-} from '../model/clanModel';
+import { BUILTIN_MODULES, BUILTIN_TAGS, ClanModel, findRole, Instance, Membership, roleMembers } from '../model/clanModel';
 import { insertBinding, nixAttrName } from '../model/nixEdits';
 import { nearest } from '../util/nearest';
 import { TEMPLATE_PLACEHOLDER } from './metaChecks';
