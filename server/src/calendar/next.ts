@@ -3,7 +3,7 @@
 // normalisation, which is what makes DST gaps get skipped and folds resolve to one instant —
 // so the glibc-compatible mktime in ./mktime.ts is essential, not an implementation detail.
 
-import { CalendarComponent, CalendarSpec, Chain, USEC_PER_SEC } from './types';
+import { BITS_WEEKDAYS, CalendarComponent, CalendarSpec, Chain, USEC_PER_SEC } from './types';
 import { cloneTm, localtimeOrGmtime, MktimeState, mktimeOrTimegm, newMktimeState, Tm } from './mktime';
 import { loadZone, Zone } from './tz';
 import { MAX_YEAR } from './parse';
@@ -11,7 +11,6 @@ import { MAX_YEAR } from './parse';
 /** Largest timestamp systemd can format (9999-12-31 23:59:59.999999 UTC). */
 export const USEC_TIMESTAMP_FORMATTABLE_MAX = 253402300799999999n;
 const MAX_CALENDAR_ITERATIONS = 1000;
-const BITS_WEEKDAYS = 127;
 
 export type NextError = 'ENOENT' | 'EINVAL' | 'EDEADLK';
 

@@ -1,6 +1,8 @@
 // Data model mirroring systemd's CalendarSpec (src/shared/calendarspec.h).
 
 export const USEC_PER_SEC = 1000000;
+/** every weekday bit set: systemd stores this as "any weekday" (-1) */
+export const BITS_WEEKDAYS = 127;
 
 /** One list item: `start`, `start..stop`, `start/repeat` or `start..stop/repeat`. stop = -1 when absent. */
 export interface CalendarComponent {
@@ -41,4 +43,9 @@ export interface CalendarParseError {
   message: string;
   offset: number;
   length: number;
+}
+
+/** a chain holding one literal value, in front of `chain` */
+export function constChain(value: number, chain: Chain = null): CalendarComponent[] {
+  return [{ start: value, stop: -1, repeat: 0, offset: 0, length: 0 }, ...(chain ?? [])];
 }
