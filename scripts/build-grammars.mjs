@@ -19,9 +19,20 @@ const parserHeader = readFileSync(join(nixSrc, 'tree_sitter', 'parser.h'));
 
 // Only the declarations the grammar uses; web-tree-sitter's runtime provides the implementations: the grammar is an
 // emscripten side module, which must not link a libc of its own (web-tree-sitter loads it with loadWebAssemblyModule).
-const stubStdlib = '#include <stddef.h>\nvoid*malloc(size_t);void*calloc(size_t,size_t);void*realloc(void*,size_t);void free(void*);void abort(void);\n';
-const flags = ['--target=wasm32-unknown-emscripten', '-nostdlibinc', '-isystem', 'stub', '-I', 'src', '-fPIC', '-Os',
-  '-fno-exceptions', '-fvisibility=hidden'];
+const stubStdlib =
+  '#include <stddef.h>\nvoid*malloc(size_t);void*calloc(size_t,size_t);void*realloc(void*,size_t);void free(void*);void abort(void);\n';
+const flags = [
+  '--target=wasm32-unknown-emscripten',
+  '-nostdlibinc',
+  '-isystem',
+  'stub',
+  '-I',
+  'src',
+  '-fPIC',
+  '-Os',
+  '-fno-exceptions',
+  '-fvisibility=hidden',
+];
 
 const clangPkg = JSON.parse(readFileSync(join(root, 'node_modules', '@yowasp', 'clang', 'package.json'), 'utf8'));
 const hash = createHash('sha256');
@@ -48,8 +59,19 @@ if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === dige
     objects[obj] = result[obj];
   }
   // Compile and link as two explicit steps so no optimizer found on PATH can change the bytes.
-  const linked = await runLLVM(['wasm-ld', '--shared', '--export=tree_sitter_nix', '--allow-undefined', '--no-entry',
-    '-o', 'tree-sitter-nix.wasm', ...Object.keys(objects)], objects);
+  const linked = await runLLVM(
+    [
+      'wasm-ld',
+      '--shared',
+      '--export=tree_sitter_nix',
+      '--allow-undefined',
+      '--no-entry',
+      '-o',
+      'tree-sitter-nix.wasm',
+      ...Object.keys(objects),
+    ],
+    objects,
+  );
   const wasm = linked['tree-sitter-nix.wasm'];
   assertSideModule(wasm);
   writeFileSync(out, wasm);
@@ -58,9 +80,14 @@ if (existsSync(out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === dige
 }
 
 // tree-sitter-bash ships a wasm build of its own (ABI 15) that web-tree-sitter 0.27 loads; no compile needed.
-copyFileSync(join(dirname(require.resolve('tree-sitter-bash/package.json')), 'tree-sitter-bash.wasm'),
-  join(dist, 'tree-sitter-bash.wasm'));
-copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm'), join(dist, 'web-tree-sitter.wasm'));
+copyFileSync(
+  join(dirname(require.resolve('tree-sitter-bash/package.json')), 'tree-sitter-bash.wasm'),
+  join(dist, 'tree-sitter-bash.wasm'),
+);
+copyFileSync(
+  join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm'),
+  join(dist, 'web-tree-sitter.wasm'),
+);
 
 /** web-tree-sitter refuses a grammar whose first section is not `dylink.0`; fail the build, not the editor. */
 function assertSideModule(bytes) {

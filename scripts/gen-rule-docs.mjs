@@ -18,7 +18,17 @@ const DOCS = join(ROOT, 'docs', 'rules');
 const COMPILED = join(ROOT, 'out', 'server', 'src', 'rules.js');
 const INDEX = 'README.md';
 
-const FAMILY_ORDER = ['syntax', 'inventory', 'settings', 'calendar', 'destinations', 'state', 'hooks', 'postgresql', 'meta'];
+const FAMILY_ORDER = [
+  'syntax',
+  'inventory',
+  'settings',
+  'calendar',
+  'destinations',
+  'state',
+  'hooks',
+  'postgresql',
+  'meta',
+];
 
 export function headerLines(code, info) {
   return [`# ${code}`, '', `Severity: ${info.severity} · Family: ${info.family}`];
@@ -32,8 +42,9 @@ export function loadRules() {
 }
 
 export function renderIndex(rules) {
-  const codes = Object.keys(rules).sort((a, b) =>
-    FAMILY_ORDER.indexOf(rules[a].family) - FAMILY_ORDER.indexOf(rules[b].family));
+  const codes = Object.keys(rules).sort(
+    (a, b) => FAMILY_ORDER.indexOf(rules[a].family) - FAMILY_ORDER.indexOf(rules[b].family),
+  );
   const counts = {};
   for (const c of codes) counts[rules[c].severity] = (counts[rules[c].severity] ?? 0) + 1;
   const lines = [
@@ -44,7 +55,10 @@ export function renderIndex(rules) {
     '(LSP `code`, `source: "clan-backups"`). Each page says what the rule means, why Clan, borg or systemd fails or',
     'misbehaves, a wrong example and its fix, the quick fix the editor offers, and when the rule stays quiet.',
     '',
-    `Severities: ${['error', 'warning', 'information', 'hint'].filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(', ')}.`,
+    `Severities: ${['error', 'warning', 'information', 'hint']
+      .filter((s) => counts[s])
+      .map((s) => `${counts[s]} ${s}`)
+      .join(', ')}.`,
     '`error`: Nix evaluation or the clan CLI fails. `warning`: it evaluates, but does something other than intended.',
     '`information`: worth knowing.',
     '',
@@ -57,7 +71,10 @@ export function renderIndex(rules) {
     '',
     '| code | severity | family | summary |',
     '|---|---|---|---|',
-    ...codes.map((c) => `| [\`${c}\`](${c}.md) | ${rules[c].severity} | ${rules[c].family} | ${rules[c].summary.replace(/\|/g, '\\|')} |`),
+    ...codes.map(
+      (c) =>
+        `| [\`${c}\`](${c}.md) | ${rules[c].severity} | ${rules[c].family} | ${rules[c].summary.replace(/\|/g, '\\|')} |`,
+    ),
     '',
     '## Examples in the pages',
     '',
@@ -65,7 +82,7 @@ export function renderIndex(rules) {
     'complete clan: the blocks of one kind (`wrong` or `fixed`) on a page together form a clan directory',
     '(`file=clan.nix`, `file=machines/<name>/configuration.nix`). The test suite (test/unit/docs.test.ts) parses every',
     'example with `nix-instantiate --parse`, runs `clan-backups check` on each complete clan and requires the wrong clan',
-    'to report exactly the page\'s rule and the fixed clan to report nothing.',
+    "to report exactly the page's rule and the fixed clan to report nothing.",
     '',
   ];
   return lines.join('\n');
@@ -105,7 +122,10 @@ export function run({ check }) {
   const index = renderIndex(rules);
   const indexPath = join(DOCS, INDEX);
   if (!existsSync(indexPath) || readFileSync(indexPath, 'utf8') !== index) {
-    if (check) problems.push('stale index: docs/rules/README.md differs from the registry (run `node scripts/gen-rule-docs.mjs`)');
+    if (check)
+      problems.push(
+        'stale index: docs/rules/README.md differs from the registry (run `node scripts/gen-rule-docs.mjs`)',
+      );
     else writes.push([indexPath, index]);
   }
   return { problems, writes };

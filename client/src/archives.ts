@@ -74,7 +74,13 @@ function parseJobName(name: string, provider: string): ArchiveName | undefined {
   const rest = name.slice(sep + 2);
   if (rest.length === 0 || !JOB_RE.test(destination)) return undefined;
   const slash = rest.lastIndexOf('/');
-  const parsed: ArchiveName = { name, provider, destination, repo: slash > 0 ? rest.slice(0, slash) : slash === 0 ? '/' : '', archive: rest };
+  const parsed: ArchiveName = {
+    name,
+    provider,
+    destination,
+    repo: slash > 0 ? rest.slice(0, slash) : slash === 0 ? '/' : '',
+    archive: rest,
+  };
   if (provider === LOCALBACKUP) {
     const m = /(?:^|\/)snapshot\.(\d+)$/.exec(rest);
     if (m) parsed.snapshot = Number(m[1]);
@@ -159,7 +165,8 @@ export function sortNewestFirst(archives: readonly ArchiveName[]): ArchiveName[]
     if (a.time !== undefined && b.time !== undefined && a.time !== b.time) return a.time < b.time ? 1 : -1;
     if (a.time !== undefined && b.time === undefined) return -1;
     if (a.time === undefined && b.time !== undefined) return 1;
-    if (a.snapshot !== undefined && b.snapshot !== undefined && a.snapshot !== b.snapshot) return a.snapshot - b.snapshot;
+    if (a.snapshot !== undefined && b.snapshot !== undefined && a.snapshot !== b.snapshot)
+      return a.snapshot - b.snapshot;
     if (a.snapshot !== undefined && b.snapshot === undefined) return -1;
     if (a.snapshot === undefined && b.snapshot !== undefined) return 1;
     // A finished archive before a failed one of the same time.
@@ -182,6 +189,10 @@ export function groupByDestination(archives: readonly ArchiveName[], provider?: 
 
 /** A short label: the time (borgbackup) or `target: snapshot.N` (localbackup), "(failed)" for failed archives. */
 export function archiveLabel(a: ArchiveName): string {
-  const base = a.time ? a.time.replace('T', ' ') : a.provider === BORGBACKUP ? a.archive : `${a.destination}: ${a.archive.split('/').pop()}`;
+  const base = a.time
+    ? a.time.replace('T', ' ')
+    : a.provider === BORGBACKUP
+      ? a.archive
+      : `${a.destination}: ${a.archive.split('/').pop()}`;
   return a.failed ? `${base} (failed)` : base;
 }

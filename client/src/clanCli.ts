@@ -67,7 +67,9 @@ export function validateArchiveName(name: string, provider: string = BORGBACKUP)
     throw new InvalidArgumentError(`"${name}" is not a ${provider} backup name of the form ${form}.`);
   }
   if (!PROVIDER_RE.test(parsed.destination)) {
-    throw new InvalidArgumentError(`Invalid ${provider === BORGBACKUP ? 'destination' : 'target'} "${parsed.destination}" in backup name "${name}".`);
+    throw new InvalidArgumentError(
+      `Invalid ${provider === BORGBACKUP ? 'destination' : 'target'} "${parsed.destination}" in backup name "${name}".`,
+    );
   }
 }
 
@@ -172,7 +174,10 @@ export type RunResult =
   | { kind: 'spawnError'; executable: string; error: Error };
 
 export function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   return lines.length > 0 ? lines[lines.length - 1]! : '';
 }
 
@@ -194,7 +199,10 @@ const HEADING_RE = /^=+ (.+?) =+$/;
  * (`KeyError: 'localbackup'`). `(+N more)` counts the further entries of a `…following services:` list.
  */
 export function errorSummary(stderr: string): string {
-  const lines = stderr.replace(ANSI_RE, '').split(/\r?\n/).map((l) => l.replace(/\s+$/, ''));
+  const lines = stderr
+    .replace(ANSI_RE, '')
+    .split(/\r?\n/)
+    .map((l) => l.replace(/\s+$/, ''));
   const nonEmpty = lines.filter((l) => l.trim().length > 0);
   if (nonEmpty.length === 0) return '';
   const tb = lines.findIndex((l) => l.startsWith('Traceback (most recent call last):'));
@@ -223,7 +231,8 @@ export function errorSummary(stderr: string): string {
       continue;
     }
     if (current === '') head.push(l.trim());
-    else if (/^Return Code:/.test(l.trim())) current = ''; // the end of a ClanCmdError's text
+    else if (/^Return Code:/.test(l.trim()))
+      current = ''; // the end of a ClanCmdError's text
     else sections.get(current)!.push(l.trim());
   }
   let summary = head[0] ?? '';
@@ -231,7 +240,8 @@ export function errorSummary(stderr: string): string {
   if (summary.endsWith(':') && used < head.length) summary += ` ${head[used++]}`;
   const detail = sections.get('Stderr')?.[0] ?? sections.get('Stdout')?.[0];
   if (detail) summary = summary ? `${summary.replace(/:?$/, ':')} ${detail}` : detail;
-  else if (!summary) summary = block.find((l) => /^(Return Code|Error Msg):/.test(l.trim()))?.trim() ?? block[0]!.trim();
+  else if (!summary)
+    summary = block.find((l) => /^(Return Code|Error Msg):/.test(l.trim()))?.trim() ?? block[0]!.trim();
   if (/following services:/.test(head[0] ?? '')) {
     // One `<service>: …` line per failed state follows; lines of a state's own multi-line error do not start so.
     const more = head.slice(used).filter((l) => /^[a-zA-Z0-9_-]+: /.test(l) || /^[a-zA-Z0-9_-]+:$/.test(l)).length;

@@ -6,7 +6,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { JobsModel, MachineSummary, NotBackedUp, StateSummary } from '../../shared/protocol';
-import { ArchiveName, BORGBACKUP, ListFailure, ListOutput, archiveLabel, mergeListOutputs, parseArchiveName, parseListOutput } from './archives';
+import {
+  ArchiveName,
+  BORGBACKUP,
+  ListFailure,
+  ListOutput,
+  archiveLabel,
+  mergeListOutputs,
+  parseArchiveName,
+  parseListOutput,
+} from './archives';
 import {
   InvalidArgumentError,
   RunResult,
@@ -75,7 +84,12 @@ function toArgs(arg: unknown): CommandArgs {
   const node = arg as TreeNode | (CommandArgs & { kind?: undefined });
   switch (node.kind) {
     case 'archive':
-      return { clanDir: node.clanDir, machine: node.machine, archive: node.archive.name, provider: node.archive.provider };
+      return {
+        clanDir: node.clanDir,
+        machine: node.machine,
+        archive: node.archive.name,
+        provider: node.archive.provider,
+      };
     case 'state':
       return { clanDir: node.clanDir, machine: node.machine, service: node.state.name };
     case 'clan':
@@ -92,7 +106,11 @@ function toArgs(arg: unknown): CommandArgs {
 export class Commands {
   /** Replaceable in tests: the modal confirmation of a restore. */
   confirmRestore: (plan: RestorePlan) => Promise<boolean> = async (plan) => {
-    const choice = await vscode.window.showWarningMessage(plan.message, { modal: true, detail: plan.detail }, 'Restore');
+    const choice = await vscode.window.showWarningMessage(
+      plan.message,
+      { modal: true, detail: plan.detail },
+      'Restore',
+    );
     return choice === 'Restore';
   };
   private readonly running = new Set<AbortController>();
@@ -123,13 +141,21 @@ export class Commands {
    */
   async backUpService(arg: unknown): Promise<boolean> {
     const node = arg as { kind?: string; clanDir?: string; machine?: string; item?: NotBackedUp } | undefined;
-    const items = node?.kind === 'uncovered' && node.item ? [node.item]
-      : node?.kind === 'notBackedUp' && node.machine ? this.tree.findMachine(node.machine, node.clanDir)?.machine.notBackedUp ?? [] : [];
+    const items =
+      node?.kind === 'uncovered' && node.item
+        ? [node.item]
+        : node?.kind === 'notBackedUp' && node.machine
+          ? (this.tree.findMachine(node.machine, node.clanDir)?.machine.notBackedUp ?? [])
+          : [];
     const fix = items.find((u) => u.fix)?.fix;
     if (!fix) return false;
     const edit = new vscode.WorkspaceEdit();
     for (const e of fix.edits) {
-      edit.replace(vscode.Uri.parse(e.uri), new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character), e.newText);
+      edit.replace(
+        vscode.Uri.parse(e.uri),
+        new vscode.Range(e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character),
+        e.newText,
+      );
     }
     const applied = await vscode.workspace.applyEdit(edit);
     this.output.appendLine(`[client] ${fix.title}: ${applied ? 'applied' : 'not applied'}`);
@@ -147,7 +173,10 @@ export class Commands {
       await this.manager.restart();
     } catch (e) {
       void vscode.window
-        .showErrorMessage(`Clan Backups: the language server did not start: ${e instanceof Error ? e.message : String(e)}`, 'Show Output')
+        .showErrorMessage(
+          `Clan Backups: the language server did not start: ${e instanceof Error ? e.message : String(e)}`,
+          'Show Output',
+        )
         .then((c) => (c ? this.output.show(true) : undefined));
     }
     await this.tree.refresh();
@@ -163,7 +192,11 @@ export class Commands {
     if (provider === undefined) {
       const providers = knownProviders(target.machine);
       if (providers.length > 1) {
-        const all = { label: 'All providers', description: 'clan backups create without --provider', provider: undefined };
+        const all = {
+          label: 'All providers',
+          description: 'clan backups create without --provider',
+          provider: undefined,
+        };
         const picked = await vscode.window.showQuickPick(
           [all, ...providers.map((p) => ({ label: p, description: '', provider: p as string | undefined }))],
           { title: `Backup providers of ${target.machine.name}` },
@@ -172,7 +205,9 @@ export class Commands {
         provider = picked.provider;
       }
     }
-    const built = this.build(() => buildCreateArgs({ machine: target.machine.name, provider, flake: this.flakeFor(target.model) }));
+    const built = this.build(() =>
+      buildCreateArgs({ machine: target.machine.name, provider, flake: this.flakeFor(target.model) }),
+    );
     if (!Array.isArray(built)) return built;
     const result = await this.run(`Starting the backup of ${target.machine.name}`, built, target.model);
     if (result.kind !== 'ok') return this.failed(built, result, 'clan backups create');
@@ -220,11 +255,15 @@ export class Commands {
     const providers: Array<string | undefined> = provider !== undefined ? [provider] : knownProviders(m);
     if (providers.length === 0) providers.push(undefined);
     else if (provider === undefined && m.providersOpaque) {
-      this.output.appendLine(`[list] ${m.name} may have providers the model cannot see; "clan backups list ${m.name}" without --provider lists them all`);
+      this.output.appendLine(
+        `[list] ${m.name} may have providers the model cannot see; "clan backups list ${m.name}" without --provider lists them all`,
+      );
     }
     const builtAll: string[][] = [];
     for (const p of providers) {
-      const built = this.build(() => buildListArgs({ machine: m.name, provider: p, flake: this.flakeFor(target.model) }));
+      const built = this.build(() =>
+        buildListArgs({ machine: m.name, provider: p, flake: this.flakeFor(target.model) }),
+      );
       if (!Array.isArray(built)) return built;
       builtAll.push(built);
     }
@@ -234,7 +273,11 @@ export class Commands {
     for (let i = 0; i < providers.length; i++) {
       const p = providers[i];
       const args = builtAll[i]!;
-      const result = await this.run(p ? `Listing the ${p} backups of ${m.name}` : `Listing the backups of ${m.name}`, args, target.model);
+      const result = await this.run(
+        p ? `Listing the ${p} backups of ${m.name}` : `Listing the backups of ${m.name}`,
+        args,
+        target.model,
+      );
       if (result.kind === 'cancelled') return this.failed(args, result, 'clan backups list');
       if (result.kind === 'ok') {
         outputs.push(parseListOutput(result.stdout, p));
@@ -252,9 +295,15 @@ export class Commands {
       this.notifyFailure(f.result, `clan backups list --provider ${f.provider}`);
     }
     const listing = mergeListOutputs(outputs);
-    const listFailures: ListFailure[] = failures.map((f) => ({ provider: f.provider ?? '', message: failureMessage(f.result) }));
+    const listFailures: ListFailure[] = failures.map((f) => ({
+      provider: f.provider ?? '',
+      message: failureMessage(f.result),
+    }));
     if (listFailures.length) listing.failures = listFailures;
-    const done = last ?? { args: builtAll[builtAll.length - 1]!, result: { kind: 'ok' as const, stdout: '', stderr: '' } };
+    const done = last ?? {
+      args: builtAll[builtAll.length - 1]!,
+      result: { kind: 'ok' as const, stdout: '', stderr: '' },
+    };
     return { args: done.args, result: done.result, listing, calls: builtAll };
   }
 
@@ -291,7 +340,11 @@ export class Commands {
           detail: x.name,
           archive: x,
         })),
-        { title: `Restore which backup of ${machine.name}? (newest first)`, matchOnDescription: true, matchOnDetail: true },
+        {
+          title: `Restore which backup of ${machine.name}? (newest first)`,
+          matchOnDescription: true,
+          matchOnDetail: true,
+        },
       );
       if (!picked) return { status: 'cancelled', reason: 'user' };
       archive = picked.archive;
@@ -322,7 +375,13 @@ export class Commands {
     }
 
     const built = this.build(() =>
-      buildRestoreArgs({ machine: machine.name, provider: archive!.provider, name: archive!.name, service, flake: this.flakeFor(target.model) }),
+      buildRestoreArgs({
+        machine: machine.name,
+        provider: archive!.provider,
+        name: archive!.name,
+        service,
+        flake: this.flakeFor(target.model),
+      }),
     );
     if (!Array.isArray(built)) return built;
 
@@ -343,7 +402,10 @@ export class Commands {
   private checkTrust(what: string): boolean {
     if (vscode.workspace.isTrusted) return true;
     void vscode.window
-      .showWarningMessage(`Clan Backups runs the clan CLI to ${what}; that needs a trusted workspace.`, 'Manage Workspace Trust')
+      .showWarningMessage(
+        `Clan Backups runs the clan CLI to ${what}; that needs a trusted workspace.`,
+        'Manage Workspace Trust',
+      )
       .then((c) => (c ? vscode.commands.executeCommand('workbench.trust.manage') : undefined));
     return false;
   }
@@ -358,7 +420,10 @@ export class Commands {
     }
     await this.tree.ensureLoaded();
     let models = this.tree.getModels();
-    const missing = a.machine !== undefined ? !this.tree.findMachine(a.machine, a.clanDir) : models.every((m) => m.machines.length === 0);
+    const missing =
+      a.machine !== undefined
+        ? !this.tree.findMachine(a.machine, a.clanDir)
+        : models.every((m) => m.machines.length === 0);
     if (missing) {
       // The model may be stale (a machine was just added, or the server was still starting): ask once more.
       await this.tree.refresh();
@@ -367,7 +432,9 @@ export class Commands {
     if (a.machine !== undefined) {
       const found = this.tree.findMachine(a.machine, a.clanDir);
       if (found) return found;
-      void vscode.window.showErrorMessage(`Clan Backups: no machine "${a.machine}" in ${a.clanDir ?? 'the clans of this workspace'}.`);
+      void vscode.window.showErrorMessage(
+        `Clan Backups: no machine "${a.machine}" in ${a.clanDir ?? 'the clans of this workspace'}.`,
+      );
       return undefined;
     }
     const candidates: Target[] = models
@@ -469,16 +536,21 @@ export class Commands {
             'Install Clan',
           )
           .then((c) => {
-            if (c === 'Open Setting') return vscode.commands.executeCommand('workbench.action.openSettings', 'clanBackups.clanPath');
+            if (c === 'Open Setting')
+              return vscode.commands.executeCommand('workbench.action.openSettings', 'clanBackups.clanPath');
             if (c === 'Install Clan') return vscode.env.openExternal(vscode.Uri.parse(CLAN_INSTALL_DOCS));
             return undefined;
           });
         break;
       case 'spawnError':
-        void vscode.window.showErrorMessage(`Clan Backups: cannot run "${result.executable}": ${result.error.message}`, 'Show Output').then(showOutput);
+        void vscode.window
+          .showErrorMessage(`Clan Backups: cannot run "${result.executable}": ${result.error.message}`, 'Show Output')
+          .then(showOutput);
         break;
       case 'clanError':
-        void vscode.window.showErrorMessage(`${what} failed: ${result.message || 'see the output'}`, 'Show Output').then(showOutput);
+        void vscode.window
+          .showErrorMessage(`${what} failed: ${result.message || 'see the output'}`, 'Show Output')
+          .then(showOutput);
         break;
       case 'usageError':
         void vscode.window

@@ -12,7 +12,10 @@ export class CrashPolicy {
   private crashes: number[] = [];
   private told = false;
 
-  constructor(private readonly maxCrashes = 5, private readonly windowMs = 3 * 60 * 1000) {}
+  constructor(
+    private readonly maxCrashes = 5,
+    private readonly windowMs = 3 * 60 * 1000,
+  ) {}
 
   onClosed(now = Date.now()): CrashDecision {
     this.crashes = [...this.crashes.filter((t) => now - t < this.windowMs), now];

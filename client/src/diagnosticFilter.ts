@@ -13,7 +13,11 @@ export function diagnosticCode(d: DiagnosticLike): string | undefined {
 }
 
 /** Keeps every diagnostic of other sources (e.g. Nix IDE's server), and ours unless their code is disabled. */
-export function filterDiagnostics<T extends DiagnosticLike>(diagnostics: T[], disabled: readonly string[], source: string): T[] {
+export function filterDiagnostics<T extends DiagnosticLike>(
+  diagnostics: T[],
+  disabled: readonly string[],
+  source: string,
+): T[] {
   if (disabled.length === 0) return diagnostics;
   const off = new Set(disabled);
   return diagnostics.filter((d) => {

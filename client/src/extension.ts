@@ -72,7 +72,9 @@ export function activate(context: vscode.ExtensionContext): ClanBackupsApi {
 
   // Lazy start: now if something already qualifies, otherwise on the first Nix document or clan.nix.
   const startServer = (): Promise<void> =>
-    manager.start().catch((e) => output.appendLine(`[client] start failed: ${e instanceof Error ? e.message : String(e)}`));
+    manager
+      .start()
+      .catch((e) => output.appendLine(`[client] start failed: ${e instanceof Error ? e.message : String(e)}`));
   const lazy: vscode.Disposable[] = [];
   const startOnce = (): void => {
     for (const d of lazy.splice(0)) d.dispose();
@@ -87,7 +89,10 @@ export function activate(context: vscode.ExtensionContext): ClanBackupsApi {
       }),
     );
     const watcher = vscode.workspace.createFileSystemWatcher('**/clan.nix', false, true, true);
-    lazy.push(watcher, watcher.onDidCreate(() => startOnce()));
+    lazy.push(
+      watcher,
+      watcher.onDidCreate(() => startOnce()),
+    );
     // Off the activation path: findFiles walks the workspace.
     void vscode.workspace.findFiles('**/clan.nix', '**/{node_modules,.git,result}/**', 1).then((found) => {
       if (found.length > 0 && lazy.length > 0) startOnce();

@@ -13,7 +13,15 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { JobsChangedNotificationMethod, JobsChangedParams, JobsModel, JobsParams, JobsRequestMethod, StatusNotificationMethod, StatusParams } from '../../shared/protocol';
+import {
+  JobsChangedNotificationMethod,
+  JobsChangedParams,
+  JobsModel,
+  JobsParams,
+  JobsRequestMethod,
+  StatusNotificationMethod,
+  StatusParams,
+} from '../../shared/protocol';
 import { CrashPolicy } from './crashPolicy';
 import { filterDiagnostics } from './diagnosticFilter';
 import { SECTION, Settings, serverSettings } from './settings';
@@ -115,7 +123,9 @@ export class ClientManager implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
       // The server's workspace index follows Nix files, inventory.json and .gitignore changed outside the editor.
-      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.nix,inventory.json,flake.lock,.gitignore}') },
+      synchronize: {
+        fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.nix,inventory.json,flake.lock,.gitignore}'),
+      },
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       // The same shape as the answer to `workspace/configuration` for section `clanBackups`.
@@ -148,12 +158,18 @@ export class ClientManager implements vscode.Disposable {
           configuration: async (params, token, next) => {
             const answers = await next(params, token);
             if (!Array.isArray(answers)) return answers;
-            return params.items.map((item, i) => (item.section === SECTION ? serverSettings(this.getSettings()) : answers[i]));
+            return params.items.map((item, i) =>
+              item.section === SECTION ? serverSettings(this.getSettings()) : answers[i],
+            );
           },
         },
       },
     };
-    const client = new ClanLanguageClient(serverOptions, clientOptions, () => this.getSettings().showRequestFailedErrorNotification);
+    const client = new ClanLanguageClient(
+      serverOptions,
+      clientOptions,
+      () => this.getSettings().showRequestFailedErrorNotification,
+    );
     this.client = client;
     client.onNotification(JobsChangedNotificationMethod, (p: JobsChangedParams) => this.jobsChangedEmitter.fire(p));
     client.onNotification(StatusNotificationMethod, (p: StatusParams) => {
@@ -164,7 +180,9 @@ export class ClientManager implements vscode.Disposable {
       await client.start();
     } catch (e) {
       // The client already logged it; no toast (users asked for fewer of those).
-      this.output.appendLine(`[client] The language server failed to start: ${e instanceof Error ? e.message : String(e)}`);
+      this.output.appendLine(
+        `[client] The language server failed to start: ${e instanceof Error ? e.message : String(e)}`,
+      );
       this.showStatus({ health: 'error', message: 'The language server failed to start.' });
       throw e;
     }

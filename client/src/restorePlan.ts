@@ -46,7 +46,9 @@ export function restorePlan(machine: MachineSummary, archive: ArchiveName, servi
   const hooks: string[] = [];
   const warnings: string[] = [];
   if (archive.failed) {
-    warnings.push(`Backup ${archive.archive} is marked failed (".failed": borg create did not finish): it may be incomplete.`);
+    warnings.push(
+      `Backup ${archive.archive} is marked failed (".failed": borg create did not finish): it may be incomplete.`,
+    );
   }
   for (const s of states) {
     for (const hook of ['preRestoreScript', 'postRestoreScript']) {
@@ -72,16 +74,19 @@ export function restorePlan(machine: MachineSummary, archive: ArchiveName, servi
     warnings.push(`${machine.name} has no clan.core.state in the model: the clan CLI restores nothing.`);
   }
   if (service === undefined && machine.hasState === 'unknown') {
-    warnings.push(`Not every state of ${machine.name} can be seen (computed or imported modules, other services): the clan CLI restores every state the machine has.`);
+    warnings.push(
+      `Not every state of ${machine.name} can be seen (computed or imported modules, other services): the clan CLI restores every state the machine has.`,
+    );
   }
   if (service !== undefined && states.length === 0) {
     warnings.push(`State ${service} is not in the model of ${machine.name}; the clan CLI decides.`);
   }
-  const how = provider === LOCALBACKUP
-    ? `localbackup-restore copies ${archive.archive}/<hostname><folder>/ over each folder with rsync -a (files that are not in the snapshot stay).`
-    : provider === BORGBACKUP
-      ? `borgbackup-restore runs borg-job-${archive.destination} extract in / for the folders of each state.`
-      : `The ${provider} provider's restore command runs for each state.`;
+  const how =
+    provider === LOCALBACKUP
+      ? `localbackup-restore copies ${archive.archive}/<hostname><folder>/ over each folder with rsync -a (files that are not in the snapshot stay).`
+      : provider === BORGBACKUP
+        ? `borgbackup-restore runs borg-job-${archive.destination} extract in / for the folders of each state.`
+        : `The ${provider} provider's restore command runs for each state.`;
   const when = archive.time ? ` from ${archive.time.replace('T', ' ')}` : '';
   const what = service ? `state "${service}"` : 'all states';
   const message = `Restore ${what} of ${machine.name} from ${provider} backup ${archive.provider === BORGBACKUP ? archive.archive : archiveLabel(archive)}${when}?`;
@@ -95,9 +100,22 @@ export function restorePlan(machine: MachineSummary, archive: ArchiveName, servi
     ...(folders.length ? folders.map((f) => `  ${f}`) : ['  (none listed)']),
     how,
     '',
-    hooks.length ? `Hooks that will run on ${machine.name}:` : 'No restore hooks are set: services that use these folders keep running during the restore.',
+    hooks.length
+      ? `Hooks that will run on ${machine.name}:`
+      : 'No restore hooks are set: services that use these folders keep running during the restore.',
     ...hooks.map((h) => `  ${h}`),
   ];
   if (warnings.length) lines.push('', ...warnings);
-  return { machine: machine.name, archive, provider, service, states, folders, hooks, warnings, message, detail: lines.join('\n') };
+  return {
+    machine: machine.name,
+    archive,
+    provider,
+    service,
+    states,
+    folders,
+    hooks,
+    warnings,
+    message,
+    detail: lines.join('\n'),
+  };
 }

@@ -47,7 +47,11 @@ export interface SettingsResult {
   problems: string[];
 }
 
-function parseOne<K extends SettingKey>(key: K, raw: unknown, problems: string[]): z.output<(typeof settingSchemas)[K]> {
+function parseOne<K extends SettingKey>(
+  key: K,
+  raw: unknown,
+  problems: string[],
+): z.output<(typeof settingSchemas)[K]> {
   const schema = settingSchemas[key];
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data as z.output<(typeof settingSchemas)[K]>;

@@ -69,8 +69,17 @@ export interface MessageNode {
   command?: vscode.Command;
   tooltip?: string;
 }
-export type TreeNode = ClanNode | MachineNode | JobNode | DestinationNode | ArchiveNode | StatesNode | StateNode | NotBackedUpNode
-  | UncoveredNode | MessageNode;
+export type TreeNode =
+  | ClanNode
+  | MachineNode
+  | JobNode
+  | DestinationNode
+  | ArchiveNode
+  | StatesNode
+  | StateNode
+  | NotBackedUpNode
+  | UncoveredNode
+  | MessageNode;
 
 export interface ArchiveListing extends ListOutput {
   /** When the listing was made (ms since epoch). */
@@ -110,7 +119,9 @@ export function uncoveredDescription(u: NotBackedUp): string {
   return [...u.dirs, ...(u.database ? [`database ${u.database}`] : [])].join(', ');
 }
 
-export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.FileDecorationProvider, vscode.Disposable {
+export class ClanTreeProvider
+  implements vscode.TreeDataProvider<TreeNode>, vscode.FileDecorationProvider, vscode.Disposable
+{
   private models: JobsModel[] = [];
   private loaded = false;
   /** Whether the last load could ask the server (a load before the server ran is redone once it runs). */
@@ -161,7 +172,9 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       return this.queued;
     }
     this.loading = this.load()
-      .catch((e) => this.output.appendLine(`[tree] loading the jobs model failed: ${e instanceof Error ? e.message : String(e)}`))
+      .catch((e) =>
+        this.output.appendLine(`[tree] loading the jobs model failed: ${e instanceof Error ? e.message : String(e)}`),
+      )
       .finally(() => (this.loading = undefined));
     return this.loading;
   }
@@ -177,7 +190,9 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       }
     }
     this.models = [...models.values()].sort((a, b) => a.clanDir.localeCompare(b.clanDir));
-    this.output.appendLine(`[tree] ${this.models.length} clan(s): ${this.models.map((m) => m.clanDir).join(', ') || 'none'}`);
+    this.output.appendLine(
+      `[tree] ${this.models.length} clan(s): ${this.models.map((m) => m.clanDir).join(', ') || 'none'}`,
+    );
     this.loaded = true;
     this.loadedFromServer = fromServer;
     this.changeEmitter.fire(undefined);
@@ -210,10 +225,18 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const { errors, warnings } = found.machine;
     const tooltip = `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`;
     if (errors > 0) {
-      return new vscode.FileDecoration(errors > 99 ? '9+' : String(errors), tooltip, new vscode.ThemeColor('list.errorForeground'));
+      return new vscode.FileDecoration(
+        errors > 99 ? '9+' : String(errors),
+        tooltip,
+        new vscode.ThemeColor('list.errorForeground'),
+      );
     }
     if (warnings > 0) {
-      return new vscode.FileDecoration(warnings > 99 ? '9+' : String(warnings), tooltip, new vscode.ThemeColor('list.warningForeground'));
+      return new vscode.FileDecoration(
+        warnings > 99 ? '9+' : String(warnings),
+        tooltip,
+        new vscode.ThemeColor('list.warningForeground'),
+      );
     }
     return undefined;
   }
@@ -221,7 +244,10 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   getTreeItem(node: TreeNode): vscode.TreeItem {
     switch (node.kind) {
       case 'clan': {
-        const item = new vscode.TreeItem(path.basename(node.clanDir) || node.clanDir, vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(
+          path.basename(node.clanDir) || node.clanDir,
+          vscode.TreeItemCollapsibleState.Expanded,
+        );
         item.id = `clan:${node.clanDir}`;
         item.description = node.clanDir;
         item.iconPath = new vscode.ThemeIcon('folder-library');
@@ -238,15 +264,23 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         if (m) {
           item.description = m.tags.join(', ');
           const color =
-            m.errors > 0 ? new vscode.ThemeColor('list.errorForeground') : m.warnings > 0 ? new vscode.ThemeColor('list.warningForeground') : undefined;
+            m.errors > 0
+              ? new vscode.ThemeColor('list.errorForeground')
+              : m.warnings > 0
+                ? new vscode.ThemeColor('list.warningForeground')
+                : undefined;
           item.iconPath = new vscode.ThemeIcon(m.machineClass === 'darwin' ? 'device-desktop' : 'vm', color);
           const md = new vscode.MarkdownString();
           md.appendMarkdown(`**${m.name}** (${m.machineClass})\n\n`);
           if (m.tags.length) md.appendMarkdown(`Tags: ${m.tags.join(', ')}\n\n`);
           if (m.roles.length) md.appendMarkdown(`Roles: ${m.roles.join(', ')}\n\n`);
           const providers = (m.providers ?? []).map((p) => (p.certain ? p.name : `${p.name} (if the machine has it)`));
-          md.appendMarkdown(`Backup providers: ${providers.join(', ') || 'none'}${m.providersOpaque ? ' (and possibly others)' : ''}\n\n`);
-          md.appendMarkdown(`${m.jobs.length} backup job(s), ${allStates(m).length} state(s); ${m.errors} error(s), ${m.warnings} warning(s)`);
+          md.appendMarkdown(
+            `Backup providers: ${providers.join(', ') || 'none'}${m.providersOpaque ? ' (and possibly others)' : ''}\n\n`,
+          );
+          md.appendMarkdown(
+            `${m.jobs.length} backup job(s), ${allStates(m).length} state(s); ${m.errors} error(s), ${m.warnings} warning(s)`,
+          );
           item.tooltip = md;
           item.command = openLocation(m.uri, m.range);
         }
@@ -272,11 +306,20 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       case 'destination': {
         const item = new vscode.TreeItem(node.destination, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `destination:${node.clanDir}:${node.machine}:${node.provider}:${node.destination}`;
-        const target = node.provider === LOCALBACKUP
-          ? this.findMachine(node.machine, node.clanDir)?.machine.providers?.find((p) => p.name === LOCALBACKUP)?.targets?.includes(node.destination)
-          : false;
-        item.description = node.provider === BORGBACKUP ? 'archives of a destination not in clan.nix'
-          : node.provider === LOCALBACKUP ? (target ? 'localbackup target' : 'localbackup target not in clan.nix') : `${node.provider} backups`;
+        const target =
+          node.provider === LOCALBACKUP
+            ? this.findMachine(node.machine, node.clanDir)
+                ?.machine.providers?.find((p) => p.name === LOCALBACKUP)
+                ?.targets?.includes(node.destination)
+            : false;
+        item.description =
+          node.provider === BORGBACKUP
+            ? 'archives of a destination not in clan.nix'
+            : node.provider === LOCALBACKUP
+              ? target
+                ? 'localbackup target'
+                : 'localbackup target not in clan.nix'
+              : `${node.provider} backups`;
         item.iconPath = new vscode.ThemeIcon(node.provider === BORGBACKUP ? 'question' : 'folder-library');
         item.contextValue = 'destination';
         return item;
@@ -285,7 +328,13 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         const a = node.archive;
         const item = new vscode.TreeItem(archiveLabel(a), vscode.TreeItemCollapsibleState.None);
         item.id = `archive:${node.clanDir}:${node.machine}:${a.provider}:${a.name}`;
-        item.description = a.time ? a.archive : a.provider === BORGBACKUP ? a.repo : a.snapshot === 0 ? 'newest snapshot' : a.archive;
+        item.description = a.time
+          ? a.archive
+          : a.provider === BORGBACKUP
+            ? a.repo
+            : a.snapshot === 0
+              ? 'newest snapshot'
+              : a.archive;
         item.iconPath = a.failed
           ? new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'))
           : new vscode.ThemeIcon('archive');
@@ -313,11 +362,16 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         const md = new vscode.MarkdownString();
         md.appendMarkdown(`**clan.core.state.${s.name}**\n\n`);
         md.appendMarkdown(
-          s.folders.length ? `Folders:\n\n${s.folders.map((f) => `- \`${f}\``).join('\n')}\n\n` : 'No literal folders.\n\n',
+          s.folders.length
+            ? `Folders:\n\n${s.folders.map((f) => `- \`${f}\``).join('\n')}\n\n`
+            : 'No literal folders.\n\n',
         );
         if (s.foldersOpaque) md.appendMarkdown('Some folders are computed and not shown.\n\n');
         md.appendMarkdown(s.hooks.length ? `Hooks: ${s.hooks.join(', ')}` : 'No hooks.');
-        if (s.generatedBy) md.appendMarkdown(`\n\nGenerated by \`${s.generatedBy}\`:\n\n${(s.hookEffects ?? []).map((e) => `- ${e}`).join('\n')}`);
+        if (s.generatedBy)
+          md.appendMarkdown(
+            `\n\nGenerated by \`${s.generatedBy}\`:\n\n${(s.hookEffects ?? []).map((e) => `- ${e}`).join('\n')}`,
+          );
         item.tooltip = md;
         item.command = openLocation(s.uri, s.range);
         return item;
@@ -332,8 +386,8 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         // The inline action applies the one fix there is; with several, each service's own item has it.
         item.contextValue = items.length === 1 && items[0]!.fix ? 'notBackedUp.fixable' : 'notBackedUp';
         item.tooltip = new vscode.MarkdownString(
-          `Data of services **${node.machine}** enables that no \`clan.core.state\` folder (or PostgreSQL dump) covers: `
-          + 'every backup succeeds without it.',
+          `Data of services **${node.machine}** enables that no \`clan.core.state\` folder (or PostgreSQL dump) covers: ` +
+            'every backup succeeds without it.',
         );
         return item;
       }
@@ -382,11 +436,21 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         return this.archiveChildren(node, node.provider, node.destination);
       case 'states': {
         const m = this.findMachine(node.machine, node.clanDir)?.machine;
-        return (m ? allStates(m) : []).map((s) => ({ kind: 'state', clanDir: node.clanDir, machine: node.machine, state: s }));
+        return (m ? allStates(m) : []).map((s) => ({
+          kind: 'state',
+          clanDir: node.clanDir,
+          machine: node.machine,
+          state: s,
+        }));
       }
       case 'notBackedUp': {
         const m = this.findMachine(node.machine, node.clanDir)?.machine;
-        return (m?.notBackedUp ?? []).map((item) => ({ kind: 'uncovered', clanDir: node.clanDir, machine: node.machine, item }));
+        return (m?.notBackedUp ?? []).map((item) => ({
+          kind: 'uncovered',
+          clanDir: node.clanDir,
+          machine: node.machine,
+          item,
+        }));
       }
       default:
         return [];
@@ -409,7 +473,9 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         extra.set(`${a.provider}\0${a.destination}`, { provider: a.provider, destination: a.destination });
       }
     }
-    for (const e of [...extra.values()].sort((a, b) => a.provider.localeCompare(b.provider) || a.destination.localeCompare(b.destination))) {
+    for (const e of [...extra.values()].sort(
+      (a, b) => a.provider.localeCompare(b.provider) || a.destination.localeCompare(b.destination),
+    )) {
       children.push({ kind: 'destination', clanDir: node.clanDir, machine: m.name, ...e });
     }
     for (const f of listing?.failures ?? []) {
@@ -427,13 +493,16 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       children.push({
         kind: 'message',
         id: `nojobs:${node.clanDir}:${m.name}`,
-        label: !borgClient ? 'Not a borgbackup client'
-          : m.hasState === 'no' ? 'No backup job: the machine has no clan.core.state'
-          : 'No backup job: no destinations (no server in the instance, no settings.destinations)',
-        tooltip: borgClient && m.hasState === 'no'
-          ? 'clan-core\'s borgbackup creates its jobs and the borgbackup provider only when clan.core.state is not empty '
-            + '(lib.mkIf (config.clan.core.state != { }) in clanServices/borgbackup/default.nix): add a state with the folders to back up.'
-          : undefined,
+        label: !borgClient
+          ? 'Not a borgbackup client'
+          : m.hasState === 'no'
+            ? 'No backup job: the machine has no clan.core.state'
+            : 'No backup job: no destinations (no server in the instance, no settings.destinations)',
+        tooltip:
+          borgClient && m.hasState === 'no'
+            ? "clan-core's borgbackup creates its jobs and the borgbackup provider only when clan.core.state is not empty " +
+              '(lib.mkIf (config.clan.core.state != { }) in clanServices/borgbackup/default.nix): add a state with the folders to back up.'
+            : undefined,
         icon: 'circle-slash',
       });
     }
@@ -463,12 +532,14 @@ export class ClanTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const archives = groupByDestination(listing.archives, provider).get(destination) ?? [];
     if (archives.length === 0) {
       const failed = listing.failures?.find((f) => f.provider === provider);
-      return [{
-        kind: 'message',
-        id: `noarchives:${node.clanDir}:${node.machine}:${provider}:${destination}`,
-        label: failed ? `Listing failed: ${failed.message}` : 'No archives',
-        icon: failed ? 'error' : 'circle-slash',
-      }];
+      return [
+        {
+          kind: 'message',
+          id: `noarchives:${node.clanDir}:${node.machine}:${provider}:${destination}`,
+          label: failed ? `Listing failed: ${failed.message}` : 'No archives',
+          icon: failed ? 'error' : 'circle-slash',
+        },
+      ];
     }
     return archives.map((a) => ({ kind: 'archive', clanDir: node.clanDir, machine: node.machine, archive: a }));
   }

@@ -62,7 +62,10 @@ export interface DeferredAnalysis {
  * The deferred checks' findings for an analysis (ShellCheck, `hook-shell`); a check whose rules are all disabled
  * does not run, and one that throws is an internal error like a synchronous one. ShellCheck's results are kept in the memo; with `cacheDir`, also on disk across runs.
  */
-export async function deferredFindings(analysis: Analysis, options: AnalysisOptions & DeferredOptions = {}): Promise<DeferredAnalysis> {
+export async function deferredFindings(
+  analysis: Analysis,
+  options: AnalysisOptions & DeferredOptions = {},
+): Promise<DeferredAnalysis> {
   const disabled = new Set(options.disabled ?? []);
   const memo = options.memo ?? new AnalysisMemo();
   const out: DeferredAnalysis = { findings: [], internalErrors: [] };
@@ -95,6 +98,8 @@ function describeFailure(name: string, e: unknown): string {
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
-  return findings.sort((a, b) => compareStrings(a.uri, b.uri) || comparePositions(a.range.start, b.range.start)
-    || compareStrings(a.code, b.code));
+  return findings.sort(
+    (a, b) =>
+      compareStrings(a.uri, b.uri) || comparePositions(a.range.start, b.range.start) || compareStrings(a.code, b.code),
+  );
 }

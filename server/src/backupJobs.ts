@@ -6,7 +6,15 @@ import { asAttrs, NixValue } from './model/nixValue';
 import { containsPosition } from './model/range';
 import { layersForMember } from './model/settingsLayers';
 import { backupCoverage } from './model/backupCoverage';
-import type { BackupJob, JobsModel, LspRange, MachineSummary, NotBackedUp, ProviderSummary, StateSummary } from '../../shared/protocol';
+import type {
+  BackupJob,
+  JobsModel,
+  LspRange,
+  MachineSummary,
+  NotBackedUp,
+  ProviderSummary,
+  StateSummary,
+} from '../../shared/protocol';
 
 export const DEFAULT_START_AT = '*-*-* 01:00:00';
 const HOOKS = ['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript'];
@@ -15,7 +23,8 @@ const HOOKS = ['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postR
 export type NextRun = (startAt: string) => string | undefined;
 
 export function buildJobsModel(analysis: Analysis, nextRun: NextRun = () => undefined): JobsModel {
-  const machines = [...analysis.model.machines.values()].sort((a, b) => a.name.localeCompare(b.name))
+  const machines = [...analysis.model.machines.values()]
+    .sort((a, b) => a.name.localeCompare(b.name))
     .map((m) => machineSummary(analysis, m, nextRun));
   return { clanDir: analysis.model.dir, machines };
 }
@@ -40,15 +49,22 @@ export function machineSummary(analysis: Analysis, m: Machine, nextRun: NextRun 
     // clanServices/borgbackup/default.nix: `services.borgbackup.jobs = lib.mkIf (config.clan.core.state != { })`.
     jobs: hasState === 'no' ? [] : jobsOf(model, m, nextRun),
     states: statesOf(m),
-    notBackedUp: backupCoverage(model).uncovered.filter((u) => u.machine === m.name).map((u) => {
-      const item: NotBackedUp = { service: u.service.name, dirs: u.dirs, uri: u.enable.uri, range: u.enable.range };
-      if (u.database !== undefined) item.database = u.database;
-      // The diagnostic's own fix, so the tree applies exactly what the quick fix would.
-      const fix = findings.find((f) => f.code === 'service-not-backed-up' && f.uri === u.enable.uri
-        && f.range.start.line === u.enable.range.start.line && f.range.start.character === u.enable.range.start.character)?.fixes?.[0];
-      if (fix) item.fix = { title: fix.title, edits: fix.edits };
-      return item;
-    }),
+    notBackedUp: backupCoverage(model)
+      .uncovered.filter((u) => u.machine === m.name)
+      .map((u) => {
+        const item: NotBackedUp = { service: u.service.name, dirs: u.dirs, uri: u.enable.uri, range: u.enable.range };
+        if (u.database !== undefined) item.database = u.database;
+        // The diagnostic's own fix, so the tree applies exactly what the quick fix would.
+        const fix = findings.find(
+          (f) =>
+            f.code === 'service-not-backed-up' &&
+            f.uri === u.enable.uri &&
+            f.range.start.line === u.enable.range.start.line &&
+            f.range.start.character === u.enable.range.start.character,
+        )?.fixes?.[0];
+        if (fix) item.fix = { title: fix.title, edits: fix.edits };
+        return item;
+      }),
     errors: mine.filter((f) => f.severity === 'error').length,
     warnings: mine.filter((f) => f.severity === 'warning').length,
     hasState,
@@ -99,13 +115,19 @@ function generatedStatesOf(model: ClanModel, m: Machine): Generated {
         }
         const stop = asAttrs(attrs.entries.get('restore')?.value)?.entries.get('stopOnRestore')?.value;
         // restore.stopOnRestore defaults to [ ].
-        const units = stop === undefined ? []
-          : stop.kind === 'list' && stop.items.every((i) => i.kind === 'string' && i.value !== undefined)
-            ? stop.items.map((i) => (i.kind === 'string' ? i.value! : '')) : undefined;
+        const units =
+          stop === undefined
+            ? []
+            : stop.kind === 'list' && stop.items.every((i) => i.kind === 'string' && i.value !== undefined)
+              ? stop.items.map((i) => (i.kind === 'string' ? i.value! : ''))
+              : undefined;
         const folder = `/var/backup/postgres/${dbName}`;
-        const stopText = units === undefined ? 'stops the units of restore.stopOnRestore (computed)'
-          : units.length === 0 ? 'runs `systemctl stop` with no unit (restore.stopOnRestore is empty), which fails'
-          : `stops ${units.join(', ')}`;
+        const stopText =
+          units === undefined
+            ? 'stops the units of restore.stopOnRestore (computed)'
+            : units.length === 0
+              ? 'runs `systemctl stop` with no unit (restore.stopOnRestore is empty), which fails'
+              : `stops ${units.join(', ')}`;
         out.states.push({
           name: stateName,
           folders: [folder],
@@ -116,8 +138,8 @@ function generatedStatesOf(model: ClanModel, m: Machine): Generated {
           generatedBy: 'clan.core.postgresql',
           hookEffects: [
             `pre-backup-${stateName}: pg_dump of database ${dbName} to ${folder}/pg-dump`,
-            `post-restore-${stateName}: ${stopText}, DROPS database ${dbName} and restores it from ${folder}/pg-dump `
-              + `(pg_restore -C)${units && units.length ? `, starts ${units.join(', ')} again` : ''}; without the dump file it skips the restore`,
+            `post-restore-${stateName}: ${stopText}, DROPS database ${dbName} and restores it from ${folder}/pg-dump ` +
+              `(pg_restore -C)${units && units.length ? `, starts ${units.join(', ')} again` : ''}; without the dump file it skips the restore`,
           ],
         });
       }
@@ -164,7 +186,11 @@ function stateGate(model: ClanModel, m: Machine, generated: Generated): MachineS
  * only `lib.mkIf (config.clan.core.state != { })`; clanServices/localbackup/default.nix defines `localbackup` on every
  * member of its `default` role, unconditionally.
  */
-function providersOf(model: ClanModel, m: Machine, hasState: MachineSummary['hasState']): { providers: ProviderSummary[]; opaque: boolean } {
+function providersOf(
+  model: ClanModel,
+  m: Machine,
+  hasState: MachineSummary['hasState'],
+): { providers: ProviderSummary[]; opaque: boolean } {
   const providers = new Map<string, ProviderSummary>();
   let opaque = !model.instancesComplete || m.statesOpaque;
   if (m.machineClass !== 'nixos') return { providers: [], opaque };
@@ -180,7 +206,14 @@ function providersOf(model: ClanModel, m: Machine, hasState: MachineSummary['has
     if (!kind) {
       // A service of unknown kind may define a provider of its own.
       if (!inst.isBuiltin || inst.resolvedModule === undefined) {
-        if (inst.rolesOpaque || inst.roles.some((r) => { const x = roleMembers(model, r); return !x.complete || x.members.has(m.name); })) opaque = true;
+        if (
+          inst.rolesOpaque ||
+          inst.roles.some((r) => {
+            const x = roleMembers(model, r);
+            return !x.complete || x.members.has(m.name);
+          })
+        )
+          opaque = true;
       }
       continue;
     }
@@ -194,7 +227,8 @@ function providersOf(model: ClanModel, m: Machine, hasState: MachineSummary['has
     } else {
       const targets = new Set<string>();
       for (const l of role && member === 'yes' ? layersForMember(model, inst, role, m.name) : []) {
-        for (const key of asAttrs(asAttrs(l.value)?.entries.get('targets')?.value)?.entries.keys() ?? []) targets.add(key);
+        for (const key of asAttrs(asAttrs(l.value)?.entries.get('targets')?.value)?.entries.keys() ?? [])
+          targets.add(key);
       }
       add('localbackup', member === 'yes', targets.size ? [...targets] : undefined);
     }
@@ -205,7 +239,8 @@ function providersOf(model: ClanModel, m: Machine, hasState: MachineSummary['has
 function rolesOf(model: ClanModel, machine: string): string[] {
   const out: string[] = [];
   for (const inst of model.instances) {
-    for (const role of inst.roles) if (roleMembers(model, role).members.has(machine)) out.push(`${inst.name}/${role.name}`);
+    for (const role of inst.roles)
+      if (roleMembers(model, role).members.has(machine)) out.push(`${inst.name}/${role.name}`);
   }
   return out;
 }
@@ -235,20 +270,32 @@ function jobsOf(model: ClanModel, m: Machine, nextRun: NextRun): BackupJob[] {
         const v = asAttrs(l.value)?.entries.get('address')?.value;
         if (v) address = v.kind === 'null' ? serverName : literal(v);
       }
-      jobs.set(serverName, job(inst.name, serverName, 'server', address !== undefined ? `borg@${address}:.` : undefined, startAt, nextRun));
+      jobs.set(
+        serverName,
+        job(inst.name, serverName, 'server', address !== undefined ? `borg@${address}:.` : undefined, startAt, nextRun),
+      );
     }
     for (const l of layers) {
       const dests = asAttrs(asAttrs(l.value)?.entries.get('destinations')?.value);
       for (const [key, e] of dests?.entries ?? []) {
-        jobs.set(key, job(inst.name, key, 'external', literal(asAttrs(e.value)?.entries.get('repo')?.value), startAt, nextRun));
+        jobs.set(
+          key,
+          job(inst.name, key, 'external', literal(asAttrs(e.value)?.entries.get('repo')?.value), startAt, nextRun),
+        );
       }
     }
   }
   return [...jobs.values()];
 }
 
-function job(instance: string, destination: string, kind: BackupJob['kind'], repo: string | undefined,
-  startAt: string | undefined, nextRun: NextRun): BackupJob {
+function job(
+  instance: string,
+  destination: string,
+  kind: BackupJob['kind'],
+  repo: string | undefined,
+  startAt: string | undefined,
+  nextRun: NextRun,
+): BackupJob {
   const j: BackupJob = { destination, unit: `borgbackup-job-${destination}`, kind, instance };
   if (repo !== undefined) j.repo = repo;
   if (startAt !== undefined) {
@@ -266,7 +313,8 @@ function statesOf(m: Machine): StateSummary[] {
     return {
       name: s.name,
       folders: items.flatMap((i) => (i.kind === 'string' && i.value !== undefined ? [i.value] : [])),
-      foldersOpaque: !folders || folders.kind !== 'list' || items.some((i) => i.kind !== 'string' || i.value === undefined),
+      foldersOpaque:
+        !folders || folders.kind !== 'list' || items.some((i) => i.kind !== 'string' || i.value === undefined),
       hooks: HOOKS.filter((h) => s.attrs?.entries.has(h)),
       uri: s.keyRef.uri,
       range: s.keyRef.range,

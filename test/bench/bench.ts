@@ -23,33 +23,74 @@ const CLI = join(ROOT, 'dist/cli.js');
 const SHARED_SERVICES = ['nginx', 'postgresql', 'gitea', 'nextcloud-setup', 'vaultwarden'];
 
 export function generateClan(machines: number, hooks: 'shared' | 'distinct' = 'distinct'): string {
-  const service = (i: number) => (hooks === 'distinct' || i % 10 === 7 ? `app${i}` : SHARED_SERVICES[i % SHARED_SERVICES.length]!);
-  const lines: string[] = ['{', '  meta.name = "bench";', '  meta.domain = "bench.lol";', '', '  inventory.machines = {'];
+  const service = (i: number) =>
+    hooks === 'distinct' || i % 10 === 7 ? `app${i}` : SHARED_SERVICES[i % SHARED_SERVICES.length]!;
+  const lines: string[] = [
+    '{',
+    '  meta.name = "bench";',
+    '  meta.domain = "bench.lol";',
+    '',
+    '  inventory.machines = {',
+  ];
   for (let i = 0; i < machines; i++) {
     const tags = [i % 3 === 0 ? '"web"' : '"office"', i % 10 === 0 ? '"db"' : ''].filter(Boolean).join(' ');
-    lines.push(`    m${i} = {`, `      deploy.targetHost = "root@10.0.${i >> 8}.${i & 255}";`, `      tags = [ ${tags} ];`, '    };');
+    lines.push(
+      `    m${i} = {`,
+      `      deploy.targetHost = "root@10.0.${i >> 8}.${i & 255}";`,
+      `      tags = [ ${tags} ];`,
+      '    };',
+    );
   }
-  lines.push('    backup-a = { };', '    backup-b = { };', '  };', '', '  inventory.instances = {',
+  lines.push(
+    '    backup-a = { };',
+    '    backup-b = { };',
+    '  };',
+    '',
+    '  inventory.instances = {',
     '    borgbackup = {',
     '      roles.client.tags = [ "web" "office" ];',
     '      roles.client.settings.exclude = [ "*.pyc" "*/__pycache__" ];',
     '      roles.server.machines.backup-a.settings.directory = "/srv/borg";',
-    '      roles.server.machines."backup-b" = { settings.address = "10.9.0.2"; };');
+    '      roles.server.machines."backup-b" = { settings.address = "10.9.0.2"; };',
+  );
   for (let i = 0; i < machines; i += 10) {
-    lines.push(`      roles.client.machines.m${i}.settings = {`, '        startAt = "*-*-* 03:00:00";',
-      '        destinations.storagebox = {', `          repo = "u${i}@u${i}.your-storagebox.de:/./borgbackup";`,
+    lines.push(
+      `      roles.client.machines.m${i}.settings = {`,
+      '        startAt = "*-*-* 03:00:00";',
+      '        destinations.storagebox = {',
+      `          repo = "u${i}@u${i}.your-storagebox.de:/./borgbackup";`,
       '          rsh = "ssh -p 23 -oStrictHostKeyChecking=accept-new -i /run/secrets/vars/borgbackup/borgbackup.ssh";',
-      '        };', '      };');
+      '        };',
+      '      };',
+    );
   }
-  lines.push('    };', '    sshd.roles.server.tags.all = { };', '    user-root = { module.name = "users"; roles.default.tags.all = { }; };',
-    '  };', '', '  machines = {');
+  lines.push(
+    '    };',
+    '    sshd.roles.server.tags.all = { };',
+    '    user-root = { module.name = "users"; roles.default.tags.all = { }; };',
+    '  };',
+    '',
+    '  machines = {',
+  );
   for (let i = 0; i < machines; i++) {
-    lines.push(`    m${i} = { config, lib, pkgs, ... }: {`, `      clan.core.state.app${i} = {`,
-      `        folders = [ "/var/lib/app${i}" "/etc/app${i}" ];`, '        preBackupScript = \'\'',
-      '          export PATH=${lib.makeBinPath [ config.systemd.package ]}', `          systemctl stop ${service(i)}.service`,
-      '        \'\';', '        postBackupScript = \'\'', `          systemctl start ${service(i)}.service`, '        \'\';', '      };');
+    lines.push(
+      `    m${i} = { config, lib, pkgs, ... }: {`,
+      `      clan.core.state.app${i} = {`,
+      `        folders = [ "/var/lib/app${i}" "/etc/app${i}" ];`,
+      "        preBackupScript = ''",
+      '          export PATH=${lib.makeBinPath [ config.systemd.package ]}',
+      `          systemctl stop ${service(i)}.service`,
+      "        '';",
+      "        postBackupScript = ''",
+      `          systemctl start ${service(i)}.service`,
+      "        '';",
+      '      };',
+    );
     if (i % 10 === 0) {
-      lines.push('      clan.core.postgresql.enable = true;', `      clan.core.postgresql.databases.db${i}.create.options.OWNER = "app";`);
+      lines.push(
+        '      clan.core.postgresql.enable = true;',
+        `      clan.core.postgresql.databases.db${i}.create.options.OWNER = "app";`,
+      );
     }
     lines.push('    };');
   }
@@ -73,7 +114,13 @@ function time(fn: () => void, runs: number): number {
   return median(xs);
 }
 
-function wall(cmd: string, args: string[], runs: number, env: NodeJS.ProcessEnv = process.env, beforeEach?: () => void): number {
+function wall(
+  cmd: string,
+  args: string[],
+  runs: number,
+  env: NodeJS.ProcessEnv = process.env,
+  beforeEach?: () => void,
+): number {
   const xs: number[] = [];
   for (let i = 0; i < runs; i++) {
     beforeEach?.();
@@ -138,11 +185,21 @@ async function main(): Promise<void> {
     const checkNoSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5);
     const nix = haveNix ? wall('nix-instantiate', ['--parse', join(dir, 'clan.nix')], 5) : undefined;
     rows.push({
-      machines: n, lines: text.split('\n').length, 'full analysis ms': full,
-      'edit→analysis ms (start)': editStart, '(middle)': editMiddle, '(end)': editEnd, 'new line→analysis ms (start)': newlineStart,
-      'parse+read ms': parseOnly, 'check wall ms (ShellCheck, first run)': sc.first, 'check wall ms (ShellCheck, cached)': sc.cached,
-      'check wall ms (no ShellCheck)': checkNoSc, 'first/no-ShellCheck ratio': sc.first / checkNoSc, 'cached/no-ShellCheck ratio': sc.cached / checkNoSc,
-      'nix-instantiate --parse ms': nix, 'check/nix ratio (no ShellCheck)': nix ? checkNoSc / nix : undefined,
+      machines: n,
+      lines: text.split('\n').length,
+      'full analysis ms': full,
+      'edit→analysis ms (start)': editStart,
+      '(middle)': editMiddle,
+      '(end)': editEnd,
+      'new line→analysis ms (start)': newlineStart,
+      'parse+read ms': parseOnly,
+      'check wall ms (ShellCheck, first run)': sc.first,
+      'check wall ms (ShellCheck, cached)': sc.cached,
+      'check wall ms (no ShellCheck)': checkNoSc,
+      'first/no-ShellCheck ratio': sc.first / checkNoSc,
+      'cached/no-ShellCheck ratio': sc.cached / checkNoSc,
+      'nix-instantiate --parse ms': nix,
+      'check/nix ratio (no ShellCheck)': nix ? checkNoSc / nix : undefined,
       'check peak RSS MB': peakRss([CLI, 'check', dir], sc.env),
     });
     rmSync(sc.env.XDG_CACHE_HOME!, { recursive: true, force: true });
@@ -160,27 +217,47 @@ async function main(): Promise<void> {
   const nodeStart = wall(process.execPath, ['-e', '0'], 9);
   console.log(`\nnode -e 0 (Node's own start, median of 9): ${nodeStart.toFixed(0)} ms`);
   const start = await serverStartToDiagnostics(7);
-  console.log(`server start → first diagnostics (examples/demo-clan, median of 7): ${start.median.toFixed(0)} ms `
-    + `(runs: ${start.all.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(
+    `server start → first diagnostics (examples/demo-clan, median of 7): ${start.median.toFixed(0)} ms ` +
+      `(runs: ${start.all.map((x) => x.toFixed(0)).join(', ')})`,
+  );
   const vsixPath = join(mkdtempSync(join(tmpdir(), 'clan-bench-vsix-')), 'clan-backups.vsix');
-  spawnSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsixPath],
-    { cwd: ROOT, stdio: 'ignore' });
+  spawnSync(
+    'npx',
+    [
+      'vsce',
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--no-rewrite-relative-links',
+      '-o',
+      vsixPath,
+    ],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
   const vsix = existsSync(vsixPath) ? vsixPath : undefined;
-  const fmt = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? 'n/a'));
+  const fmt = (v: unknown) =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? 'n/a');
   const cols = Object.keys(rows[0]!);
   console.log(`\n| ${cols.join(' | ')} |`);
   console.log(`|${cols.map(() => '---').join('|')}|`);
   for (const r of rows) console.log(`| ${cols.map((c) => fmt(r[c])).join(' | ')} |`);
   console.log(`(hooks: ${SHARED_SERVICES.length} shared hook pairs on 9 of 10 machines, every tenth machine its own)`);
   const growth = (k: string) => (rows[2]![k] as number) / (rows[0]![k] as number);
-  console.log(`\ngrowth 10 → 1,000 machines (100× the input): full analysis ×${growth('full analysis ms').toFixed(1)}, edit at the start ×${growth('edit→analysis ms (start)').toFixed(1)}`);
+  console.log(
+    `\ngrowth 10 → 1,000 machines (100× the input): full analysis ×${growth('full analysis ms').toFixed(1)}, edit at the start ×${growth('edit→analysis ms (start)').toFixed(1)}`,
+  );
   const big = rows[rows.length - 1]!;
-  console.log(`check at ${big.machines} machines, shared hooks: ShellCheck first run ${fmt(big['check wall ms (ShellCheck, first run)'])} ms `
-    + `(×${fmt(big['first/no-ShellCheck ratio'])}), cached ${fmt(big['check wall ms (ShellCheck, cached)'])} ms `
-    + `(×${fmt(big['cached/no-ShellCheck ratio'])}), without ShellCheck ${fmt(big['check wall ms (no ShellCheck)'])} ms`);
+  console.log(
+    `check at ${big.machines} machines, shared hooks: ShellCheck first run ${fmt(big['check wall ms (ShellCheck, first run)'])} ms ` +
+      `(×${fmt(big['first/no-ShellCheck ratio'])}), cached ${fmt(big['check wall ms (ShellCheck, cached)'])} ms ` +
+      `(×${fmt(big['cached/no-ShellCheck ratio'])}), without ShellCheck ${fmt(big['check wall ms (no ShellCheck)'])} ms`,
+  );
   if (distinct) {
-    console.log(`check at 1000 machines, every hook distinct: ShellCheck first run ${distinct.first.toFixed(0)} ms (×${(distinct.first / distinct.noSc).toFixed(2)}), `
-      + `cached ${distinct.cached.toFixed(0)} ms (×${(distinct.cached / distinct.noSc).toFixed(2)}), without ShellCheck ${distinct.noSc.toFixed(0)} ms`);
+    console.log(
+      `check at 1000 machines, every hook distinct: ShellCheck first run ${distinct.first.toFixed(0)} ms (×${(distinct.first / distinct.noSc).toFixed(2)}), ` +
+        `cached ${distinct.cached.toFixed(0)} ms (×${(distinct.cached / distinct.noSc).toFixed(2)}), without ShellCheck ${distinct.noSc.toFixed(0)} ms`,
+    );
   }
   const vsixKiB = vsix ? statSync(vsix).size / 1024 : undefined;
   console.log(`VSIX: ${vsixKiB ? `${vsixKiB.toFixed(0)} KiB` : 'not built (vsce failed)'}`);
@@ -188,25 +265,66 @@ async function main(): Promise<void> {
   console.log(`workspace index of ${index.files} Nix files: ${JSON.stringify(index)}`);
   const workspaces = await indexRuns();
   for (const w of workspaces) {
-    console.log(`workspace index of ${w.name} (${w.files} Nix files): in-process ${w.ms.toFixed(0)} ms; in the server ${w.server.indexedMs.toFixed(0)} ms `
-      + `to indexed, longest event-loop hold ${w.server.longestHoldMs.toFixed(1)} ms (at ${w.server.longestHoldAtMs} ms after the first loop turn)`);
+    console.log(
+      `workspace index of ${w.name} (${w.files} Nix files): in-process ${w.ms.toFixed(0)} ms; in the server ${w.server.indexedMs.toFixed(0)} ms ` +
+        `to indexed, longest event-loop hold ${w.server.longestHoldMs.toFixed(1)} ms (at ${w.server.longestHoldAtMs} ms after the first loop turn)`,
+    );
   }
   const targets: Array<[string, number | undefined, number, string]> = [
-    ['ShellCheck first run / no ShellCheck (1,000 machines, shared hooks)', big['first/no-ShellCheck ratio'] as number, 1.5, '×'],
-    ['ShellCheck cached / no ShellCheck (1,000 machines, shared hooks)', big['cached/no-ShellCheck ratio'] as number, 1.2, '×'],
+    [
+      'ShellCheck first run / no ShellCheck (1,000 machines, shared hooks)',
+      big['first/no-ShellCheck ratio'] as number,
+      1.5,
+      '×',
+    ],
+    [
+      'ShellCheck cached / no ShellCheck (1,000 machines, shared hooks)',
+      big['cached/no-ShellCheck ratio'] as number,
+      1.2,
+      '×',
+    ],
     ['Enter → analysis at the start (1,000 machines)', big['new line→analysis ms (start)'] as number, 30, ' ms'],
     ['server start → first diagnostics (examples/demo-clan)', start.median, 300, ' ms'],
-    ['check without ShellCheck / nix-instantiate --parse (1,000 machines)', big['check/nix ratio (no ShellCheck)'] as number | undefined, 10, '×'],
-    ...workspaces.map((w): [string, number, number, string] => [`longest event-loop hold while the server indexes ${w.name}`, w.server.longestHoldMs, 50, ' ms']),
+    [
+      'check without ShellCheck / nix-instantiate --parse (1,000 machines)',
+      big['check/nix ratio (no ShellCheck)'] as number | undefined,
+      10,
+      '×',
+    ],
+    ...workspaces.map((w): [string, number, number, string] => [
+      `longest event-loop hold while the server indexes ${w.name}`,
+      w.server.longestHoldMs,
+      50,
+      ' ms',
+    ]),
   ];
   console.log('\nissue #19 targets (this run):');
   for (const [name, value, limit, unit] of targets) {
     const verdict = value === undefined ? 'n/a ' : value <= limit ? 'pass' : 'FAIL';
-    console.log(`  ${verdict}  ${name}: ${value === undefined ? 'n/a' : value.toFixed(unit === '×' ? 2 : 0)}${unit} (target ≤ ${limit}${unit})`);
+    console.log(
+      `  ${verdict}  ${name}: ${value === undefined ? 'n/a' : value.toFixed(unit === '×' ? 2 : 0)}${unit} (target ≤ ${limit}${unit})`,
+    );
   }
   mkdirSync(join(ROOT, 'bench'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows, distinct, index, workspaces,
-    serverStartMs: start.median, nodeStartMs: nodeStart, vsixKiB, targets: targets.map(([name, value, limit]) => ({ name, value, limit })) }, null, 2)}\n`);
+  writeFileSync(
+    join(ROOT, 'bench/results.json'),
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        rows,
+        distinct,
+        index,
+        workspaces,
+        serverStartMs: start.median,
+        nodeStartMs: nodeStart,
+        vsixKiB,
+        targets: targets.map(([name, value, limit]) => ({ name, value, limit })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
 }
 
 /**
@@ -225,14 +343,20 @@ function shellcheckRuns(dir: string, label: string): { first: number; cached: nu
 
 /** The largest real-layout fixture (most .nix files, then most bytes) and a generated workspace of 2,000 files. */
 async function indexRuns() {
-  const fixtures = ['valid', 'layouts', 'seeds'].flatMap((group) => readdirSync(join(ROOT, 'test/fixtures', group), { withFileTypes: true })
-    .filter((e) => e.isDirectory()).map((e) => join(ROOT, 'test/fixtures', group, e.name)));
+  const fixtures = ['valid', 'layouts', 'seeds'].flatMap((group) =>
+    readdirSync(join(ROOT, 'test/fixtures', group), { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => join(ROOT, 'test/fixtures', group, e.name)),
+  );
   const sized = fixtures.map((dir) => ({ dir, ...sizeOf(dir) })).sort((a, b) => b.files - a.files || b.bytes - a.bytes);
   const largest = sized[0]!;
   const generated = generateWorkspace(2000);
   try {
     const out = [];
-    for (const [name, dir] of [[relative(ROOT, largest.dir), largest.dir], ['a generated workspace', generated.dir]] as const) {
+    for (const [name, dir] of [
+      [relative(ROOT, largest.dir), largest.dir],
+      ['a generated workspace', generated.dir],
+    ] as const) {
       const inProcess = indexFolder(dir);
       out.push({ name, files: inProcess.files, ms: inProcess.ms, server: await serverIndex(dir) });
     }

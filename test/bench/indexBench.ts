@@ -28,7 +28,9 @@ export function generateWorkspace(total = 500): { dir: string; files: number } {
   const files = new Map<string, string>();
   const machines = Math.floor((total - 2) * 0.3);
   const services = Math.floor((total - 2) * 0.1);
-  files.set('flake.nix', `{
+  files.set(
+    'flake.nix',
+    `{
   inputs.flake-parts.url = "github:hercules-ci/flake-parts";
   outputs = inputs@{ flake-parts, ... }:
     flake-parts.lib.mkFlake { inherit inputs; } {
@@ -36,25 +38,39 @@ export function generateWorkspace(total = 500): { dir: string; files: number } {
       imports = [ inputs.clan-core.flakeModules.default ./clan.nix ] ++ map (s: ./services + "/\${s}") (builtins.attrNames (builtins.readDir ./services));
     };
 }
-`);
+`,
+  );
   const inv: string[] = [];
   for (let i = 0; i < machines; i++) inv.push(`      m${i}.tags = [ "${i % 2 ? 'office' : 'web'}" ];`);
   inv.push('      backup.tags = [ ];');
-  files.set('clan.nix', `{\n  clan = {\n    meta.name = "bench";\n    inventory.machines = {\n${inv.join('\n')}\n    };\n  };\n}\n`);
+  files.set(
+    'clan.nix',
+    `{\n  clan = {\n    meta.name = "bench";\n    inventory.machines = {\n${inv.join('\n')}\n    };\n  };\n}\n`,
+  );
   for (let s = 0; s < services; s++) {
-    const body = s === 0
-      ? `{\n  flake.clan.inventory.instances.borgbackup = {\n    roles.client.tags = [ "web" "office" ];\n    roles.server.machines.backup.settings.directory = "/srv/borg";\n  };\n}\n`
-      : `{ ... }:\n{\n  flake.clan.inventory.instances.svc${s} = {\n    module.name = "sshd";\n    roles.server.tags.${s % 2 ? 'office' : 'web'} = { };\n  };\n}\n`;
+    const body =
+      s === 0
+        ? `{\n  flake.clan.inventory.instances.borgbackup = {\n    roles.client.tags = [ "web" "office" ];\n    roles.server.machines.backup.settings.directory = "/srv/borg";\n  };\n}\n`
+        : `{ ... }:\n{\n  flake.clan.inventory.instances.svc${s} = {\n    module.name = "sshd";\n    roles.server.tags.${s % 2 ? 'office' : 'web'} = { };\n  };\n}\n`;
     files.set(`services/s${s}.nix`, body);
   }
   for (let i = 0; i < machines; i++) {
-    files.set(`machines/m${i}/configuration.nix`, `{ config, lib, pkgs, ... }:\n{\n  imports = [\n    ./hardware.nix\n    ../../modules/m${i % 40}.nix\n  ];\n  clan.core.state.app${i} = {\n    folders = [ "/var/lib/app${i}" ];\n    preBackupScript = ''\n      systemctl stop app${i}.service\n    '';\n    postBackupScript = ''\n      systemctl start app${i}.service\n    '';\n  };\n}\n`);
-    files.set(`machines/m${i}/hardware.nix`, `{ lib, ... }:\n{\n  boot.initrd.availableKernelModules = [ "nvme" "xhci_pci" ];\n  fileSystems."/" = { device = "/dev/disk/by-label/root${i}"; fsType = "ext4"; };\n  nixpkgs.hostPlatform = lib.mkDefault "x86_64-linux";\n}\n`);
+    files.set(
+      `machines/m${i}/configuration.nix`,
+      `{ config, lib, pkgs, ... }:\n{\n  imports = [\n    ./hardware.nix\n    ../../modules/m${i % 40}.nix\n  ];\n  clan.core.state.app${i} = {\n    folders = [ "/var/lib/app${i}" ];\n    preBackupScript = ''\n      systemctl stop app${i}.service\n    '';\n    postBackupScript = ''\n      systemctl start app${i}.service\n    '';\n  };\n}\n`,
+    );
+    files.set(
+      `machines/m${i}/hardware.nix`,
+      `{ lib, ... }:\n{\n  boot.initrd.availableKernelModules = [ "nvme" "xhci_pci" ];\n  fileSystems."/" = { device = "/dev/disk/by-label/root${i}"; fsType = "ext4"; };\n  nixpkgs.hostPlatform = lib.mkDefault "x86_64-linux";\n}\n`,
+    );
   }
   files.set('machines/backup/configuration.nix', '{ }\n');
   let n = 0;
   while (files.size < total) {
-    files.set(`modules/m${n}.nix`, `{ config, lib, pkgs, ... }:\n{\n  services.openssh.enable = true;\n  environment.systemPackages = [ pkgs.htop pkgs.git ];\n  users.users.u${n} = { isNormalUser = true; extraGroups = [ "wheel" ]; };\n  networking.firewall.allowedTCPPorts = [ ${1000 + n} ];\n}\n`);
+    files.set(
+      `modules/m${n}.nix`,
+      `{ config, lib, pkgs, ... }:\n{\n  services.openssh.enable = true;\n  environment.systemPackages = [ pkgs.htop pkgs.git ];\n  users.users.u${n} = { isNormalUser = true; extraGroups = [ "wheel" ]; };\n  networking.firewall.allowedTCPPorts = [ ${1000 + n} ];\n}\n`,
+    );
     n++;
   }
   for (const [p, text] of files) {

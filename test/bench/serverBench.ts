@@ -23,7 +23,9 @@ export async function serverStartToDiagnostics(runs = 5): Promise<{ median: numb
     const t = performance.now();
     const client = new LspTestClient();
     await client.initialize(toUri(join(ROOT, 'examples/demo-clan')));
-    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: toUri(file), languageId: 'nix', version: 1, text } });
+    await client.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: toUri(file), languageId: 'nix', version: 1, text },
+    });
     await client.waitForDiagnostics(toUri(file), (p) => p.version === 1, 0);
     times.push(performance.now() - t);
     await client.shutdown();
@@ -57,11 +59,18 @@ export async function serverIndex(dir: string): Promise<ServerIndexResult> {
   const outside = toUri('/nonexistent-clan-bench/probe.nix');
   const t = performance.now();
   await client.initialize(toUri(dir));
-  await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: outside, languageId: 'nix', version: 1, text: '{ }\n' } });
+  await client.connection.sendNotification('textDocument/didOpen', {
+    textDocument: { uri: outside, languageId: 'nix', version: 1, text: '{ }\n' },
+  });
   const first = await client.waitForDiagnostics(outside, () => true, 0);
   let indexedMs = performance.now() - t;
   // When indexing ended before the file was opened there is no second analysis: then the first one is the end.
-  await client.waitForDiagnostics(outside, (p) => p !== first, 0, 5000).then(() => (indexedMs = performance.now() - t), () => undefined);
+  await client
+    .waitForDiagnostics(outside, (p) => p !== first, 0, 5000)
+    .then(
+      () => (indexedMs = performance.now() - t),
+      () => undefined,
+    );
   await client.shutdown();
   const m = /loop-probe ([\d.]+) (\d+)/.exec(client.stderr);
   if (!m) throw new Error(`bench: no loop-probe line from the server; stderr: ${client.stderr}`);

@@ -5,7 +5,17 @@
 // - Spawned `detached: true` (own process group); teardown kills only that process group, never anything by name.
 // - Readiness: waits for "HTTP server listening on ..." on its output, with a deadline. No sleeps.
 import { spawn, execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  cpSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -102,7 +112,9 @@ export const FAKE_CLAN = join(REPO_ROOT, 'test', 'fixtures', 'fake-clan', 'clan'
  * suite's expectations). Returns the paths the host needs: the workspace, the executable, its log and state files.
  */
 export function prepareDemo(dirs, fakeClanState) {
-  const workspace = existsSync(DEMO_CLAN_DIR) ? copyWorkspace(dirs, DEMO_CLAN_DIR, 'demo-clan') : join(dirs.workspaces, 'demo-clan');
+  const workspace = existsSync(DEMO_CLAN_DIR)
+    ? copyWorkspace(dirs, DEMO_CLAN_DIR, 'demo-clan')
+    : join(dirs.workspaces, 'demo-clan');
   mkdirSync(workspace, { recursive: true });
   const fakeClanLog = join(dirs.root, 'fake-clan.log');
   const fakeClanStateFile = join(dirs.root, 'fake-clan-state.json');
@@ -142,13 +154,17 @@ export function hostEnv(dirs, extra = {}) {
 
 function codeServerArgs(dirs, { trust }) {
   const args = [
-    '--config', join(dirs.root, 'config.yaml'),
-    '--auth', 'none',
+    '--config',
+    join(dirs.root, 'config.yaml'),
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
   ];
   // Disabling workspace trust = every folder is trusted. Only where the test wants a trusted workspace.
   if (trust) args.push('--disable-workspace-trust');
@@ -298,7 +314,10 @@ async function startOnPort({ dirs, trust, env, readyTimeoutMs, log, port }) {
   };
 
   const ready = await new Promise((resolveP) => {
-    const deadline = setTimeout(() => resolveP({ ok: false, why: `no "HTTP server listening" within ${readyTimeoutMs} ms` }), readyTimeoutMs);
+    const deadline = setTimeout(
+      () => resolveP({ ok: false, why: `no "HTTP server listening" within ${readyTimeoutMs} ms` }),
+      readyTimeoutMs,
+    );
     const check = () => {
       const m = /HTTP server listening on (http:\/\/\S+)/.exec(output);
       if (m) {
@@ -359,7 +378,8 @@ export async function waitFor(fn, { timeoutMs = 10_000, intervalMs = 100, what =
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -15,8 +15,17 @@ import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import {
-  REPO_ROOT, DEMO_CLAN_DIR, FAKE_CLAN, assertHost, makeRunDir, writeUserSettings, prepareDemo, startCodeServer, cleanup,
-  workbenchUrl, remoteUri,
+  REPO_ROOT,
+  DEMO_CLAN_DIR,
+  FAKE_CLAN,
+  assertHost,
+  makeRunDir,
+  writeUserSettings,
+  prepareDemo,
+  startCodeServer,
+  cleanup,
+  workbenchUrl,
+  remoteUri,
 } from './codeServer.mjs';
 import { launchBrowser } from './browser.mjs';
 
@@ -53,7 +62,10 @@ function clanPathSettingKey() {
 
 async function main() {
   assertHost();
-  for (const [what, p] of [['test suite', testsPath], ['extension manifest', join(extDir, 'package.json')]]) {
+  for (const [what, p] of [
+    ['test suite', testsPath],
+    ['extension manifest', join(extDir, 'package.json')],
+  ]) {
     if (!existsSync(p)) throw new Error(`${what} not found: ${p}`);
   }
   const warnings = [];
@@ -95,7 +107,12 @@ async function main() {
   let timer;
   try {
     say(`code-server starting (run dir ${dirs.root})`);
-    server = await startCodeServer({ dirs, trust: true, env, log: verbose ? (s) => process.stderr.write(`[cs] ${s}`) : undefined });
+    server = await startCodeServer({
+      dirs,
+      trust: true,
+      env,
+      log: verbose ? (s) => process.stderr.write(`[cs] ${s}`) : undefined,
+    });
     say(`code-server listening on ${server.url}`);
     browser = await launchBrowser();
     const { page } = browser;
@@ -146,16 +163,26 @@ async function main() {
     if (exitCode !== 0 || !mochaOut) {
       const pl = existsSync(pageLog) ? readFileSync(pageLog, 'utf8') : '';
       // When mocha ran, its report is above: only show what the extension host said about activation/crashes.
-      const filter = mochaOut ? /activat|Extension host|uncaught|pageerror|Cannot find module/i : /error|fail|exception|activat|clan/i;
+      const filter = mochaOut
+        ? /activat|Extension host|uncaught|pageerror|Cannot find module/i
+        : /error|fail|exception|activat|clan/i;
       const interesting = pl.split('\n').filter((l) => filter.test(l) && !/open-vsx|vsda|ENOTFOUND|%c INFO/.test(l));
-      process.stdout.write(`----- page console (filtered, last 60 of ${interesting.length}) -----\n${interesting.slice(-60).join('\n')}\n`);
-      if (server && exitCode !== 0) process.stdout.write(`----- code-server output (tail) -----\n${server.output().slice(-3000)}\n`);
+      process.stdout.write(
+        `----- page console (filtered, last 60 of ${interesting.length}) -----\n${interesting.slice(-60).join('\n')}\n`,
+      );
+      if (server && exitCode !== 0)
+        process.stdout.write(`----- code-server output (tail) -----\n${server.output().slice(-3000)}\n`);
     }
-    if (existsSync(fakeClanLog)) process.stdout.write(`----- fake clan calls -----\n${readFileSync(fakeClanLog, 'utf8')}\n`);
+    if (existsSync(fakeClanLog))
+      process.stdout.write(`----- fake clan calls -----\n${readFileSync(fakeClanLog, 'utf8')}\n`);
     await browser?.close();
     await cleanup(server, dirs);
     if (!results) {
-      say(exitCode === 0 ? 'no results file from the suite: counting it as a failure' : 'the suite did not report results');
+      say(
+        exitCode === 0
+          ? 'no results file from the suite: counting it as a failure'
+          : 'the suite did not report results',
+      );
       results = { passes: 0, failures: 1, tests: 1, failed: ['extension-host suite did not report results'] };
       exitCode = 1;
     }

@@ -9,8 +9,16 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  REPO_ROOT, assertHost, makeRunDir, writeUserSettings, prepareDemo, installVsix, startCodeServer, cleanup,
-  workbenchUrl, waitFor,
+  REPO_ROOT,
+  assertHost,
+  makeRunDir,
+  writeUserSettings,
+  prepareDemo,
+  installVsix,
+  startCodeServer,
+  cleanup,
+  workbenchUrl,
+  waitFor,
 } from './codeServer.mjs';
 import { launchBrowser } from './browser.mjs';
 import { createRequire } from 'node:module';
@@ -37,7 +45,11 @@ async function check(name, fn) {
     console.log(`PASS ${name} (${Date.now() - start} ms)${detail ? ` — ${detail}` : ''}`);
   } catch (e) {
     results.push({ name, ok: false, error: e?.message ?? String(e) });
-    console.log(`FAIL ${name} (${Date.now() - start} ms)\n     ${String(e?.message ?? e).split('\n').join('\n     ')}`);
+    console.log(
+      `FAIL ${name} (${Date.now() - start} ms)\n     ${String(e?.message ?? e)
+        .split('\n')
+        .join('\n     ')}`,
+    );
   }
 }
 
@@ -75,7 +87,11 @@ async function main() {
   const dirs = makeRunDir({ prefix: 'clan-e2e-ui-' });
   const { workspace, clanExe, fakeClanLog, fakeClanStateFile } = prepareDemo(dirs, fakeClanState);
   writeUserSettings(dirs, { 'clanBackups.clanPath': clanExe });
-  const env = { FAKE_CLAN_LOG: fakeClanLog, FAKE_CLAN_STATE: fakeClanStateFile, PATH: `${dirname(clanExe)}:${process.env.PATH}` };
+  const env = {
+    FAKE_CLAN_LOG: fakeClanLog,
+    FAKE_CLAN_STATE: fakeClanStateFile,
+    PATH: `${dirname(clanExe)}:${process.env.PATH}`,
+  };
 
   let server;
   let browser;
@@ -85,32 +101,54 @@ async function main() {
     await check('VSIX installs with code-server --install-extension', async () => {
       const out = await installVsix(dirs, vsix);
       const want = `${manifest.publisher}.${manifest.name}-${manifest.version}`.toLowerCase();
-      installedDir = readdirSync(dirs.extensions).map((d) => join(dirs.extensions, d)).find((d) => basename(d).toLowerCase() === want);
+      installedDir = readdirSync(dirs.extensions)
+        .map((d) => join(dirs.extensions, d))
+        .find((d) => basename(d).toLowerCase() === want);
       if (!installedDir) throw new Error(`no ${want} in the extensions dir after install:\n${out}`);
       return `${basename(installedDir)}, ${(statSync(vsix).size / 1024).toFixed(0)} KiB`;
     });
     await check('VSIX contents: runtime files present, sources/tests/caches absent', async () => {
       if (!installedDir) throw new Error('not installed');
-      const must = [manifest.main, 'dist/cli.js', 'dist/tree-sitter-nix.wasm', 'dist/web-tree-sitter.wasm', 'package.json']
-        .map((p) => p.replace(/^\.\//, ''));
+      const must = [
+        manifest.main,
+        'dist/cli.js',
+        'dist/tree-sitter-nix.wasm',
+        'dist/web-tree-sitter.wasm',
+        'package.json',
+      ].map((p) => p.replace(/^\.\//, ''));
       const missing = must.filter((p) => !existsSync(join(installedDir, p)));
-      const forbidden = ['.cache', 'test', 'node_modules/.bin', 'client/src', 'server/src', 'out', 'test-results', '.git']
-        .filter((p) => existsSync(join(installedDir, p)));
+      const forbidden = [
+        '.cache',
+        'test',
+        'node_modules/.bin',
+        'client/src',
+        'server/src',
+        'out',
+        'test-results',
+        '.git',
+      ].filter((p) => existsSync(join(installedDir, p)));
       const problems = [];
       if (missing.length) problems.push(`missing: ${missing.join(', ')}`);
       if (forbidden.length) problems.push(`should not be packaged: ${forbidden.join(', ')}`);
-      if (statSync(vsix).size > 30 * 1024 * 1024) problems.push(`VSIX is ${(statSync(vsix).size / 1048576).toFixed(1)} MiB`);
+      if (statSync(vsix).size > 30 * 1024 * 1024)
+        problems.push(`VSIX is ${(statSync(vsix).size / 1048576).toFixed(1)} MiB`);
       if (problems.length) throw new Error(problems.join('; '));
     });
 
-    server = await startCodeServer({ dirs, trust: true, env, log: verbose ? (s) => process.stderr.write(`[cs] ${s}`) : undefined });
+    server = await startCodeServer({
+      dirs,
+      trust: true,
+      env,
+      log: verbose ? (s) => process.stderr.write(`[cs] ${s}`) : undefined,
+    });
     console.log(`[ui ${stamp()}] code-server on ${server.url}`);
     browser = await launchBrowser();
     const { page } = browser;
     const pageErrors = [];
     page.on('console', (m) => {
       if (verbose) process.stderr.write(`[page] ${m.type()} ${m.text()}\n`);
-      if (m.type() === 'error' && /clan/i.test(m.text()) && !/ENOTFOUND|open-vsx/.test(m.text())) pageErrors.push(m.text());
+      if (m.type() === 'error' && /clan/i.test(m.text()) && !/ENOTFOUND|open-vsx/.test(m.text()))
+        pageErrors.push(m.text());
     });
     await page.goto(workbenchUrl(server, workspace), { waitUntil: 'domcontentloaded', timeout: 60_000 });
     await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
@@ -131,10 +169,13 @@ async function main() {
       await panel.waitFor({ state: 'visible', timeout: 10_000 });
       const codes = [...new Set(EXPECTED_CLAN_NIX.map((d) => d.code))];
       if (codes.length === 0) throw new Error('test/e2e/suite/expected.js pins no diagnostics for demo-clan/clan.nix');
-      const text = await waitFor(async () => {
-        const t = await panel.innerText();
-        return codes.every((c) => t.includes(c)) ? t : undefined;
-      }, { timeoutMs: 20_000, what: `Problems rows with codes ${codes.join(', ')}` }).catch(async (e) => {
+      const text = await waitFor(
+        async () => {
+          const t = await panel.innerText();
+          return codes.every((c) => t.includes(c)) ? t : undefined;
+        },
+        { timeoutMs: 20_000, what: `Problems rows with codes ${codes.join(', ')}` },
+      ).catch(async (e) => {
         throw new Error(`${e.message}\npanel text:\n${(await panel.innerText()).slice(0, 1500)}`);
       });
       if (!/clan-backups/.test(text)) throw new Error('no row names the source clan-backups');
@@ -147,10 +188,13 @@ async function main() {
       await quickPick(page, title);
       const out = page.locator('.part.panel .output-view, .part.panel [id="workbench.panel.output"]').first();
       await out.waitFor({ state: 'visible', timeout: 10_000 });
-      const hasText = await waitFor(async () => {
-        const t = await page.locator('.part.panel').innerText();
-        return /clan/i.test(t) ? t : undefined;
-      }, { timeoutMs: 10_000, what: 'output panel showing the Clan Backups channel' });
+      const hasText = await waitFor(
+        async () => {
+          const t = await page.locator('.part.panel').innerText();
+          return /clan/i.test(t) ? t : undefined;
+        },
+        { timeoutMs: 10_000, what: 'output panel showing the Clan Backups channel' },
+      );
       return `${title}${hasText ? '' : ''}`;
     });
 
@@ -158,7 +202,11 @@ async function main() {
     await check('activity-bar container shows machines and their backup jobs', async () => {
       const container = manifest.contributes?.viewsContainers?.activitybar?.[0];
       if (!container) throw new Error('package.json contributes no activity-bar views container');
-      const tab = page.locator(`.part.activitybar .action-item a[aria-label^="${container.title}"], .part.activitybar .action-label[aria-label^="${container.title}"]`).first();
+      const tab = page
+        .locator(
+          `.part.activitybar .action-item a[aria-label^="${container.title}"], .part.activitybar .action-label[aria-label^="${container.title}"]`,
+        )
+        .first();
       await tab.click({ timeout: 10_000 });
       const view = page.locator(`[id="workbench.view.extension.${container.id}"]`);
       await view.waitFor({ state: 'visible', timeout: 10_000 });
@@ -166,26 +214,36 @@ async function main() {
       const labels = async () => rows.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || e.innerText));
       const machines = DEMO_MACHINES.map((m) => m.name);
       if (machines.length === 0) throw new Error('test/e2e/suite/expected.js lists no DEMO_MACHINES');
-      await waitFor(async () => {
-        const ls = await labels();
-        return machines.every((m) => ls.some((l) => l.includes(m)));
-      }, { timeoutMs: 20_000, what: `tree rows for ${machines.join(', ')}` }).catch(async (e) => {
+      await waitFor(
+        async () => {
+          const ls = await labels();
+          return machines.every((m) => ls.some((l) => l.includes(m)));
+        },
+        { timeoutMs: 20_000, what: `tree rows for ${machines.join(', ')}` },
+      ).catch(async (e) => {
         throw new Error(`${e.message}; rows: ${JSON.stringify(await labels())}`);
       });
       // Expand every machine that has jobs and wait for its job rows.
       const jobs = DEMO_MACHINES.flatMap((m) => (m.jobs ?? []).map((j) => ({ machine: m.name, job: jobUnit(j) })));
       for (const m of DEMO_MACHINES.filter((x) => (x.jobs ?? []).length)) {
-        const row = rows.filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(m.name)}\\s*$`) }) }).first();
+        const row = rows
+          .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(m.name)}\\s*$`) }) })
+          .first();
         await row.waitFor({ state: 'visible', timeout: 5_000 }).catch(async (e) => {
-          throw new Error(`no row labelled ${m.name}: ${e.message.split('\n')[0]}; first row: ${(await rows.first().evaluate((el) => el.outerHTML)).slice(0, 1500)}`);
+          throw new Error(
+            `no row labelled ${m.name}: ${e.message.split('\n')[0]}; first row: ${(await rows.first().evaluate((el) => el.outerHTML)).slice(0, 1500)}`,
+          );
         });
         // The twistie, not the label: a row whose item has a command (open its definition) runs it on click.
         if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click();
       }
-      await waitFor(async () => {
-        const ls = await labels();
-        return jobs.every((j) => ls.some((l) => l.includes(j.job)));
-      }, { timeoutMs: 15_000, what: `job rows ${jobs.map((j) => j.job).join(', ')}` }).catch(async (e) => {
+      await waitFor(
+        async () => {
+          const ls = await labels();
+          return jobs.every((j) => ls.some((l) => l.includes(j.job)));
+        },
+        { timeoutMs: 15_000, what: `job rows ${jobs.map((j) => j.job).join(', ')}` },
+      ).catch(async (e) => {
         throw new Error(`${e.message}; rows: ${JSON.stringify(await labels())}`);
       });
       treeRows = await labels();
@@ -204,26 +262,39 @@ async function main() {
         .first();
       const createCall = () => {
         if (!existsSync(fakeClanLog)) return undefined;
-        return readFileSync(fakeClanLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).argv)
+        return readFileSync(fakeClanLog, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l).argv)
           .find((a) => a[0] === 'backups' && a[1] === 'create');
       };
       // Either the command asks which machine (pick the client in the quick input), or it runs right away.
       let clicked = false;
-      const call = await waitFor(async () => {
-        const c = createCall();
-        if (c) return c;
-        if (!clicked && (await machineRow.isVisible().catch(() => false))) {
-          await machineRow.click();
-          clicked = true;
-        }
-        return undefined;
-      }, { timeoutMs: 20_000, what: 'a `clan backups create` call recorded by the fake clan' });
-      if (!call.includes('--flake') || call.indexOf('--flake') < 2) throw new Error(`--flake missing or before the subcommand: ${call.join(' ')}`);
+      const call = await waitFor(
+        async () => {
+          const c = createCall();
+          if (c) return c;
+          if (!clicked && (await machineRow.isVisible().catch(() => false))) {
+            await machineRow.click();
+            clicked = true;
+          }
+          return undefined;
+        },
+        { timeoutMs: 20_000, what: 'a `clan backups create` call recorded by the fake clan' },
+      );
+      if (!call.includes('--flake') || call.indexOf('--flake') < 2)
+        throw new Error(`--flake missing or before the subcommand: ${call.join(' ')}`);
       return `clan ${call.join(' ')}`;
     });
 
     await check('no errors from the extension in the workbench console (grammars, activation)', async () => {
-      if (pageErrors.length) throw new Error(pageErrors.slice(0, 5).map((e) => e.split('\n')[0]).join('\n'));
+      if (pageErrors.length)
+        throw new Error(
+          pageErrors
+            .slice(0, 5)
+            .map((e) => e.split('\n')[0])
+            .join('\n'),
+        );
     });
 
     await check('overview screenshot', async () => {
@@ -233,7 +304,11 @@ async function main() {
       // Reveal a diagnostic in the editor (clicking a Problems row jumps there), so squiggles are in view.
       const row = page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'undefined-machine' }).first();
       if (await row.isVisible().catch(() => false)) await row.click();
-      await page.locator('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning').first().waitFor({ state: 'visible', timeout: 5_000 }).catch(() => {});
+      await page
+        .locator('.monaco-editor .squiggly-error, .monaco-editor .squiggly-warning')
+        .first()
+        .waitFor({ state: 'visible', timeout: 5_000 })
+        .catch(() => {});
       const file = join(RESULTS_DIR, 'ui-smoke-overview.png');
       await page.screenshot({ path: file });
       if (updateScreenshots) {
@@ -271,12 +346,17 @@ async function main() {
 
     await check('quick-fix screenshot: the lightbulb menu on a diagnostic', async () => {
       // The cursor sits on the undefined machine after the overview step; open the quick fixes there.
-      await page.locator('.monaco-editor textarea').first().focus().catch(() => {});
+      await page
+        .locator('.monaco-editor textarea')
+        .first()
+        .focus()
+        .catch(() => {});
       await page.keyboard.press('Control+.');
       const menu = page.locator('.action-widget, .context-view .monaco-list').first();
       await menu.waitFor({ state: 'visible', timeout: 10_000 });
       const text = await menu.innerText();
-      if (!/inventory\.machines/.test(text)) throw new Error(`quick fix menu lacks the undefined-machine fix: ${text.slice(0, 300)}`);
+      if (!/inventory\.machines/.test(text))
+        throw new Error(`quick fix menu lacks the undefined-machine fix: ${text.slice(0, 300)}`);
       const file = join(RESULTS_DIR, 'ui-smoke-quickfix.png');
       await page.screenshot({ path: file });
       await page.keyboard.press('Escape');
@@ -308,7 +388,15 @@ try {
 const passes = results.filter((r) => r.ok).length;
 const failures = results.length - passes;
 if (process.env.E2E_RESULTS_OUT) {
-  writeFileSync(process.env.E2E_RESULTS_OUT, JSON.stringify({ passes, failures, tests: results.length, failed: results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error.split('\n')[0]}`) }));
+  writeFileSync(
+    process.env.E2E_RESULTS_OUT,
+    JSON.stringify({
+      passes,
+      failures,
+      tests: results.length,
+      failed: results.filter((r) => !r.ok).map((r) => `${r.name}: ${r.error.split('\n')[0]}`),
+    }),
+  );
 }
 console.log(`[ui] done in ${stamp()}`);
 console.log(`${passes} passed, ${failures} failed`);

@@ -36,21 +36,31 @@ try {
   if (existsSync(example)) cpSync(example, workspace, { recursive: true });
   else mkdirSync(workspace, { recursive: true });
   const { fakeClanState } = await import('./suite/expected.js').then((m) => m.default ?? m);
-  if (typeof fakeClanState === 'function') writeFileSync(fakeClanStateFile, JSON.stringify(fakeClanState(workspace), null, 2));
+  if (typeof fakeClanState === 'function')
+    writeFileSync(fakeClanStateFile, JSON.stringify(fakeClanState(workspace), null, 2));
   mkdirSync(join(userData, 'User'), { recursive: true });
-  writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify({
-    ...BASE_SETTINGS,
-    'clanBackups.clanPath': fakeClan,
-    'security.workspace.trust.enabled': false,
-  }, null, 2));
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        ...BASE_SETTINGS,
+        'clanBackups.clanPath': fakeClan,
+        'security.workspace.trust.enabled': false,
+      },
+      null,
+      2,
+    ),
+  );
 
   const options = {
     extensionDevelopmentPath: REPO_ROOT,
     extensionTestsPath: join(REPO_ROOT, 'test', 'e2e', 'suite', 'index.js'),
     launchArgs: [
       workspace,
-      '--user-data-dir', userData,
-      '--extensions-dir', extensionsDir,
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      extensionsDir,
       '--disable-extensions', // other installed extensions; the development extension still loads
       '--disable-workspace-trust',
       '--skip-welcome',

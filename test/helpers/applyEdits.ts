@@ -10,6 +10,7 @@ export function applyEdits(text: string, edits: RangeEdit[]): string {
   const lines = new LineIndex(text);
   const sorted = [...edits].sort((a, b) => lines.offsetAt(b.range.start) - lines.offsetAt(a.range.start));
   let out = text;
-  for (const e of sorted) out = out.slice(0, lines.offsetAt(e.range.start)) + e.newText + out.slice(lines.offsetAt(e.range.end));
+  for (const e of sorted)
+    out = out.slice(0, lines.offsetAt(e.range.start)) + e.newText + out.slice(lines.offsetAt(e.range.end));
   return out;
 }

@@ -21,7 +21,9 @@ export function writeClan(files: ClanFiles): string {
   return dir;
 }
 
-export async function analyzeFiles(files: ClanFiles): Promise<{ analysis: Analysis; dir: string; findings: Finding[] }> {
+export async function analyzeFiles(
+  files: ClanFiles,
+): Promise<{ analysis: Analysis; dir: string; findings: Finding[] }> {
   await initParsing();
   const dir = writeClan(files);
   try {

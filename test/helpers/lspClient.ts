@@ -3,8 +3,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import {
-  createProtocolConnection, InitializeRequest, ProtocolConnection, PublishDiagnosticsNotification,
-  PublishDiagnosticsParams, StreamMessageReader, StreamMessageWriter,
+  createProtocolConnection,
+  InitializeRequest,
+  ProtocolConnection,
+  PublishDiagnosticsNotification,
+  PublishDiagnosticsParams,
+  StreamMessageReader,
+  StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
 
 export const CLI = resolve(__dirname, '../../../dist/cli.js');
@@ -30,7 +35,10 @@ export class LspTestClient {
     this.settings = settings;
     this.child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.connection = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
+    this.connection = createProtocolConnection(
+      new StreamMessageReader(this.child.stdout!),
+      new StreamMessageWriter(this.child.stdin!),
+    );
     this.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
       this.diagnostics.push(p);
       for (const w of this.waiters.splice(0)) w();
@@ -46,18 +54,27 @@ export class LspTestClient {
   }
 
   async initialize(rootUri: string | null, initializationOptions?: unknown) {
-    return this.connection.sendRequest(InitializeRequest.type, {
-      processId: process.pid, rootUri, capabilities: { workspace: { configuration: this.settings !== null } },
-      initializationOptions, workspaceFolders: rootUri ? [{ uri: rootUri, name: 'ws' }] : null,
-    }).then(async (r) => {
-      await this.connection.sendNotification('initialized', {});
-      return r;
-    });
+    return this.connection
+      .sendRequest(InitializeRequest.type, {
+        processId: process.pid,
+        rootUri,
+        capabilities: { workspace: { configuration: this.settings !== null } },
+        initializationOptions,
+        workspaceFolders: rootUri ? [{ uri: rootUri, name: 'ws' }] : null,
+      })
+      .then(async (r) => {
+        await this.connection.sendNotification('initialized', {});
+        return r;
+      });
   }
 
   /** Resolves with the first diagnostics for `uri` published after `since` that satisfy `accept`. */
-  waitForDiagnostics(uri: string, accept: (p: PublishDiagnosticsParams) => boolean = () => true, since = this.diagnostics.length,
-    timeoutMs = 10000): Promise<PublishDiagnosticsParams> {
+  waitForDiagnostics(
+    uri: string,
+    accept: (p: PublishDiagnosticsParams) => boolean = () => true,
+    since = this.diagnostics.length,
+    timeoutMs = 10000,
+  ): Promise<PublishDiagnosticsParams> {
     const deadline = Date.now() + timeoutMs;
     return new Promise((resolvePromise, reject) => {
       const check = () => {
@@ -65,7 +82,11 @@ export class LspTestClient {
         if (found) return resolvePromise(found);
         if (Date.now() > deadline) {
           const codes = this.diagnostics.filter((p) => p.uri === uri).map((p) => p.diagnostics.map((d) => d.code));
-          return reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; got ${JSON.stringify(codes)}; stderr: ${this.stderr}`));
+          return reject(
+            new Error(
+              `no matching diagnostics for ${uri} within ${timeoutMs} ms; got ${JSON.stringify(codes)}; stderr: ${this.stderr}`,
+            ),
+          );
         }
         this.waiters.push(check);
         setTimeout(check, Math.max(0, deadline - Date.now()) + 1).unref();

@@ -11,7 +11,7 @@ import { initParsing } from '../../server/src/parsing/parser';
 
 describe('analysis isolation', () => {
   before(() => initParsing());
-  it('keeps the other checks\' findings and reports the failing check', () => {
+  it("keeps the other checks' findings and reports the failing check", () => {
     const dir = mkdtempSync(join(tmpdir(), 'clan-analyze-'));
     writeFileSync(join(dir, 'clan.nix'), '{ meta.name = "bad name"; }\n');
     const checks = CHECKS as Check[];
@@ -21,7 +21,10 @@ describe('analysis isolation', () => {
     checks.push(boom);
     try {
       const a = analyzeClan(loadClanSources(dir));
-      assert.deepEqual(a.findings.map((f) => f.code), ['invalid-clan-name']);
+      assert.deepEqual(
+        a.findings.map((f) => f.code),
+        ['invalid-clan-name'],
+      );
       assert.deepEqual(a.internalErrors, ['boom: kaput']);
     } finally {
       checks.pop();
@@ -33,6 +36,9 @@ describe('analysis isolation', () => {
     writeFileSync(join(dir, 'clan.nix'), '{ meta.name = "ok"; }\n');
     writeFileSync(join(dir, 'inventory.json'), Buffer.from([0x7b, 0x00, 0x7d]));
     const a = analyzeClan(loadClanSources(dir));
-    assert.deepEqual(a.findings.map((f) => [f.code, f.message, f.uri.endsWith('inventory.json')]), [['syntax-error', 'binary file, not JSON', true]]);
+    assert.deepEqual(
+      a.findings.map((f) => [f.code, f.message, f.uri.endsWith('inventory.json')]),
+      [['syntax-error', 'binary file, not JSON', true]],
+    );
   });
 });

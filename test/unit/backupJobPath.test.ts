@@ -13,7 +13,11 @@ const haveNix = requireTool('nix', 'nix-instantiate --parse of the module argume
 describe('hooks: hook-missing-path', () => {
   before(() => initParsing());
 
-  for (const [name, seed] of [['nextcloud', NEXTCLOUD_SEED], ['linkding', LINKDING_SEED], ['postgresql', POSTGRES_SEED]] as const) {
+  for (const [name, seed] of [
+    ['nextcloud', NEXTCLOUD_SEED],
+    ['linkding', LINKDING_SEED],
+    ['postgresql', POSTGRES_SEED],
+  ] as const) {
     it(`is quiet on the ${name} seed`, () => {
       assert.deepEqual(checkHookPath(stateInput(seed)), []);
     });
@@ -22,16 +26,25 @@ describe('hooks: hook-missing-path', () => {
   it('flags docker in the docker seed, once per hook, on the command name', () => {
     // The docker-host guide's example: docker is not on the borgbackup job's PATH.
     const findings = checkHookPath(stateInput(DOCKER_SEED, 'containers'));
-    assert.deepEqual(findings.map(at), [[6, 10, 6, 16], [9, 10, 9, 16]]);
+    assert.deepEqual(findings.map(at), [
+      [6, 10, 6, 16],
+      [9, 10, 9, 16],
+    ]);
     assert.ok(findings.every((f) => f.code === 'hook-missing-path'));
-    assert.match(findings[0]!.message, /`docker` is not on the PATH of backup hooks: preBackupScript runs inside the borgbackup-job-\* systemd unit/);
+    assert.match(
+      findings[0]!.message,
+      /`docker` is not on the PATH of backup hooks: preBackupScript runs inside the borgbackup-job-\* systemd unit/,
+    );
     const fix = findings[0]!.fixes![0]!;
     const fixed = applyEdits(DOCKER_SEED, fix.edits);
     assert.ok(fixed.includes(`    docker-host = { config, lib, pkgs, ... }: {`), fixed);
-    assert.ok(fixed.includes(`        preBackupScript = ''
+    assert.ok(
+      fixed.includes(`        preBackupScript = ''
           export PATH=\${lib.makeBinPath [ pkgs.docker ]}:$PATH
           docker pause $(docker ps -q)
-        '';`), fixed);
+        '';`),
+      fixed,
+    );
     assert.equal(parseNix(fixed).rootNode.hasError, false);
     assert.deepEqual(checkHookPath(stateInput(fixed, 'containers')).map(at), [[10, 10, 10, 16]]);
   });
@@ -42,7 +55,12 @@ describe('hooks: hook-missing-path', () => {
 }`;
     const [finding] = checkHookPath(stateInput(text, 's'));
     const fixed = applyEdits(text, finding!.fixes![0]!.edits);
-    assert.ok(fixed.includes('preBackupScript = lib.mkForce "export PATH=${lib.makeBinPath [ pkgs.docker ]}:$PATH\\ndocker pause x";'), fixed);
+    assert.ok(
+      fixed.includes(
+        'preBackupScript = lib.mkForce "export PATH=${lib.makeBinPath [ pkgs.docker ]}:$PATH\\ndocker pause x";',
+      ),
+      fixed,
+    );
   });
 
   it('accepts builtins, the job PATH, store paths, absolute paths, functions and an earlier PATH', () => {
@@ -78,16 +96,15 @@ describe('hooks: hook-missing-path', () => {
   };
 }`;
     const findings = checkHookPath(stateInput(text, 'db'));
-    assert.deepEqual(findings.map(at), [
-      span(text, 'sqlite3'),
-      span(text, 'pg_dump'),
-      span(text, 'frobnicate'),
-    ]);
+    assert.deepEqual(findings.map(at), [span(text, 'sqlite3'), span(text, 'pg_dump'), span(text, 'frobnicate')]);
     const fixed = applyEdits(text, findings[0]!.fixes![0]!.edits);
-    assert.ok(fixed.includes(`    preBackupScript = ''
+    assert.ok(
+      fixed.includes(`    preBackupScript = ''
       export PATH=\${lib.makeBinPath [ pkgs.sqlite config.services.postgresql.package ]}:$PATH
       # TODO: also add the package providing frobnicate to the list above
-      test -n`), fixed);
+      test -n`),
+      fixed,
+    );
     assert.ok(fixed.startsWith('{ config, lib, pkgs, ... }: {'), 'no formals to add');
     assert.equal(parseNix(fixed).rootNode.hasError, false);
     // Once the script sets PATH, what is on it cannot be seen: quiet (the TODO line stays as the reminder).
@@ -102,10 +119,16 @@ describe('hooks: hook-missing-path', () => {
   };
 }`;
     const findings = checkHookPath(stateInput(text, 'x'));
-    assert.deepEqual(findings.map(at), [[2, 23, 2, 33], [3, 24, 3, 28]]);
+    assert.deepEqual(findings.map(at), [
+      [2, 23, 2, 33],
+      [3, 24, 3, 28],
+    ]);
     assert.equal(findings[0]!.fixes, undefined);
     const fixed = applyEdits(text, findings[1]!.fixes![0]!.edits);
-    assert.ok(fixed.includes('postBackupScript = "export PATH=${lib.makeBinPath [ pkgs.curl ]}:$PATH\\ncurl -fsS'), fixed);
+    assert.ok(
+      fixed.includes('postBackupScript = "export PATH=${lib.makeBinPath [ pkgs.curl ]}:$PATH\\ncurl -fsS'),
+      fixed,
+    );
     assert.ok(fixed.startsWith('{ pkgs, lib, ... }: {'), fixed);
     assert.equal(parseNix(fixed).rootNode.hasError, false);
     assert.deepEqual(checkHookPath(stateInput(fixed, 'x')).map(at), [[2, 23, 2, 33]]);
@@ -118,8 +141,16 @@ describe('hooks: hook-missing-path', () => {
     ['one line, no trailing comma', '{ config }:', '{ config, lib, pkgs }:'],
     ['a default with a trailing comma', '{ config, x ? 1, }:', '{ config, x ? 1, lib, pkgs, }:'],
     ['@ after, trailing comma', '{ config, }@args:', '{ config, lib, pkgs, }@args:'],
-    ['nixfmt: one per line, trailing commas', '{\n  config,\n  x ? { },\n}:', '{\n  config,\n  x ? { },\n  lib,\n  pkgs,\n}:'],
-    ['nixfmt with a comment after the last', '{\n  config, # the config\n}:', '{\n  config, # the config\n  lib,\n  pkgs,\n}:'],
+    [
+      'nixfmt: one per line, trailing commas',
+      '{\n  config,\n  x ? { },\n}:',
+      '{\n  config,\n  x ? { },\n  lib,\n  pkgs,\n}:',
+    ],
+    [
+      'nixfmt with a comment after the last',
+      '{\n  config, # the config\n}:',
+      '{\n  config, # the config\n  lib,\n  pkgs,\n}:',
+    ],
     ['nixfmt with ...', '{\n  config,\n  ...\n}:', '{\n  config,\n  lib,\n  pkgs,\n  ...\n}:'],
     ['leading commas', '{ config\n, x\n}:', '{ config\n, x\n, lib\n, pkgs\n}:'],
     ['CRLF, nixfmt', '{\r\n  config,\r\n}:', '{\r\n  config,\r\n  lib,\r\n  pkgs,\r\n}:'],
@@ -140,7 +171,7 @@ describe('hooks: hook-missing-path', () => {
     });
   }
 
-  it('on a localbackup client, pre-backup commands must be on localbackup-create\'s PATH too (rsnapshot, coreutils, util-linux)', () => {
+  it("on a localbackup client, pre-backup commands must be on localbackup-create's PATH too (rsnapshot, coreutils, util-linux)", () => {
     const text = `{ config, lib, pkgs, ... }: {
   clan.core.state.app = {
     folders = [ "/var/lib/app" ];
@@ -156,9 +187,15 @@ describe('hooks: hook-missing-path', () => {
     const findings = checkHookPath(input);
     // Only the pre hook: localbackup runs no post-backup commands; mkdir is coreutils.
     assert.deepEqual(findings.map(at), [span(text, 'systemctl', 0)]);
-    assert.match(findings[0]!.message, /localbackup runs it inside `localbackup-create`, whose PATH has only rsnapshot, coreutils and util-linux/);
+    assert.match(
+      findings[0]!.message,
+      /localbackup runs it inside `localbackup-create`, whose PATH has only rsnapshot, coreutils and util-linux/,
+    );
     const fixed = applyEdits(text, findings[0]!.fixes![0]!.edits);
-    assert.ok(fixed.includes('export PATH=${lib.makeBinPath [ config.systemd.package ]}:$PATH\n      systemctl stop app'), fixed);
+    assert.ok(
+      fixed.includes('export PATH=${lib.makeBinPath [ config.systemd.package ]}:$PATH\n      systemctl stop app'),
+      fixed,
+    );
     assert.deepEqual(checkHookPath({ ...stateInput(fixed, 'app'), localbackup: true }), []);
   });
 

@@ -61,15 +61,56 @@ function pick<T>(r: () => number, xs: readonly T[]): T {
 function genLocations(r: () => number, n: number): string[] {
   const schemes = ['', '', '', 'ssh://', 'ssh://', 'file://', 'sftp://', 'ssh:/'];
   const users = ['', '', 'user@', 'u123@', 'borg@', 'a@b@', 'us:er@', '@', 'ü@'];
-  const hosts = ['host', 'example.com', '192.168.1.2', '[2001:db8::1]', '2001:db8::1', '[::]', '::1', 'usb', 'C', '[bad', 'h]', '', 'fe80::1', '[1:2]x'];
+  const hosts = [
+    'host',
+    'example.com',
+    '192.168.1.2',
+    '[2001:db8::1]',
+    '2001:db8::1',
+    '[::]',
+    '::1',
+    'usb',
+    'C',
+    '[bad',
+    'h]',
+    '',
+    'fe80::1',
+    '[1:2]x',
+  ];
   const ports = ['', '', '', ':22', ':0', ':port', ':', ':\u0663', ':00023'];
   const seps = [':', ':', '', '/', '//'];
-  const paths = ['/abs/path', './x', '/./x', '~/x', '/~/x', '.', 'rel/p', '', 'a:b', 'x::y', ' sp ace', '\n', 'é', '/a//b', '//srv', ':x', '𝒳/y'];
+  const paths = [
+    '/abs/path',
+    './x',
+    '/./x',
+    '~/x',
+    '/~/x',
+    '.',
+    'rel/p',
+    '',
+    'a:b',
+    'x::y',
+    ' sp ace',
+    '\n',
+    'é',
+    '/a//b',
+    '//srv',
+    ':x',
+    '𝒳/y',
+  ];
   const archives = ['', '', '', '::arch', '::a/b', '::', '::2016-12-31@23:59:59', '::x\n', ':::'];
   const tails = ['', '', '', '\n', ':', '{hostname}', '{bad}', '}', '/'];
   const out: string[] = [];
   for (let k = 0; k < n; k++) {
-    let s = pick(r, schemes) + pick(r, users) + pick(r, hosts) + pick(r, ports) + pick(r, seps) + pick(r, paths) + pick(r, archives) + pick(r, tails);
+    let s =
+      pick(r, schemes) +
+      pick(r, users) +
+      pick(r, hosts) +
+      pick(r, ports) +
+      pick(r, seps) +
+      pick(r, paths) +
+      pick(r, archives) +
+      pick(r, tails);
     if (r() < 0.15) {
       const cut = Math.floor(r() * (s.length + 1));
       s = s.slice(0, cut) + pick(r, [':', '@', '/', '[', ']', '::', '\u0000', ' ']) + s.slice(cut);
@@ -81,8 +122,59 @@ function genLocations(r: () => number, n: number): string[] {
 
 function genPatterns(r: () => number, n: number): Array<[string, string]> {
   const prefixes = ['', '', '', 'fm:', 'sh:', 'sh:', 'pp:', 'pf:', 'xx:', 'C:', 'é1:'];
-  const toks = ['*', '*', '**', '**/', '?', '/', '/', 'a', 'b', '.', '[ab]', '[!a]', '[a-c]', '[c-a]', '[]]', '[', ']', '-', 'home', 'alice', '.cache', '__pycache__', '.pyc', '\\', '..', '~', '{a,b}', '[!]', '[a-]', '[^a]', '[--0]', '[\\]'];
-  const pathToks = ['home', 'alice', '.cache', '__pycache__', 'a', 'b', 'c', 'x.pyc', 'a-b', '[ab]', ']', '\\', '~', '{a,b}', 'é', '!', '^'];
+  const toks = [
+    '*',
+    '*',
+    '**',
+    '**/',
+    '?',
+    '/',
+    '/',
+    'a',
+    'b',
+    '.',
+    '[ab]',
+    '[!a]',
+    '[a-c]',
+    '[c-a]',
+    '[]]',
+    '[',
+    ']',
+    '-',
+    'home',
+    'alice',
+    '.cache',
+    '__pycache__',
+    '.pyc',
+    '\\',
+    '..',
+    '~',
+    '{a,b}',
+    '[!]',
+    '[a-]',
+    '[^a]',
+    '[--0]',
+    '[\\]',
+  ];
+  const pathToks = [
+    'home',
+    'alice',
+    '.cache',
+    '__pycache__',
+    'a',
+    'b',
+    'c',
+    'x.pyc',
+    'a-b',
+    '[ab]',
+    ']',
+    '\\',
+    '~',
+    '{a,b}',
+    'é',
+    '!',
+    '^',
+  ];
   const out: Array<[string, string]> = [];
   for (let k = 0; k < n; k++) {
     let body = '';
@@ -95,14 +187,79 @@ function genPatterns(r: () => number, n: number): Array<[string, string]> {
     if (r() < 0.2) p = '/' + p;
     if (r() < 0.1) p += '/';
     // Half the time derive the path from the pattern so that matches are common too.
-    if (r() < 0.5) p = body.replace(/\*\*\//g, 'a/').replace(/[*?]/g, 'a').replace(/[[\]!^]/g, '') || p;
+    if (r() < 0.5)
+      p =
+        body
+          .replace(/\*\*\//g, 'a/')
+          .replace(/[*?]/g, 'a')
+          .replace(/[[\]!^]/g, '') || p;
     out.push([pick(r, prefixes) + body, p]);
   }
   return out;
 }
 
 function genRegexes(r: () => number, n: number): string[] {
-  const toks = ['a', 'b', 'home', '/', '.', '*', '+', '?', '{2}', '{1,3}', '{,2}', '{', '}', '(', ')', '(?:', '(?P<n>', '(?P=n)', '(?i)', '(?s)', '(?m)', '(?#c)', '[a-c]', '[^a]', '[', ']', '\\d', '\\w', '\\s', '\\W', '\\b', '\\B', '\\1', '\\.', '\\q', '\\x4', '\\x41', '^', '$', '|', '(?=a)', '(?<=a)', '(?<=a*)', '(?<!b)', '\\Z', '\\A', '*?', '\\0', '\\n', '[\\d-z]', '[z-a]', '[\\w]', '(?i:a)', '(?-s:.)', '\\u00e9', 'é', '[]a]', '(?P<m>b)', '(?<n>'];
+  const toks = [
+    'a',
+    'b',
+    'home',
+    '/',
+    '.',
+    '*',
+    '+',
+    '?',
+    '{2}',
+    '{1,3}',
+    '{,2}',
+    '{',
+    '}',
+    '(',
+    ')',
+    '(?:',
+    '(?P<n>',
+    '(?P=n)',
+    '(?i)',
+    '(?s)',
+    '(?m)',
+    '(?#c)',
+    '[a-c]',
+    '[^a]',
+    '[',
+    ']',
+    '\\d',
+    '\\w',
+    '\\s',
+    '\\W',
+    '\\b',
+    '\\B',
+    '\\1',
+    '\\.',
+    '\\q',
+    '\\x4',
+    '\\x41',
+    '^',
+    '$',
+    '|',
+    '(?=a)',
+    '(?<=a)',
+    '(?<=a*)',
+    '(?<!b)',
+    '\\Z',
+    '\\A',
+    '*?',
+    '\\0',
+    '\\n',
+    '[\\d-z]',
+    '[z-a]',
+    '[\\w]',
+    '(?i:a)',
+    '(?-s:.)',
+    '\\u00e9',
+    'é',
+    '[]a]',
+    '(?P<m>b)',
+    '(?<n>',
+  ];
   const out: string[] = [];
   for (let k = 0; k < n; k++) {
     let s = '';
@@ -113,7 +270,22 @@ function genRegexes(r: () => number, n: number): string[] {
   return out;
 }
 
-const REGEX_PATHS = ['home/alice/a.log', 'a', 'b', 'ab', 'AB', 'home', 'aa/bb', '', 'a\n', 'é', '123', 'x y', 'home/ab/.cache', 'Home/A'];
+const REGEX_PATHS = [
+  'home/alice/a.log',
+  'a',
+  'b',
+  'ab',
+  'AB',
+  'home',
+  'aa/bb',
+  '',
+  'a\n',
+  'é',
+  '123',
+  'x y',
+  'home/ab/.cache',
+  'Home/A',
+];
 
 describe('differential against real borg', () => {
   it('Location, exclude patterns, --exclude-from lines and re: regexes agree with borg', (t) => {
@@ -130,7 +302,15 @@ describe('differential against real borg', () => {
     const res = spawnSync(PY, ['-c', PY_SCRIPT], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
     assert.equal(res.status, 0, res.stderr);
     const py = JSON.parse(res.stdout) as {
-      locs: Array<{ ok: boolean; kind?: string; user?: string | null; host?: string | null; port?: number | null; path?: string; archive?: string | null }>;
+      locs: Array<{
+        ok: boolean;
+        kind?: string;
+        user?: string | null;
+        host?: string | null;
+        port?: number | null;
+        path?: string;
+        archive?: string | null;
+      }>;
       pats: Array<{ ok: boolean; matches?: boolean; error?: string }>;
       regexes: Array<{ ok: boolean; matches?: boolean[]; error?: string }>;
       files: Array<{ ok: boolean; lines?: Array<[string, string]> }>;
@@ -143,8 +323,23 @@ describe('differential against real borg', () => {
       const mine = parseBorgLocation(s);
       const theirs = py.locs[k]!;
       const plain = !/[{}]/.test(s);
-      const a = mine.ok ? (plain ? JSON.stringify([mine.kind, mine.user ?? null, mine.host ?? null, mine.port ?? null, mine.path, mine.archive ?? null]) : 'ok') : 'FAIL';
-      const b = theirs.ok ? (plain ? JSON.stringify([theirs.kind, theirs.user, theirs.host, theirs.port, theirs.path, theirs.archive]) : 'ok') : 'FAIL';
+      const a = mine.ok
+        ? plain
+          ? JSON.stringify([
+              mine.kind,
+              mine.user ?? null,
+              mine.host ?? null,
+              mine.port ?? null,
+              mine.path,
+              mine.archive ?? null,
+            ])
+          : 'ok'
+        : 'FAIL';
+      const b = theirs.ok
+        ? plain
+          ? JSON.stringify([theirs.kind, theirs.user, theirs.host, theirs.port, theirs.path, theirs.archive])
+          : 'ok'
+        : 'FAIL';
       if (a === b) locAgree++;
       else locDiff.push(`${JSON.stringify(s)}: ours ${a} borg ${b}`);
     });
@@ -188,7 +383,8 @@ describe('differential against real borg', () => {
       } else {
         const ours = REGEX_PATHS.map((p) => mine.js!.test(p));
         if (JSON.stringify(ours) === JSON.stringify(theirs.matches)) reAgree++;
-        else reDiff.push(`${JSON.stringify(rx)}: ours ${JSON.stringify(ours)} Python ${JSON.stringify(theirs.matches)}`);
+        else
+          reDiff.push(`${JSON.stringify(rx)}: ours ${JSON.stringify(ours)} Python ${JSON.stringify(theirs.matches)}`);
       }
     });
 
@@ -201,7 +397,8 @@ describe('differential against real borg', () => {
         return;
       }
       const ours = mine.map((l) => [l.style, l.body]);
-      if (JSON.stringify(ours) !== JSON.stringify(theirs.lines)) fileDiff.push(`${JSON.stringify(entry)}: ours ${JSON.stringify(ours)} borg ${JSON.stringify(theirs.lines)}`);
+      if (JSON.stringify(ours) !== JSON.stringify(theirs.lines))
+        fileDiff.push(`${JSON.stringify(entry)}: ours ${JSON.stringify(ours)} borg ${JSON.stringify(theirs.lines)}`);
     });
 
     const summary = `locations ${locAgree}/${locs.length} agree; patterns ${patAgree}/${pats.length} agree (${patUnjudged} not judged); regexes ${reAgree}/${regexes.length} agree (${reUnknown} not judged, ${reMissedErrors} Python errors missed); exclude files ${files.length - fileDiff.length}/${files.length}`;

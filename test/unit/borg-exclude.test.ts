@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { analyzeExclude, describeExclude, matchesPath, parseExcludePattern, translatePythonRegex, tryMatchPath } from '../../server/src/borg';
+import {
+  analyzeExclude,
+  describeExclude,
+  matchesPath,
+  parseExcludePattern,
+  translatePythonRegex,
+  tryMatchPath,
+} from '../../server/src/borg';
 
 const codes = (fs: Array<{ code: string }>) => fs.map((f) => f.code);
 
@@ -17,8 +24,17 @@ describe('parseExcludePattern', () => {
   });
   it('splits, strips and drops lines like --exclude-from', () => {
     const p = parseExcludePattern('  *.pyc \n\n# c\r\nsh:**/x\r  ');
-    assert.deepEqual(p.lines.map((l) => [l.text, l.start, l.end]), [['*.pyc', 2, 7], ['sh:**/x', 15, 22]]);
-    assert.deepEqual(p.comments.map((c) => c.text), ['# c']);
+    assert.deepEqual(
+      p.lines.map((l) => [l.text, l.start, l.end]),
+      [
+        ['*.pyc', 2, 7],
+        ['sh:**/x', 15, 22],
+      ],
+    );
+    assert.deepEqual(
+      p.comments.map((c) => c.text),
+      ['# c'],
+    );
   });
 });
 
@@ -65,12 +81,53 @@ describe('matchesPath', () => {
 
 describe('translatePythonRegex', () => {
   it('accepts valid Python that JS would reject or read differently', () => {
-    for (const r of ['(?P<name>x)', '(?P<n>a)(?P=n)', 'a{,3}', 'x{,}', '\\Z', '\\A', '(?#c)a', '[\\d-]', '(?s:.)', 'a(?#c)*', '{', 'a{1', '(?<=ab)c', '\\u00e9', '(?a)\\w']) {
+    for (const r of [
+      '(?P<name>x)',
+      '(?P<n>a)(?P=n)',
+      'a{,3}',
+      'x{,}',
+      '\\Z',
+      '\\A',
+      '(?#c)a',
+      '[\\d-]',
+      '(?s:.)',
+      'a(?#c)*',
+      '{',
+      'a{1',
+      '(?<=ab)c',
+      '\\u00e9',
+      '(?a)\\w',
+    ]) {
       assert.equal(translatePythonRegex(r).status, 'valid', r);
     }
   });
   it('rejects what Python rejects', () => {
-    for (const r of ['(', ')', '*a', 'a**', '[a', '[z-a]', '\\q', '(?<n>a)', '(?P=x)', '(?P<1>a)', 'a{3,2}', '(?<=a*)b', '(?<=a|bc)', '\\1', '(a\\1)', 'x(?i)', '(?L)a', '\\x4', '^*', '(?P<a>x)(?P<a>y)', '[\\d-z]', '\\', '(?i-i:a)', '(?-a:x)']) {
+    for (const r of [
+      '(',
+      ')',
+      '*a',
+      'a**',
+      '[a',
+      '[z-a]',
+      '\\q',
+      '(?<n>a)',
+      '(?P=x)',
+      '(?P<1>a)',
+      'a{3,2}',
+      '(?<=a*)b',
+      '(?<=a|bc)',
+      '\\1',
+      '(a\\1)',
+      'x(?i)',
+      '(?L)a',
+      '\\x4',
+      '^*',
+      '(?P<a>x)(?P<a>y)',
+      '[\\d-z]',
+      '\\',
+      '(?i-i:a)',
+      '(?-a:x)',
+    ]) {
       assert.equal(translatePythonRegex(r).status, 'invalid', r);
     }
   });
@@ -98,7 +155,17 @@ describe('analyzeExclude', () => {
     }
   });
   it('exclude-unsupported-syntax', () => {
-    for (const p of ['*.{tmp,bak}', '~/.cache', '/~/x', '$HOME/.cache', '${HOME}/x', './build', '../x', '# c', '- *.pyc']) {
+    for (const p of [
+      '*.{tmp,bak}',
+      '~/.cache',
+      '/~/x',
+      '$HOME/.cache',
+      '${HOME}/x',
+      './build',
+      '../x',
+      '# c',
+      '- *.pyc',
+    ]) {
       assert.deepEqual(codes(analyzeExclude(p)), ['exclude-unsupported-syntax'], p);
     }
     assert.deepEqual(analyzeExclude('*.{tmp,bak}')[0]!.fixes, ['*.tmp\n*.bak']);
@@ -126,7 +193,16 @@ describe('describeExclude', () => {
 
 describe('bad input', () => {
   it('no throw, bounded time', () => {
-    const inputs = ['*'.repeat(100_000), 're:' + '('.repeat(3000), 're:(a*)*b', 'sh:' + '**/'.repeat(1000), '[' + '!'.repeat(4000), '\u0000\u0001\n\r\t', 're:' + 'a?'.repeat(30) + 'a'.repeat(30), 're:\ud800'];
+    const inputs = [
+      '*'.repeat(100_000),
+      're:' + '('.repeat(3000),
+      're:(a*)*b',
+      'sh:' + '**/'.repeat(1000),
+      '[' + '!'.repeat(4000),
+      '\u0000\u0001\n\r\t',
+      're:' + 'a?'.repeat(30) + 'a'.repeat(30),
+      're:\ud800',
+    ];
     const t0 = Date.now();
     for (const p of inputs) {
       analyzeExclude(p);

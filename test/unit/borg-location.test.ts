@@ -6,8 +6,21 @@ const codes = (fs: Array<{ code: string }>) => fs.map((f) => f.code);
 
 describe('parseBorgLocation', () => {
   it('reads the documented forms', () => {
-    assert.deepEqual(parseBorgLocation('ssh://u@h:23/./x'), { ok: true, kind: 'ssh-url', user: 'u', host: 'h', port: 23, path: '/./x' });
-    assert.deepEqual(parseBorgLocation('borg@[2001:db8::1]:.'), { ok: true, kind: 'scp-remote', user: 'borg', host: '2001:db8::1', path: '.' });
+    assert.deepEqual(parseBorgLocation('ssh://u@h:23/./x'), {
+      ok: true,
+      kind: 'ssh-url',
+      user: 'u',
+      host: 'h',
+      port: 23,
+      path: '/./x',
+    });
+    assert.deepEqual(parseBorgLocation('borg@[2001:db8::1]:.'), {
+      ok: true,
+      kind: 'scp-remote',
+      user: 'borg',
+      host: '2001:db8::1',
+      path: '.',
+    });
     assert.deepEqual(parseBorgLocation('/srv/x'), { ok: true, kind: 'local-path', path: '/srv/x' });
   });
   it('treats port 0 like borg (no port) and reads Unicode digits like Python int()', () => {
@@ -31,11 +44,20 @@ describe('parseBorgLocation', () => {
 
 describe('placeholderProblems', () => {
   it('finds unknown, positional, conversions and stray braces with offsets', () => {
-    assert.deepEqual(placeholderProblems('a{x}b').map((p) => [p.start, p.end]), [[1, 4]]);
+    assert.deepEqual(
+      placeholderProblems('a{x}b').map((p) => [p.start, p.end]),
+      [[1, 4]],
+    );
     assert.equal(placeholderProblems('a{}').length, 1);
     assert.equal(placeholderProblems('{hostname!r}').length, 1);
-    assert.deepEqual(placeholderProblems('a}b').map((p) => p.start), [1]);
-    assert.deepEqual(placeholderProblems('ab{host').map((p) => p.start), [2]);
+    assert.deepEqual(
+      placeholderProblems('a}b').map((p) => p.start),
+      [1],
+    );
+    assert.deepEqual(
+      placeholderProblems('ab{host').map((p) => p.start),
+      [2],
+    );
     assert.deepEqual(placeholderProblems('{fqdn}/{reverse-fqdn}/{utcnow:%s}/{{x}}'), []);
   });
 });
@@ -60,14 +82,31 @@ describe('analyzeRepo', () => {
     assert.deepEqual(v6[0]!.fixes, ['borg@[2001:db8::1]:.']);
   });
   it('reports invalid locations', () => {
-    for (const s of ['', 'ssh://host', 'ssh://user@host:/p', 'ssh://h:abc/p', '//server/share', '::x', 'ssh://user@2001:db8::1/p', '/x/{bad}']) {
+    for (const s of [
+      '',
+      'ssh://host',
+      'ssh://user@host:/p',
+      'ssh://h:abc/p',
+      '//server/share',
+      '::x',
+      'ssh://user@2001:db8::1/p',
+      '/x/{bad}',
+    ]) {
       const f = analyzeRepo(s);
       assert.equal(f.length, 1, s);
       assert.ok(['invalid-repo', 'unbracketed-ipv6'].includes(f[0]!.code), s);
     }
   });
   it('stays quiet on ordinary remote and local repos', () => {
-    for (const s of ['backup-server:/srv/borg', 'me@nas.lan:borg/repo', '/mnt/usb/borg', 'ssh://[::1]:2222/./r', 'file:///srv/repo', 'rel/dir', '/home/a/{hostname}']) {
+    for (const s of [
+      'backup-server:/srv/borg',
+      'me@nas.lan:borg/repo',
+      '/mnt/usb/borg',
+      'ssh://[::1]:2222/./r',
+      'file:///srv/repo',
+      'rel/dir',
+      '/home/a/{hostname}',
+    ]) {
       assert.deepEqual(analyzeRepo(s), [], s);
     }
   });
@@ -92,17 +131,29 @@ describe('analyzeAddress', () => {
     assert.deepEqual(analyzeAddress('2001:db8::1')[0]!.fixes, ['[2001:db8::1]']);
   });
   it('quiet on valid addresses', () => {
-    for (const a of ['backup.example.com', '192.168.56.104', '[2001:db8::1]', 'server', 'server.lan']) assert.deepEqual(analyzeAddress(a), [], a);
+    for (const a of ['backup.example.com', '192.168.56.104', '[2001:db8::1]', 'server', 'server.lan'])
+      assert.deepEqual(analyzeAddress(a), [], a);
   });
   it('isIPv6', () => {
     assert.ok(isIPv6('::1') && isIPv6('1:2:3:4:5:6:7:8') && isIPv6('::ffff:1.2.3.4') && isIPv6('1::'));
-    assert.ok(!isIPv6('1:2:3:4:5:6:7:8:9') && !isIPv6('1::2::3') && !isIPv6('host') && !isIPv6('12345::') && !isIPv6('1:2'));
+    assert.ok(
+      !isIPv6('1:2:3:4:5:6:7:8:9') && !isIPv6('1::2::3') && !isIPv6('host') && !isIPv6('12345::') && !isIPv6('1:2'),
+    );
   });
 });
 
 describe('bad input', () => {
   it('huge strings, control characters and newlines: no throw, bounded time', () => {
-    const inputs = ['a'.repeat(200_000), ':'.repeat(100_000), 'u@' + 'h'.repeat(5000) + ':' + 'p:'.repeat(3000), '\u0000\u0001\n\r\t', 'ssh://' + '['.repeat(5000), '{'.repeat(3000), 'x::'.repeat(2000), '\ud800'];
+    const inputs = [
+      'a'.repeat(200_000),
+      ':'.repeat(100_000),
+      'u@' + 'h'.repeat(5000) + ':' + 'p:'.repeat(3000),
+      '\u0000\u0001\n\r\t',
+      'ssh://' + '['.repeat(5000),
+      '{'.repeat(3000),
+      'x::'.repeat(2000),
+      '\ud800',
+    ];
     const t0 = Date.now();
     for (const s of inputs) {
       parseBorgLocation(s);

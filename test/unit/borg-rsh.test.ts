@@ -34,7 +34,15 @@ describe('splitRsh (shlex.split, POSIX)', () => {
   it('token offsets point into the string', () => {
     const r = splitRsh(`ssh  -o "A=B"`);
     assert.ok(r.ok);
-    if (r.ok) assert.deepEqual(r.tokens.map((t) => [t.start, t.end]), [[0, 3], [5, 7], [8, 13]]);
+    if (r.ok)
+      assert.deepEqual(
+        r.tokens.map((t) => [t.start, t.end]),
+        [
+          [0, 3],
+          [5, 7],
+          [8, 13],
+        ],
+      );
   });
 });
 
@@ -50,7 +58,16 @@ describe('analyzeRsh', () => {
     assert.deepEqual(analyzeRsh('/run/current-system/sw/bin/ssh ' + KEY), []);
   });
   it('rsh-insecure-host-key in all spellings', () => {
-    for (const o of ['-o StrictHostKeyChecking=no', '-oStrictHostKeyChecking=no', '-o stricthostkeychecking=NO', '-o "StrictHostKeyChecking no"', '-o StrictHostKeyChecking=off', '-o UserKnownHostsFile=/dev/null', '-oUserKnownHostsFile=/dev/null', '-o "UserKnownHostsFile /dev/null"']) {
+    for (const o of [
+      '-o StrictHostKeyChecking=no',
+      '-oStrictHostKeyChecking=no',
+      '-o stricthostkeychecking=NO',
+      '-o "StrictHostKeyChecking no"',
+      '-o StrictHostKeyChecking=off',
+      '-o UserKnownHostsFile=/dev/null',
+      '-oUserKnownHostsFile=/dev/null',
+      '-o "UserKnownHostsFile /dev/null"',
+    ]) {
       const f = analyzeRsh(`ssh ${KEY} ${o}`);
       assert.deepEqual(codes(f), ['rsh-insecure-host-key'], o);
       const at = `ssh ${KEY} `.length;
@@ -101,7 +118,14 @@ describe('analyzeRsh', () => {
     assert.deepEqual(codes(analyzeRsh('')), ['rsh-invalid']);
     assert.deepEqual(codes(analyzeRsh('   ')), ['rsh-invalid']);
     const t0 = Date.now();
-    for (const s of ['"'.repeat(100_001), 'ssh ' + '-o '.repeat(3000), '\u0000\n\r ssh', 'ssh -i', 'ssh -o', "'".repeat(7999)]) {
+    for (const s of [
+      '"'.repeat(100_001),
+      'ssh ' + '-o '.repeat(3000),
+      '\u0000\n\r ssh',
+      'ssh -i',
+      'ssh -o',
+      "'".repeat(7999),
+    ]) {
       analyzeRsh(s);
       splitRsh(s);
     }

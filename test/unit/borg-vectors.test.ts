@@ -10,7 +10,10 @@ const DATA = path.resolve(__dirname, '../../../../shared/data');
 function readTsv(name: string): string[][] | undefined {
   const file = path.join(DATA, name);
   if (!fs.existsSync(file)) return undefined;
-  const rows = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  const rows = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'));
   return rows.slice(1).map((l) => l.split('\t')); // first non-comment line is the header
 }
 
@@ -26,7 +29,10 @@ describe('borg vectors (shared/data)', () => {
       const r = parseBorgLocation(input!);
       if (kind === 'FAIL') {
         assert.equal(r.ok, false, `expected failure for ${JSON.stringify(input)}`);
-        assert.ok(analyzeRepo(input!).some((f) => f.code === 'invalid-repo'), `invalid-repo for ${JSON.stringify(input)}`);
+        assert.ok(
+          analyzeRepo(input!).some((f) => f.code === 'invalid-repo'),
+          `invalid-repo for ${JSON.stringify(input)}`,
+        );
         continue;
       }
       assert.ok(r.ok, `expected ok for ${JSON.stringify(input)}: ${r.ok ? '' : r.message}`);
@@ -47,8 +53,10 @@ describe('borg vectors (shared/data)', () => {
     }
     const codes = (s: string) => analyzeRepo(s).map((f) => f.code);
     for (const [input, , , , , , , note] of rows) {
-      if (note!.startsWith('GOTCHA')) assert.ok(codes(input!).length > 0, `finding expected for ${JSON.stringify(input)}`);
-      if (note!.startsWith('clan ') && !input!.includes('2001:db8::1:.')) assert.deepEqual(codes(input!), [], JSON.stringify(input));
+      if (note!.startsWith('GOTCHA'))
+        assert.ok(codes(input!).length > 0, `finding expected for ${JSON.stringify(input)}`);
+      if (note!.startsWith('clan ') && !input!.includes('2001:db8::1:.'))
+        assert.deepEqual(codes(input!), [], JSON.stringify(input));
     }
     assert.deepEqual(codes('borg@2001:db8::1:.'), ['unbracketed-ipv6']);
   });
@@ -64,7 +72,10 @@ describe('borg vectors (shared/data)', () => {
       const r = tryMatchPath(pattern!, archived!);
       if (expected!.startsWith('ERROR')) {
         assert.equal(r.judged, false, pattern);
-        assert.ok(analyzeExclude(pattern!).some((f) => f.code === 'invalid-exclude'), `invalid-exclude for ${pattern}`);
+        assert.ok(
+          analyzeExclude(pattern!).some((f) => f.code === 'invalid-exclude'),
+          `invalid-exclude for ${pattern}`,
+        );
         if (!r.judged) assert.ok(expected!.includes(r.reason), `${pattern}: ${r.reason} vs ${expected}`);
       } else {
         assert.deepEqual(r, { judged: true, matches: expected === 'True' }, `${pattern} vs ${archived}`);
@@ -75,15 +86,33 @@ describe('borg vectors (shared/data)', () => {
 
 describe('no finding on the configurations Clan documents', () => {
   it('seed repos, rsh and excludes are quiet', () => {
-    for (const repo of ['u123@u123.your-storagebox.de:/./borgbackup', 'user@host:/./x', 'user@host:./x', 'ssh://user@host:23/./x', 'borg@192.168.56.104:.']) {
+    for (const repo of [
+      'u123@u123.your-storagebox.de:/./borgbackup',
+      'user@host:/./x',
+      'user@host:./x',
+      'ssh://user@host:23/./x',
+      'borg@192.168.56.104:.',
+    ]) {
       assert.deepEqual(analyzeRepo(repo), [], repo);
     }
     const rsh = 'ssh -p 23 -oStrictHostKeyChecking=accept-new -i /run/secrets/vars/borgbackup/borgbackup.ssh';
     assert.deepEqual(analyzeRsh(rsh), []);
     assert.deepEqual(analyzeRsh(rsh, parseBorgLocation('u123@u123.your-storagebox.de:/./borgbackup') as never), []);
-    const clanDefault = 'ssh -i /run/secrets/vars/per-machine/m/borgbackup/borgbackup.ssh -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=Yes -o PasswordAuthentication=no';
+    const clanDefault =
+      'ssh -i /run/secrets/vars/per-machine/m/borgbackup/borgbackup.ssh -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=Yes -o PasswordAuthentication=no';
     assert.deepEqual(analyzeRsh(clanDefault), []);
-    for (const ex of ['*.pyc', '*.bak', 'sh:**/x', '*.tmp', '*/__pycache__', 'sh:**/.cache', '/nix', 'pp:var/lib/postgresql', 're:(?P<n>a)', 're:^home/[^/]+\\.tmp/']) {
+    for (const ex of [
+      '*.pyc',
+      '*.bak',
+      'sh:**/x',
+      '*.tmp',
+      '*/__pycache__',
+      'sh:**/.cache',
+      '/nix',
+      'pp:var/lib/postgresql',
+      're:(?P<n>a)',
+      're:^home/[^/]+\\.tmp/',
+    ]) {
       assert.deepEqual(analyzeExclude(ex), [], ex);
     }
   });

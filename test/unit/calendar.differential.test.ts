@@ -50,8 +50,24 @@ function generator(seed: number) {
   };
   const weekdays = () =>
     pick([
-      '', '', '', 'Mon ', 'mon,fri ', 'Mon-Fri ', 'Mon..Wed,Sat ', 'Sat,Sun ', 'Wednesday, ', 'Fri..Mon ', 'Tue-Tue ',
-      'Mnday ', 'Mon.. ', 'SUN ', 'thu,tue ', 'Mon,Tue,Wed,Thu,Fri,Sat,Sun ', 'Mon- ', 'Friday..Sunday ',
+      '',
+      '',
+      '',
+      'Mon ',
+      'mon,fri ',
+      'Mon-Fri ',
+      'Mon..Wed,Sat ',
+      'Sat,Sun ',
+      'Wednesday, ',
+      'Fri..Mon ',
+      'Tue-Tue ',
+      'Mnday ',
+      'Mon.. ',
+      'SUN ',
+      'thu,tue ',
+      'Mon,Tue,Wed,Thu,Fri,Sat,Sun ',
+      'Mon- ',
+      'Friday..Sunday ',
     ]);
   const date = () => {
     switch (int(0, 6)) {
@@ -82,14 +98,58 @@ function generator(seed: number) {
     }
   };
   const zone = () =>
-    pick(['', '', '', '', ' UTC', ' utc', ' Europe/Berlin', ' America/New_York', ' Asia/Kolkata', ' Pacific/Auckland', ' Europe/Dublin', ' Nowhere/Zone']);
+    pick([
+      '',
+      '',
+      '',
+      '',
+      ' UTC',
+      ' utc',
+      ' Europe/Berlin',
+      ' America/New_York',
+      ' Asia/Kolkata',
+      ' Pacific/Auckland',
+      ' Europe/Dublin',
+      ' Nowhere/Zone',
+    ]);
   return (): string => {
     const r = rnd();
     if (r < 0.06) {
-      return pick(['minutely', 'hourly', 'daily', 'weekly', 'monthly', 'yearly', 'annually', 'anually', 'quarterly', 'semiannually', 'semi-annually', 'biannually', 'bi-annually', 'DAILY', 'fortnightly']) + zone();
+      return (
+        pick([
+          'minutely',
+          'hourly',
+          'daily',
+          'weekly',
+          'monthly',
+          'yearly',
+          'annually',
+          'anually',
+          'quarterly',
+          'semiannually',
+          'semi-annually',
+          'biannually',
+          'bi-annually',
+          'DAILY',
+          'fortnightly',
+        ]) + zone()
+      );
     }
     if (r < 0.09) return `@${pick([0, int(0, 2000000000), int(1700000000, 1900000000), 7258118400, -1])}${zone()}`;
-    if (r < 0.11) return pick(['7', '', ' ', '12:', '*-*-*-*', '*:*:*:*', 'Mon,', '2016~11-22', '*:4,30:*,5', '00:00:00/0.00000001', '1:2:3 UTC UTC']);
+    if (r < 0.11)
+      return pick([
+        '7',
+        '',
+        ' ',
+        '12:',
+        '*-*-*-*',
+        '*:*:*:*',
+        'Mon,',
+        '2016~11-22',
+        '*:4,30:*,5',
+        '00:00:00/0.00000001',
+        '1:2:3 UTC UTC',
+      ]);
     const e = (weekdays() + date() + time()).replace(/ +$/, '');
     return (e === '' ? 'Mon' : e) + zone();
   };
@@ -101,7 +161,11 @@ function run(tz: string | undefined, args: string[]) {
   else env.TZ = tz;
   const real = spawnSync('systemd-analyze', ['calendar', ...args], { env, encoding: 'utf8' });
   const mine = runCalendarCommand(args, { TZ: tz }, new Date());
-  const strip = (s: string) => s.split('\n').filter((l) => !l.startsWith('       From now:')).join('\n');
+  const strip = (s: string) =>
+    s
+      .split('\n')
+      .filter((l) => !l.startsWith('       From now:'))
+      .join('\n');
   return {
     same: strip(real.stdout) === strip(mine.stdout) && real.stderr === mine.stderr && real.status === mine.exitCode,
     real: { stdout: strip(real.stdout), stderr: real.stderr, status: real.status },
@@ -117,7 +181,15 @@ describe('calendar: differential against systemd-analyze', () => {
       return;
     }
     const gen = generator(20260101);
-    const zones = [undefined, 'UTC', 'Europe/Berlin', 'America/New_York', 'Pacific/Auckland', 'Asia/Kolkata', 'Europe/Dublin'];
+    const zones = [
+      undefined,
+      'UTC',
+      'Europe/Berlin',
+      'America/New_York',
+      'Pacific/Auckland',
+      'Asia/Kolkata',
+      'Europe/Dublin',
+    ];
     // near DST changes on purpose, plus "now-ish" and an old date
     const bases = ['@1774745400', '@1761436800', '@1757800000', '@1680000000', '@1900000000'];
     const started = Date.now();
@@ -136,7 +208,9 @@ describe('calendar: differential against systemd-analyze', () => {
         for (const e of exprs) {
           const one = run(tz, ['--iterations=3', `--base-time=${base}`, '--', e]);
           if (!one.same) {
-            failures.push(`TZ=${tz} base=${base} expr=${JSON.stringify(e)}\n  real: ${JSON.stringify(one.real)}\n  mine: ${JSON.stringify(one.mine)}`);
+            failures.push(
+              `TZ=${tz} base=${base} expr=${JSON.stringify(e)}\n  real: ${JSON.stringify(one.real)}\n  mine: ${JSON.stringify(one.mine)}`,
+            );
           }
         }
       }
@@ -155,7 +229,10 @@ describe('calendar: differential against systemd-analyze', () => {
     }
     const cases: Array<[string | undefined, string[]]> = [
       ['UTC', ['--iterations=3', '--base-time=2026-01-01 00:00:00 UTC', 'Mon *-*-* 04:00', 'daily', 'Thu 2027-01-01']],
-      ['Europe/Berlin', ['--iterations=2', '--base-time=2026-01-01 00:00:00 UTC', 'Mon *-*-* 04:00 America/New_York', '*:0/15 UTC']],
+      [
+        'Europe/Berlin',
+        ['--iterations=2', '--base-time=2026-01-01 00:00:00 UTC', 'Mon *-*-* 04:00 America/New_York', '*:0/15 UTC'],
+      ],
       ['Europe/Dublin', ['--base-time=2025-03-29 22:00:00 UTC', '--iterations=5', 'hourly']],
       [undefined, ['--base-time=@1700000000', 'bad', '*-*-* 00:00:00', '00:00:2300', 'daily']],
       ['Asia/Kolkata', ['--iterations', '12', '--base-time', '2026-06-01 10:00', '*:0/20']],

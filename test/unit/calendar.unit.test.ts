@@ -79,11 +79,17 @@ describe('calendar: next elapse', () => {
     const r = parseCalendar('Mon *-*-* 04:00', 'UTC');
     assert.ok(r.ok);
     const got = nextElapses(r.spec, usec('2026-01-01T00:00:00Z'), 3, 'UTC').map((u) => formatTimestamp(u, 'UTC'));
-    assert.deepEqual(got, ['Mon 2026-01-05 04:00:00 UTC', 'Mon 2026-01-12 04:00:00 UTC', 'Mon 2026-01-19 04:00:00 UTC']);
+    assert.deepEqual(got, [
+      'Mon 2026-01-05 04:00:00 UTC',
+      'Mon 2026-01-12 04:00:00 UTC',
+      'Mon 2026-01-19 04:00:00 UTC',
+    ]);
     // 02:30 does not exist in Berlin on 2026-03-29: that day is skipped
     const gap = parseCalendar('*-*-* 02:30', 'Europe/Berlin');
     assert.ok(gap.ok);
-    const days = nextElapses(gap.spec, usec('2026-03-28T12:00:00Z'), 2, 'Europe/Berlin').map((u) => formatTimestamp(u, 'Europe/Berlin'));
+    const days = nextElapses(gap.spec, usec('2026-03-28T12:00:00Z'), 2, 'Europe/Berlin').map((u) =>
+      formatTimestamp(u, 'Europe/Berlin'),
+    );
     assert.deepEqual(days, ['Mon 2026-03-30 02:30:00 CEST', 'Tue 2026-03-31 02:30:00 CEST']);
   });
 
@@ -92,7 +98,10 @@ describe('calendar: next elapse', () => {
       const r = parseCalendar(e, 'UTC');
       assert.ok(r.ok);
       const t0 = Date.now();
-      assert.equal(nextElapse(r.spec, usec('2026-06-01T00:00:00Z'), 'UTC'), e.startsWith('2199') ? 7258118399000000n : 'ENOENT');
+      assert.equal(
+        nextElapse(r.spec, usec('2026-06-01T00:00:00Z'), 'UTC'),
+        e.startsWith('2199') ? 7258118399000000n : 'ENOENT',
+      );
       assert.ok(Date.now() - t0 < 2000, `bounded time for ${e}`);
     }
   });
@@ -148,7 +157,16 @@ describe('calendar: suggestions', () => {
   });
 
   it('every replacement is itself valid', () => {
-    for (const s of ['0 4 * * *', '*/5 * * * *', '0 0 1 */3 *', '15 3 * jan,jul sun', '6h', '30min', 'noon', 'weekdays at 9']) {
+    for (const s of [
+      '0 4 * * *',
+      '*/5 * * * *',
+      '0 0 1 */3 *',
+      '15 3 * jan,jul sun',
+      '6h',
+      '30min',
+      'noon',
+      'weekdays at 9',
+    ]) {
       const r = suggestCalendar(s)?.replacement;
       assert.ok(r, `suggestion for ${s}`);
       assert.ok(parseCalendar(r!, 'UTC').ok, `${r} is valid`);
@@ -158,7 +176,11 @@ describe('calendar: suggestions', () => {
 
 describe('calendar: runCalendarCommand (no oracle needed)', () => {
   it('prints the systemd-analyze layout', () => {
-    const r = runCalendarCommand(['--iterations=2', '--base-time=2026-01-01 00:00:00 UTC', 'daily', 'bad'], { TZ: 'UTC' }, new Date(Date.UTC(2026, 0, 1)));
+    const r = runCalendarCommand(
+      ['--iterations=2', '--base-time=2026-01-01 00:00:00 UTC', 'daily', 'bad'],
+      { TZ: 'UTC' },
+      new Date(Date.UTC(2026, 0, 1)),
+    );
     assert.equal(r.exitCode, 1);
     assert.equal(
       r.stdout,

@@ -31,7 +31,10 @@ describe('calendar: upstream vectors', () => {
         assert.equal(r.ok, false, `${JSON.stringify(input)} should fail`);
         if (!r.ok) {
           assert.ok(r.message.length > 0);
-          assert.ok(r.offset >= 0 && r.offset + r.length <= input.length, `span within input for ${JSON.stringify(input)}`);
+          assert.ok(
+            r.offset >= 0 && r.offset + r.length <= input.length,
+            `span within input for ${JSON.stringify(input)}`,
+          );
         }
       } else {
         assert.ok(r.ok, `${JSON.stringify(input)} should parse: ${r.ok ? '' : r.message}`);

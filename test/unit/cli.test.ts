@@ -29,8 +29,16 @@ describe('clan-backups check', () => {
     const items = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     const f = items.find((i) => i.code === 'unknown-setting')!;
     assert.deepEqual(
-      { file: f.file, line: f.line, column: f.column, endLine: f.endLine, endColumn: f.endColumn, severity: f.severity },
-      { file: 'examples/demo-clan/clan.nix', line: 25, column: 18, endLine: 25, endColumn: 26, severity: 'error' });
+      {
+        file: f.file,
+        line: f.line,
+        column: f.column,
+        endLine: f.endLine,
+        endColumn: f.endColumn,
+        severity: f.severity,
+      },
+      { file: 'examples/demo-clan/clan.nix', line: 25, column: 18, endLine: 25, endColumn: 26, severity: 'error' },
+    );
   });
 
   it('exits 0 on a clan without errors', () => {
@@ -60,7 +68,10 @@ describe('clan-backups check', () => {
   it('checks a file outside every clan alone: neither its siblings nor what lies past a repository root', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clan-backups-cli-'));
     // A clan above a repository root is not this file's clan; broken siblings are not this file's problems.
-    writeFileSync(join(dir, 'clan.nix'), '{ meta.name = "outer"; inventory.instances.x.roles.r.machines.ghost = { }; }\n');
+    writeFileSync(
+      join(dir, 'clan.nix'),
+      '{ meta.name = "outer"; inventory.instances.x.roles.r.machines.ghost = { }; }\n',
+    );
     mkdirSync(join(dir, 'repo', '.git'), { recursive: true });
     mkdirSync(join(dir, 'repo', 'lib'));
     for (let i = 0; i < 50; i++) writeFileSync(join(dir, 'repo', 'lib', `broken${i}.nix`), '{ a = ; }\n');
@@ -69,15 +80,23 @@ describe('clan-backups check', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.deepEqual(JSON.parse(r.stdout), []);
     // A clan module fragment read alone: its meta may be in another module of the clan, so no missing-clan-name.
-    writeFileSync(join(dir, 'repo', 'lib', 'tags.nix'), '{ lib, ... }:\n{\n  inventory.tags = { machines, ... }: { servers = lib.mkDefault (builtins.attrNames machines); };\n}\n');
+    writeFileSync(
+      join(dir, 'repo', 'lib', 'tags.nix'),
+      '{ lib, ... }:\n{\n  inventory.tags = { machines, ... }: { servers = lib.mkDefault (builtins.attrNames machines); };\n}\n',
+    );
     const fragment = run(['check', '--format', 'json', join(dir, 'repo', 'lib', 'tags.nix')]);
     assert.equal(fragment.code, 0, fragment.stdout);
     assert.deepEqual(JSON.parse(fragment.stdout), []);
     writeFileSync(join(dir, 'repo', 'lib', 'mine.nix'), '{ lib, , pkgs }: { }\n');
     const bad = run(['check', '--format', 'json', join(dir, 'repo', 'lib', 'mine.nix')]);
     assert.equal(bad.code, 1);
-    assert.deepEqual((JSON.parse(bad.stdout) as Array<{ file: string; code: string }>).map((f) => [f.file.replace(/.*\//, ''), f.code]),
-      [['mine.nix', 'syntax-error']]);
+    assert.deepEqual(
+      (JSON.parse(bad.stdout) as Array<{ file: string; code: string }>).map((f) => [
+        f.file.replace(/.*\//, ''),
+        f.code,
+      ]),
+      [['mine.nix', 'syntax-error']],
+    );
   });
 
   it('reports an empty clan.nix as a syntax error', () => {
@@ -85,19 +104,39 @@ describe('clan-backups check', () => {
     writeFileSync(join(dir, 'clan.nix'), '');
     const r = run(['check', dir]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, /clan\.nix:1:1: error: syntax error: unexpected end of file: the file holds no Nix expression \[syntax-error\]/);
+    assert.match(
+      r.stdout,
+      /clan\.nix:1:1: error: syntax error: unexpected end of file: the file holds no Nix expression \[syntax-error\]/,
+    );
   });
 });
 
 describe('clan-backups calendar', () => {
-  it('prints what systemd-analyze calendar prints', { skip: skipUnlessTool('systemd', 'clan-backups calendar against systemd-analyze calendar') }, () => {
-    const args = ['calendar', '--iterations', '3', '--base-time', '2026-03-28 12:00:00 UTC', 'Mon..Fri *-*-* 04:00', 'daily Europe/Berlin', 'bogus'];
-    const env = { ...process.env, TZ: 'Europe/Berlin' };
-    const ours = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
-    const theirs = spawnSync('systemd-analyze', args, { encoding: 'utf8', env });
-    const strip = (s: string) => s.split('\n').filter((l) => !l.includes('From now:')).join('\n');
-    assert.equal(strip(ours.stdout), strip(theirs.stdout));
-    assert.equal(ours.stderr, theirs.stderr);
-    assert.equal(ours.status, theirs.status);
-  });
+  it(
+    'prints what systemd-analyze calendar prints',
+    { skip: skipUnlessTool('systemd', 'clan-backups calendar against systemd-analyze calendar') },
+    () => {
+      const args = [
+        'calendar',
+        '--iterations',
+        '3',
+        '--base-time',
+        '2026-03-28 12:00:00 UTC',
+        'Mon..Fri *-*-* 04:00',
+        'daily Europe/Berlin',
+        'bogus',
+      ];
+      const env = { ...process.env, TZ: 'Europe/Berlin' };
+      const ours = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+      const theirs = spawnSync('systemd-analyze', args, { encoding: 'utf8', env });
+      const strip = (s: string) =>
+        s
+          .split('\n')
+          .filter((l) => !l.includes('From now:'))
+          .join('\n');
+      assert.equal(strip(ours.stdout), strip(theirs.stdout));
+      assert.equal(ours.stderr, theirs.stderr);
+      assert.equal(ours.status, theirs.status);
+    },
+  );
 });

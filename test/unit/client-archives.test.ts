@@ -1,7 +1,14 @@
 // Parsing of `clan backups list` output (client/src/archives.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { archiveLabel, groupByDestination, mergeListOutputs, parseArchiveName, parseListOutput, sortNewestFirst } from '../../client/src/archives';
+import {
+  archiveLabel,
+  groupByDestination,
+  mergeListOutputs,
+  parseArchiveName,
+  parseListOutput,
+  sortNewestFirst,
+} from '../../client/src/archives';
 
 describe('client: parseArchiveName', () => {
   it('splits the reference example into destination, repo and archive', () => {
@@ -26,7 +33,9 @@ describe('client: parseArchiveName', () => {
   });
 
   it('keeps single colons and ssh:// URLs in the repository', () => {
-    const a = parseArchiveName('hetzner::ssh://u123@u123.your-storagebox.de:23/./borgbackup::laptop-hetzner-2026-12-31T23:59:59');
+    const a = parseArchiveName(
+      'hetzner::ssh://u123@u123.your-storagebox.de:23/./borgbackup::laptop-hetzner-2026-12-31T23:59:59',
+    );
     assert.equal(a?.destination, 'hetzner');
     assert.equal(a?.repo, 'ssh://u123@u123.your-storagebox.de:23/./borgbackup');
     assert.equal(a?.time, '2026-12-31T23:59:59');
@@ -42,7 +51,15 @@ describe('client: parseArchiveName', () => {
   });
 
   it('rejects, as borgbackup names, names that are not <dest>::<repo>::<archive>', () => {
-    for (const bad of ['', 'plain', 'a::b', '::repo::arch', 'dest::::arch', 'dest::repo::', 'target::/snapshots/daily.0']) {
+    for (const bad of [
+      '',
+      'plain',
+      'a::b',
+      '::repo::arch',
+      'dest::::arch',
+      'dest::repo::',
+      'target::/snapshots/daily.0',
+    ]) {
       assert.equal(parseArchiveName(bad, 'borgbackup'), undefined, bad);
     }
     for (const bad of ['', 'plain', '::repo::arch']) assert.equal(parseArchiveName(bad), undefined, bad);
@@ -89,7 +106,10 @@ describe('client: parseListOutput', () => {
     );
     const groups = groupByDestination(archives);
     assert.deepEqual([...groups.keys()].sort(), ['a', 'b']);
-    assert.deepEqual(groups.get('a')!.map((x) => x.time), ['2026-01-02T00:00:00', '2026-01-01T00:00:00']);
+    assert.deepEqual(
+      groups.get('a')!.map((x) => x.time),
+      ['2026-01-02T00:00:00', '2026-01-01T00:00:00'],
+    );
   });
 });
 
@@ -100,8 +120,12 @@ describe('client: localbackup names', () => {
     for (const provider of ['localbackup', undefined]) {
       const a = parseArchiveName('usb::/mnt/usb/snapshot.0', provider);
       assert.deepEqual(a, {
-        name: 'usb::/mnt/usb/snapshot.0', provider: 'localbackup', destination: 'usb', repo: '/mnt/usb',
-        archive: '/mnt/usb/snapshot.0', snapshot: 0,
+        name: 'usb::/mnt/usb/snapshot.0',
+        provider: 'localbackup',
+        destination: 'usb',
+        repo: '/mnt/usb',
+        archive: '/mnt/usb/snapshot.0',
+        snapshot: 0,
       });
     }
     assert.equal(parseArchiveName('usb::/mnt/usb/snapshot.12', 'localbackup')?.snapshot, 12);
@@ -112,11 +136,20 @@ describe('client: localbackup names', () => {
   });
 
   it('sorts snapshots newest first (snapshot.0 is the newest), after dated archives', () => {
-    const out = parseListOutput(['usb::/m/snapshot.2', 'usb::/m/snapshot.0', 'usb::/m/snapshot.10', 'usb::/m/snapshot.1'].join('\n'), 'localbackup');
-    assert.deepEqual(out.archives.map((a) => a.snapshot), [0, 1, 2, 10]);
+    const out = parseListOutput(
+      ['usb::/m/snapshot.2', 'usb::/m/snapshot.0', 'usb::/m/snapshot.10', 'usb::/m/snapshot.1'].join('\n'),
+      'localbackup',
+    );
+    assert.deepEqual(
+      out.archives.map((a) => a.snapshot),
+      [0, 1, 2, 10],
+    );
     assert.deepEqual(out.other, []);
     const merged = mergeListOutputs([out, parseListOutput('d::r::h-d-2026-01-01T00:00:00\n', 'borgbackup')]);
-    assert.deepEqual(merged.archives.map((a) => a.provider), ['borgbackup', 'localbackup', 'localbackup', 'localbackup', 'localbackup']);
+    assert.deepEqual(
+      merged.archives.map((a) => a.provider),
+      ['borgbackup', 'localbackup', 'localbackup', 'localbackup', 'localbackup'],
+    );
     assert.equal(archiveLabel(merged.archives[1]!), 'usb: snapshot.0');
   });
 
@@ -125,13 +158,27 @@ describe('client: localbackup names', () => {
       parseListOutput('usb::/m/snapshot.0\n', 'localbackup'),
       parseListOutput('usb::r::h-usb-2026-01-01T00:00:00\n', 'borgbackup'),
     ]).archives;
-    assert.deepEqual(groupByDestination(all, 'localbackup').get('usb')!.map((a) => a.name), ['usb::/m/snapshot.0']);
-    assert.deepEqual(groupByDestination(all, 'borgbackup').get('usb')!.map((a) => a.name), ['usb::r::h-usb-2026-01-01T00:00:00']);
+    assert.deepEqual(
+      groupByDestination(all, 'localbackup')
+        .get('usb')!
+        .map((a) => a.name),
+      ['usb::/m/snapshot.0'],
+    );
+    assert.deepEqual(
+      groupByDestination(all, 'borgbackup')
+        .get('usb')!
+        .map((a) => a.name),
+      ['usb::r::h-usb-2026-01-01T00:00:00'],
+    );
   });
 
   it('keeps failures and dedupes names listed twice', () => {
     const a = parseListOutput('usb::/m/snapshot.0\n', 'localbackup');
-    const merged = mergeListOutputs([a, a, { archives: [], other: [], failures: [{ provider: 'borgbackup', message: 'boom' }] }]);
+    const merged = mergeListOutputs([
+      a,
+      a,
+      { archives: [], other: [], failures: [{ provider: 'borgbackup', message: 'boom' }] },
+    ]);
     assert.equal(merged.archives.length, 1);
     assert.deepEqual(merged.failures, [{ provider: 'borgbackup', message: 'boom' }]);
   });
@@ -159,9 +206,15 @@ describe('client: failed borg archives', () => {
       'nas::r::laptop-nas-2026-01-04T01:00:00.failed',
     ];
     const sorted = parseListOutput(names.join('\n'), 'borgbackup').archives;
-    assert.deepEqual(sorted.map((a) => [a.time, !!a.failed]), [
-      ['2026-01-04T01:00:00', false], ['2026-01-04T01:00:00', true], ['2026-01-03T01:00:00', true], ['2026-01-02T01:00:00', false],
-    ]);
+    assert.deepEqual(
+      sorted.map((a) => [a.time, !!a.failed]),
+      [
+        ['2026-01-04T01:00:00', false],
+        ['2026-01-04T01:00:00', true],
+        ['2026-01-03T01:00:00', true],
+        ['2026-01-02T01:00:00', false],
+      ],
+    );
     assert.deepEqual(groupByDestination(sorted).get('nas')!.length, 4);
   });
 });

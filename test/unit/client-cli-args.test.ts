@@ -32,10 +32,12 @@ describe('client: name validation', () => {
   it('validates providers and state names', () => {
     validateProvider('borgbackup');
     validateProvider('local.backup_1');
-    for (const bad of ['', 'a b', 'a/b', '-x', '--help']) assert.throws(() => validateProvider(bad), InvalidArgumentError, bad);
+    for (const bad of ['', 'a b', 'a/b', '-x', '--help'])
+      assert.throws(() => validateProvider(bad), InvalidArgumentError, bad);
     validateService('postgresql');
     validateService('my_state-2');
-    for (const bad of ['', 'a.b', 'a b', '-x', 'a;b']) assert.throws(() => validateService(bad), InvalidArgumentError, bad);
+    for (const bad of ['', 'a.b', 'a b', '-x', 'a;b'])
+      assert.throws(() => validateService(bad), InvalidArgumentError, bad);
   });
   it('validates backup names', () => {
     validateArchiveName(NAME);
@@ -48,17 +50,36 @@ describe('client: name validation', () => {
 
 describe('client: argument building', () => {
   it('puts --flake after the subcommand and its arguments', () => {
-    assert.deepEqual(buildCreateArgs({ machine: 'alice', flake: '/srv/clan' }), ['backups', 'create', 'alice', '--flake', '/srv/clan']);
+    assert.deepEqual(buildCreateArgs({ machine: 'alice', flake: '/srv/clan' }), [
+      'backups',
+      'create',
+      'alice',
+      '--flake',
+      '/srv/clan',
+    ]);
     assert.deepEqual(buildCreateArgs({ machine: 'alice', provider: 'borgbackup', flake: '/c' }), [
-      'backups', 'create', 'alice', '--provider', 'borgbackup', '--flake', '/c',
+      'backups',
+      'create',
+      'alice',
+      '--provider',
+      'borgbackup',
+      '--flake',
+      '/c',
     ]);
     assert.deepEqual(buildListArgs({ machine: 'alice', flake: '/c' }), ['backups', 'list', 'alice', '--flake', '/c']);
     assert.deepEqual(buildRestoreArgs({ machine: 'alice', provider: 'borgbackup', name: NAME, flake: '/c' }), [
-      'backups', 'restore', 'alice', 'borgbackup', NAME, '--flake', '/c',
+      'backups',
+      'restore',
+      'alice',
+      'borgbackup',
+      NAME,
+      '--flake',
+      '/c',
     ]);
-    assert.deepEqual(buildRestoreArgs({ machine: 'alice', provider: 'borgbackup', name: NAME, service: 'db', flake: '/c' }), [
-      'backups', 'restore', 'alice', 'borgbackup', NAME, '--service', 'db', '--flake', '/c',
-    ]);
+    assert.deepEqual(
+      buildRestoreArgs({ machine: 'alice', provider: 'borgbackup', name: NAME, service: 'db', flake: '/c' }),
+      ['backups', 'restore', 'alice', 'borgbackup', NAME, '--service', 'db', '--flake', '/c'],
+    );
   });
   it('keeps flake paths with spaces as one argument', () => {
     assert.deepEqual(buildListArgs({ machine: 'm', flake: '/home/me/My Clan' }).slice(-1), ['/home/me/My Clan']);
@@ -68,24 +89,36 @@ describe('client: argument building', () => {
     assert.throws(() => buildCreateArgs({ machine: 'alice', provider: '--x', flake: '/c' }), InvalidArgumentError);
     assert.throws(() => buildListArgs({ machine: 'alice', flake: '' }), InvalidArgumentError);
     assert.throws(() => buildListArgs({ machine: 'alice', flake: '--debug' }), InvalidArgumentError);
-    assert.throws(() => buildRestoreArgs({ machine: 'alice', provider: 'borgbackup', name: 'x', flake: '/c' }), InvalidArgumentError);
+    assert.throws(
+      () => buildRestoreArgs({ machine: 'alice', provider: 'borgbackup', name: 'x', flake: '/c' }),
+      InvalidArgumentError,
+    );
     assert.throws(
       () => buildRestoreArgs({ machine: 'alice', provider: 'borgbackup', name: NAME, service: 'a.b', flake: '/c' }),
       InvalidArgumentError,
     );
   });
   it('formats command lines for the log, quoting what a shell would split', () => {
-    assert.equal(formatCommandLine('clan', ['backups', 'list', 'a', '--flake', '/x y']), "clan backups list a --flake '/x y'");
+    assert.equal(
+      formatCommandLine('clan', ['backups', 'list', 'a', '--flake', '/x y']),
+      "clan backups list a --flake '/x y'",
+    );
     assert.equal(formatCommandLine('clan', ["it's"]), `clan 'it'\\''s'`);
   });
   it('appends the Nix profile directories to PATH, once, after the existing entries', () => {
-    const env = clanEnv({ PATH: '/usr/bin:/run/current-system/sw/bin', USER: 'alice', HOME: '/home/alice' }, '/home/alice');
+    const env = clanEnv(
+      { PATH: '/usr/bin:/run/current-system/sw/bin', USER: 'alice', HOME: '/home/alice' },
+      '/home/alice',
+    );
     assert.equal(
       env.PATH,
       '/usr/bin:/run/current-system/sw/bin:/home/alice/.nix-profile/bin:/etc/profiles/per-user/alice/bin:/nix/var/nix/profiles/default/bin',
     );
     assert.equal(env.USER, 'alice');
-    assert.equal(clanEnv({}, '/h').PATH, '/h/.nix-profile/bin:/run/current-system/sw/bin:/nix/var/nix/profiles/default/bin');
+    assert.equal(
+      clanEnv({}, '/h').PATH,
+      '/h/.nix-profile/bin:/run/current-system/sw/bin:/nix/var/nix/profiles/default/bin',
+    );
   });
   it('takes the last non-empty stderr line as the ClanError message', () => {
     assert.equal(lastLine('Traceback\n  x\nKeyError: y\n\n'), 'KeyError: y');

@@ -6,20 +6,43 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseArchiveName } from '../../client/src/archives';
 import {
-  InvalidArgumentError, buildListArgs, buildRestoreArgs, errorSummary, isMissingProvider, knownProviders, validateArchiveName,
+  InvalidArgumentError,
+  buildListArgs,
+  buildRestoreArgs,
+  errorSummary,
+  isMissingProvider,
+  knownProviders,
+  validateArchiveName,
 } from '../../client/src/clanCli';
 import { allStates, restorePlan } from '../../client/src/restorePlan';
 import type { MachineSummary, StateSummary } from '../../shared/protocol';
 
 const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } };
-const state = (name: string, folders: string[], hooks: string[] = [], extra: Partial<StateSummary> = {}): StateSummary =>
-  ({ name, folders, foldersOpaque: false, hooks, uri: 'file:///c/clan.nix', range, ...extra });
+const state = (
+  name: string,
+  folders: string[],
+  hooks: string[] = [],
+  extra: Partial<StateSummary> = {},
+): StateSummary => ({ name, folders, foldersOpaque: false, hooks, uri: 'file:///c/clan.nix', range, ...extra });
 
 function machine(over: Partial<MachineSummary> = {}): MachineSummary {
   return {
-    name: 'web', tags: [], machineClass: 'nixos', uri: 'file:///c/clan.nix', range, roles: ['borgbackup/client'], jobs: [],
-    errors: 0, warnings: 0, notBackedUp: [], hasState: 'yes', providersOpaque: false,
-    providers: [{ name: 'borgbackup', certain: true }, { name: 'localbackup', certain: true, targets: ['usb'] }],
+    name: 'web',
+    tags: [],
+    machineClass: 'nixos',
+    uri: 'file:///c/clan.nix',
+    range,
+    roles: ['borgbackup/client'],
+    jobs: [],
+    errors: 0,
+    warnings: 0,
+    notBackedUp: [],
+    hasState: 'yes',
+    providersOpaque: false,
+    providers: [
+      { name: 'borgbackup', certain: true },
+      { name: 'localbackup', certain: true, targets: ['usb'] },
+    ],
     states: [state('uploads', ['/var/lib/shop/uploads'], ['preBackupScript'])],
     generatedStates: [
       state('shop', ['/var/backup/postgres/shop'], ['preBackupScript', 'postRestoreScript'], {
@@ -30,7 +53,8 @@ function machine(over: Partial<MachineSummary> = {}): MachineSummary {
         ],
       }),
       state('zerotier', ['/var/lib/zerotier-one'], [], {
-        generatedBy: 'zerotier', hookEffects: ['no hooks: zerotierone keeps running while /var/lib/zerotier-one is overwritten'],
+        generatedBy: 'zerotier',
+        hookEffects: ['no hooks: zerotierone keeps running while /var/lib/zerotier-one is overwritten'],
       }),
     ],
     ...over,
@@ -54,19 +78,26 @@ describe('item 1: listing passes --provider, per provider the machine has', () =
     assert.deepEqual(knownProviders(old), ['borgbackup']);
   });
   it('recognises the KeyError of a provider the machine does not have (clan_lib/backups/list.py)', () => {
-    const tb = 'Traceback (most recent call last):\n  File "clan_lib/backups/list.py", line 22, in list_provider\nKeyError: \'localbackup\'\n';
+    const tb =
+      'Traceback (most recent call last):\n  File "clan_lib/backups/list.py", line 22, in list_provider\nKeyError: \'localbackup\'\n';
     assert.equal(isMissingProvider(tb, 'localbackup'), true);
     assert.equal(isMissingProvider(tb, 'borgbackup'), false);
     assert.equal(isMissingProvider("KeyError: 'localbackup'", 'localbackup'), false);
   });
 });
 
-describe('item 2: both providers\' names end to end (restore argv)', () => {
+describe("item 2: both providers' names end to end (restore argv)", () => {
   it('restores a localbackup name with the localbackup provider', () => {
     const a = parseArchiveName('usb::/mnt/usb/snapshot.0')!;
     assert.equal(a.provider, 'localbackup');
     assert.deepEqual(buildRestoreArgs({ machine: 'web', provider: a.provider, name: a.name, flake: '/c' }), [
-      'backups', 'restore', 'web', 'localbackup', 'usb::/mnt/usb/snapshot.0', '--flake', '/c',
+      'backups',
+      'restore',
+      'web',
+      'localbackup',
+      'usb::/mnt/usb/snapshot.0',
+      '--flake',
+      '/c',
     ]);
   });
   it('restores a borgbackup name with the borgbackup provider, failed ones too', () => {
@@ -74,13 +105,24 @@ describe('item 2: both providers\' names end to end (restore argv)', () => {
     const a = parseArchiveName(name)!;
     assert.equal(a.provider, 'borgbackup');
     assert.deepEqual(buildRestoreArgs({ machine: 'web', provider: a.provider, name, service: 'shop', flake: '/c' }), [
-      'backups', 'restore', 'web', 'borgbackup', name, '--service', 'shop', '--flake', '/c',
+      'backups',
+      'restore',
+      'web',
+      'borgbackup',
+      name,
+      '--service',
+      'shop',
+      '--flake',
+      '/c',
     ]);
   });
-  it('validates a name by its provider\'s form', () => {
+  it("validates a name by its provider's form", () => {
     assert.throws(() => validateArchiveName('usb::/mnt/usb/snapshot.0', 'borgbackup'), InvalidArgumentError);
     assert.doesNotThrow(() => validateArchiveName('usb::/mnt/usb/snapshot.0', 'localbackup'));
-    assert.throws(() => validateArchiveName('usb', 'localbackup'), /not a localbackup backup name of the form <target>::<directory>/);
+    assert.throws(
+      () => validateArchiveName('usb', 'localbackup'),
+      /not a localbackup backup name of the form <target>::<directory>/,
+    );
     assert.throws(() => validateArchiveName('bad target::/x', 'localbackup'), InvalidArgumentError);
     assert.throws(() => validateArchiveName('-x::/y', 'localbackup'), /starts with "-"/);
     assert.throws(() => validateArchiveName('usb::/a\nb', 'localbackup'), /control characters/);
@@ -90,7 +132,7 @@ describe('item 2: both providers\' names end to end (restore argv)', () => {
   });
 });
 
-describe('item 3: the first meaningful line of clan\'s errors', () => {
+describe("item 3: the first meaningful line of clan's errors", () => {
   const heading = (n: string) => {
     const f = Math.floor((80 - n.length) / 2) - 1;
     const s = `${'='.repeat(f)} ${n} ${'='.repeat(f)}`;
@@ -116,7 +158,7 @@ describe('item 3: the first meaningful line of clan\'s errors', () => {
       'app: ',
       '',
       heading('Command'),
-      "ssh root@web -- bash -c 'export FOLDERS=/var/lib/app NAME=x; exec \"$@\"' -- borgbackup-restore",
+      'ssh root@web -- bash -c \'export FOLDERS=/var/lib/app NAME=x; exec "$@"\' -- borgbackup-restore',
       '',
       heading('Stderr'),
       'borg-job-other not found: Backup name is invalid',
@@ -129,18 +171,31 @@ describe('item 3: the first meaningful line of clan\'s errors', () => {
       'stopping db',
       'Return Code: 1',
     ].join('\n');
-    assert.equal(errorSummary(stderr), 'Restore failed for the following services: app: borg-job-other not found: Backup name is invalid (+1 more)');
+    assert.equal(
+      errorSummary(stderr),
+      'Restore failed for the following services: app: borg-job-other not found: Backup name is invalid (+1 more)',
+    );
   });
   it('takes the exception line of a traceback, strips colours, and keeps one-line errors', () => {
-    assert.equal(errorSummary("Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n    y['a']\nKeyError: 'localbackup'\n"), "KeyError: 'localbackup'");
+    assert.equal(
+      errorSummary(
+        "Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n    y['a']\nKeyError: 'localbackup'\n",
+      ),
+      "KeyError: 'localbackup'",
+    );
     assert.equal(errorSummary('\u001b[31mNo providers specified\u001b[0m\n'), 'No providers specified');
     assert.equal(errorSummary('provider localbackup not found\n'), 'provider localbackup not found');
     assert.equal(errorSummary(''), '');
     // ClanError with a location: `<location>: \n<msg>`.
-    assert.equal(errorSummary('machines/web: \nMachine web has no target host\n'), 'machines/web: Machine web has no target host');
+    assert.equal(
+      errorSummary('machines/web: \nMachine web has no target host\n'),
+      'machines/web: Machine web has no target host',
+    );
     // Failed to list backups for provider P: (clan_lib/backups/list.py)
     assert.equal(
-      errorSummary('Failed to list backups for provider localbackup:\nlocalbackup-list exited with 32\nerror output: mount: /mnt/usb: special device does not exist.\n'),
+      errorSummary(
+        'Failed to list backups for provider localbackup:\nlocalbackup-list exited with 32\nerror output: mount: /mnt/usb: special device does not exist.\n',
+      ),
       'Failed to list backups for provider localbackup: localbackup-list exited with 32',
     );
     // Only command output: its last line, without the prefix.
@@ -152,17 +207,32 @@ describe('item 6: the restore confirmation names every state that will run, gene
   const borg = parseArchiveName('nas::borg@nas:.::web-nas-2026-01-02T01:00:00', 'borgbackup')!;
   it('lists own and generated states, the post-restore that drops the database, and zerotier without hooks', () => {
     const plan = restorePlan(machine(), borg, undefined);
-    assert.deepEqual(plan.states.map((s) => s.name), ['uploads', 'shop', 'zerotier']);
+    assert.deepEqual(
+      plan.states.map((s) => s.name),
+      ['uploads', 'shop', 'zerotier'],
+    );
     assert.deepEqual(plan.folders, ['/var/lib/shop/uploads', '/var/backup/postgres/shop', '/var/lib/zerotier-one']);
     assert.equal(plan.hooks.length, 1);
-    assert.match(plan.hooks[0]!, /^post-restore-shop: stops shop\.service, DROPS database shop .*\(postRestoreScript generated by clan\.core\.postgresql\)$/);
-    assert.match(plan.detail, /States that will run: uploads, shop \(generated by clan\.core\.postgresql\), zerotier \(generated by zerotier\)/);
-    assert.match(plan.warnings.join('\n'), /zerotier \(generated by zerotier\) has no hooks: zerotierone keeps running/);
+    assert.match(
+      plan.hooks[0]!,
+      /^post-restore-shop: stops shop\.service, DROPS database shop .*\(postRestoreScript generated by clan\.core\.postgresql\)$/,
+    );
+    assert.match(
+      plan.detail,
+      /States that will run: uploads, shop \(generated by clan\.core\.postgresql\), zerotier \(generated by zerotier\)/,
+    );
+    assert.match(
+      plan.warnings.join('\n'),
+      /zerotier \(generated by zerotier\) has no hooks: zerotierone keeps running/,
+    );
     assert.match(plan.detail, /Provider: borgbackup/);
   });
   it('restricts to one generated state with --service', () => {
     const plan = restorePlan(machine(), borg, 'shop');
-    assert.deepEqual(plan.states.map((s) => s.name), ['shop']);
+    assert.deepEqual(
+      plan.states.map((s) => s.name),
+      ['shop'],
+    );
     assert.deepEqual(plan.folders, ['/var/backup/postgres/shop']);
     assert.equal(plan.hooks.length, 1);
   });
@@ -175,13 +245,20 @@ describe('item 6: the restore confirmation names every state that will run, gene
     assert.match(plan.warnings.join('\n'), /No folders given via FOLDERS environment variable/);
   });
   it('warns about a failed archive and about states the model cannot see', () => {
-    const plan = restorePlan(machine({ hasState: 'unknown' }), parseArchiveName('nas::r::web-nas-2026-01-02T01:00:00.failed')!, undefined);
+    const plan = restorePlan(
+      machine({ hasState: 'unknown' }),
+      parseArchiveName('nas::r::web-nas-2026-01-02T01:00:00.failed')!,
+      undefined,
+    );
     assert.match(plan.warnings.join('\n'), /marked failed/);
     assert.match(plan.warnings.join('\n'), /Not every state of web can be seen/);
     assert.match(plan.detail, /\(FAILED\)/);
   });
   it('does not list a generated state twice when the clan also writes one of that name', () => {
     const m = machine({ states: [state('shop', ['/srv/shop'])] });
-    assert.deepEqual(allStates(m).map((s) => s.name), ['shop', 'zerotier']);
+    assert.deepEqual(
+      allStates(m).map((s) => s.name),
+      ['shop', 'zerotier'],
+    );
   });
 });

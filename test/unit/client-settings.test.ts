@@ -63,7 +63,10 @@ describe('client: settings schema', () => {
     assert.equal(settings.showRequestFailedErrorNotification, true);
     assert.equal(problems.length, 5);
     for (const key of ['clanPath', 'flake', 'diagnostics.disabled', 'shellcheck.enable', 'trace.server']) {
-      assert.ok(problems.some((p) => p.startsWith(`clanBackups.${key}:`)), key);
+      assert.ok(
+        problems.some((p) => p.startsWith(`clanBackups.${key}:`)),
+        key,
+      );
     }
   });
 
@@ -72,8 +75,15 @@ describe('client: settings schema', () => {
   });
 
   it('sends the server only what it uses', () => {
-    const { settings } = read({ 'diagnostics.disabled': ['hook-shell'], 'shellcheck.enable': false, clanPath: '/x/clan' });
-    assert.deepEqual(serverSettings(settings), { diagnostics: { disabled: ['hook-shell'] }, shellcheck: { enable: false } });
+    const { settings } = read({
+      'diagnostics.disabled': ['hook-shell'],
+      'shellcheck.enable': false,
+      clanPath: '/x/clan',
+    });
+    assert.deepEqual(serverSettings(settings), {
+      diagnostics: { disabled: ['hook-shell'] },
+      shellcheck: { enable: false },
+    });
   });
 });
 
@@ -105,7 +115,13 @@ interface Manifest {
     configuration: { properties: Record<string, { default: unknown; scope?: string; items?: { enum?: string[] } }> };
     commands: { command: string; category: string; enablement?: string }[];
     languages: { id: string; extensions?: string[]; configuration?: string }[];
-    grammars: { language?: string; scopeName: string; path: string; injectTo?: string[]; embeddedLanguages?: Record<string, string> }[];
+    grammars: {
+      language?: string;
+      scopeName: string;
+      path: string;
+      injectTo?: string[];
+      embeddedLanguages?: Record<string, string>;
+    }[];
     menus: Record<string, { command: string; when?: string }[]>;
     views: Record<string, { id: string }[]>;
     viewsContainers: { activitybar: { id: string }[] };
@@ -121,7 +137,9 @@ describe('client: manifest contributions', () => {
 
   it('declares exactly the settings the schema validates, with the same defaults', () => {
     const declared = Object.keys(props).sort();
-    const schema = Object.keys(settingSchemas).map((k) => `clanBackups.${k}`).sort();
+    const schema = Object.keys(settingSchemas)
+      .map((k) => `clanBackups.${k}`)
+      .sort();
     assert.deepEqual(declared, schema);
     for (const key of Object.keys(settingSchemas) as SettingKey[]) {
       assert.deepEqual(props[`clanBackups.${key}`]!.default, settingSchemas[key].parse(undefined), key);
@@ -150,12 +168,21 @@ describe('client: manifest contributions', () => {
     for (const [menu, entries] of Object.entries(c.menus)) {
       for (const e of entries) assert.ok(ids.has(e.command), `${menu}: ${e.command}`);
     }
-    assert.deepEqual(c.viewsContainers.activitybar.map((v) => v.id), ['clanBackups']);
-    assert.deepEqual(c.views['clanBackups']!.map((v) => v.id), ['clanBackups.machines']);
+    assert.deepEqual(
+      c.viewsContainers.activitybar.map((v) => v.id),
+      ['clanBackups'],
+    );
+    assert.deepEqual(
+      c.views['clanBackups']!.map((v) => v.id),
+      ['clanBackups.machines'],
+    );
   });
 
   it('contributes the nix language without redefining more than the id and extension', () => {
-    assert.deepEqual(c.languages.map((l) => [l.id, l.extensions]), [['nix', ['.nix']]]);
+    assert.deepEqual(
+      c.languages.map((l) => [l.id, l.extensions]),
+      [['nix', ['.nix']]],
+    );
   });
 
   it('points grammars at files whose scopeName matches, once they exist', () => {
@@ -165,12 +192,17 @@ describe('client: manifest contributions', () => {
       const text = fs.readFileSync(file, 'utf8');
       const grammar = JSON.parse(text) as { scopeName: string };
       assert.equal(grammar.scopeName, g.scopeName, g.path);
-      for (const scope of Object.keys(g.embeddedLanguages ?? {})) assert.ok(text.includes(`"${scope}`), `${g.path} never names ${scope}`);
+      for (const scope of Object.keys(g.embeddedLanguages ?? {}))
+        assert.ok(text.includes(`"${scope}`), `${g.path} never names ${scope}`);
     }
   });
 
   it('activates lazily and runs where the files are', () => {
-    assert.deepEqual(manifest.activationEvents, ['workspaceContains:**/clan.nix', 'workspaceContains:**/flake.nix', 'onLanguage:nix']);
+    assert.deepEqual(manifest.activationEvents, [
+      'workspaceContains:**/clan.nix',
+      'workspaceContains:**/flake.nix',
+      'onLanguage:nix',
+    ]);
     assert.deepEqual(manifest.extensionKind, ['workspace']);
   });
 });

@@ -58,12 +58,17 @@ describe('rule pages and the registry', () => {
 
   test('every page names a registry code', () => {
     const pages = readdirSync(DOCS).filter((f) => f.endsWith('.md') && f !== 'README.md');
-    assert.deepEqual(pages.map((p) => p.slice(0, -3)).filter((c) => !(c in RULES)), []);
+    assert.deepEqual(
+      pages.map((p) => p.slice(0, -3)).filter((c) => !(c in RULES)),
+      [],
+    );
     assert.equal(pages.length, CODES.length);
   });
 
   test('the index is generated from the registry (gen-rule-docs --check)', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-rule-docs.mjs'), '--check'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-rule-docs.mjs'), '--check'], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const index = readFileSync(join(DOCS, 'README.md'), 'utf8');
     for (const code of CODES) assert.ok(index.includes(`[\`${code}\`](${code}.md)`), `index lacks ${code}`);
@@ -76,12 +81,17 @@ describe('rule pages and the registry', () => {
     mkdirSync(join(root, 'docs', 'rules'), { recursive: true });
     mkdirSync(join(root, 'out', 'server', 'src'), { recursive: true });
     writeFileSync(join(root, 'scripts', 'gen-rule-docs.mjs'), readFileSync(join(ROOT, 'scripts', 'gen-rule-docs.mjs')));
-    writeFileSync(join(root, 'out', 'server', 'src', 'rules.js'), readFileSync(join(ROOT, 'out', 'server', 'src', 'rules.js')));
+    writeFileSync(
+      join(root, 'out', 'server', 'src', 'rules.js'),
+      readFileSync(join(ROOT, 'out', 'server', 'src', 'rules.js')),
+    );
     for (const code of CODES) writeFileSync(join(root, 'docs', 'rules', `${code}.md`), page(code));
     rmSync(join(root, 'docs', 'rules', 'unknown-tag.md'));
     writeFileSync(join(root, 'docs', 'rules', 'no-such-rule.md'), '# no-such-rule\n');
     for (const mode of [[], ['--check']]) {
-      const r = spawnSync(process.execPath, [join(root, 'scripts', 'gen-rule-docs.mjs'), ...mode], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [join(root, 'scripts', 'gen-rule-docs.mjs'), ...mode], {
+        encoding: 'utf8',
+      });
       assert.equal(r.status, 1, `mode ${mode.join(' ') || 'write'}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, /missing page: docs\/rules\/unknown-tag\.md/);
       assert.match(r.stderr, /orphan page: docs\/rules\/no-such-rule\.md/);
@@ -93,15 +103,20 @@ describe('rule pages and the registry', () => {
     for (const code of CODES) {
       const text = page(code);
       const ex = examples(text);
-      assert.ok(ex.some((e) => e.kind === 'wrong'), `${code}: no wrong example`);
-      assert.ok(ex.some((e) => e.kind === 'fixed'), `${code}: no fixed example`);
+      assert.ok(
+        ex.some((e) => e.kind === 'wrong'),
+        `${code}: no wrong example`,
+      );
+      assert.ok(
+        ex.some((e) => e.kind === 'fixed'),
+        `${code}: no fixed example`,
+      );
       for (const section of ['## Example', '## Quick fix', '## When it stays quiet']) {
         assert.ok(text.includes(`\n${section}\n`), `${code}: no "${section}" section`);
       }
     }
   });
 });
-
 
 /** nix-instantiate's verdict: undefined variables (`lib`, `pkgs` of a fragment) are evaluation, not syntax. */
 function parseNix(body: string, name: string): { ok: boolean; error: string } {
@@ -113,19 +128,27 @@ function parseNix(body: string, name: string): { ok: boolean; error: string } {
   return { ok, error: errors.join('\n') };
 }
 
-describe('Nix examples of the rule pages parse', { skip: skipUnlessTool('nix', 'nix-instantiate --parse of the Nix examples of docs/rules') }, () => {
-  for (const code of CODES) {
-    test(code, () => {
-      const ex = examples(page(code));
-      ex.forEach((e, i) => {
-        const r = parseNix(e.body, `${code}-${i}`);
-        // The wrong example of syntax-error is the one that must not parse.
-        const expectOk = !(code === 'syntax-error' && e.kind === 'wrong');
-        assert.equal(r.ok, expectOk, `docs/rules/${code}.md:${e.line} (${e.kind}): ${r.error || 'parses, but should not'}`);
+describe(
+  'Nix examples of the rule pages parse',
+  { skip: skipUnlessTool('nix', 'nix-instantiate --parse of the Nix examples of docs/rules') },
+  () => {
+    for (const code of CODES) {
+      test(code, () => {
+        const ex = examples(page(code));
+        ex.forEach((e, i) => {
+          const r = parseNix(e.body, `${code}-${i}`);
+          // The wrong example of syntax-error is the one that must not parse.
+          const expectOk = !(code === 'syntax-error' && e.kind === 'wrong');
+          assert.equal(
+            r.ok,
+            expectOk,
+            `docs/rules/${code}.md:${e.line} (${e.kind}): ${r.error || 'parses, but should not'}`,
+          );
+        });
       });
-    });
-  }
-});
+    }
+  },
+);
 
 interface CliFinding {
   code: string;
@@ -161,35 +184,49 @@ function checkAllClans(pages: Array<{ code: string; ex: Example[] }>): Map<strin
   return byDir;
 }
 
+describe(
+  'clan-backups check on the example clans',
+  { skip: skipUnlessTool('cli', 'clan-backups check on the example clans of docs/rules') },
+  () => {
+    const withClans = CODES.filter((c) => examples(page(c)).some((e) => e.file !== undefined));
+    let results: Map<string, CliFinding[]> | undefined;
+    const resultsFor = (name: string): CliFinding[] => {
+      results ??= checkAllClans(withClans.map((code) => ({ code, ex: examples(page(code)) })));
+      return results.get(name)!;
+    };
 
-describe('clan-backups check on the example clans', { skip: skipUnlessTool('cli', 'clan-backups check on the example clans of docs/rules') }, () => {
-  const withClans = CODES.filter((c) => examples(page(c)).some((e) => e.file !== undefined));
-  let results: Map<string, CliFinding[]> | undefined;
-  const resultsFor = (name: string): CliFinding[] => {
-    results ??= checkAllClans(withClans.map((code) => ({ code, ex: examples(page(code)) })));
-    return results.get(name)!;
-  };
-
-  test('most pages carry complete example clans', () => {
-    assert.ok(withClans.length >= CODES.length - 2, `only ${withClans.length} of ${CODES.length} pages have example clans`);
-  });
-
-  for (const code of withClans) {
-    const skip = code === 'hook-shell' ? skipUnlessTool('shellcheck', 'the hook-shell examples of docs/rules') : false;
-    test(code, { skip }, () => {
-      const ex = examples(page(code)).filter((e) => e.file !== undefined);
-      for (const kind of ['wrong', 'fixed'] as const) {
-        const files = ex.filter((e) => e.kind === kind);
-        assert.ok(files.some((f) => f.file === 'clan.nix'), `${code}: the ${kind} clan has no file=clan.nix block`);
-        const findings = resultsFor(`${code}-${kind}`);
-        const show = findings.map((f) => `${f.code} at ${f.file}:${f.line}: ${f.message}`).join('\n');
-        if (kind === 'wrong') {
-          assert.ok(findings.length > 0, `${code}: the wrong clan reports nothing`);
-          assert.deepEqual([...new Set(findings.map((f) => f.code))], [code], `${code}: the wrong clan reports\n${show}`);
-        } else {
-          assert.deepEqual(findings, [], `${code}: the fixed clan reports\n${show}`);
-        }
-      }
+    test('most pages carry complete example clans', () => {
+      assert.ok(
+        withClans.length >= CODES.length - 2,
+        `only ${withClans.length} of ${CODES.length} pages have example clans`,
+      );
     });
-  }
-});
+
+    for (const code of withClans) {
+      const skip =
+        code === 'hook-shell' ? skipUnlessTool('shellcheck', 'the hook-shell examples of docs/rules') : false;
+      test(code, { skip }, () => {
+        const ex = examples(page(code)).filter((e) => e.file !== undefined);
+        for (const kind of ['wrong', 'fixed'] as const) {
+          const files = ex.filter((e) => e.kind === kind);
+          assert.ok(
+            files.some((f) => f.file === 'clan.nix'),
+            `${code}: the ${kind} clan has no file=clan.nix block`,
+          );
+          const findings = resultsFor(`${code}-${kind}`);
+          const show = findings.map((f) => `${f.code} at ${f.file}:${f.line}: ${f.message}`).join('\n');
+          if (kind === 'wrong') {
+            assert.ok(findings.length > 0, `${code}: the wrong clan reports nothing`);
+            assert.deepEqual(
+              [...new Set(findings.map((f) => f.code))],
+              [code],
+              `${code}: the wrong clan reports\n${show}`,
+            );
+          } else {
+            assert.deepEqual(findings, [], `${code}: the fixed clan reports\n${show}`);
+          }
+        }
+      });
+    }
+  },
+);

@@ -9,7 +9,13 @@ import { initParsing } from '../../server/src/parsing/parser';
 const URI = 'file:///x/clan.nix';
 
 /** What the client holds: its document rebuilt from the whole text before each change. */
-function clientApply(text: string, change: { range: { start: { line: number; character: number }; end: { line: number; character: number } }; text: string }): string {
+function clientApply(
+  text: string,
+  change: {
+    range: { start: { line: number; character: number }; end: { line: number; character: number } };
+    text: string;
+  },
+): string {
   return TextDocument.update(TextDocument.create(URI, 'nix', 0, text), [change], 1).getText();
 }
 
@@ -50,10 +56,17 @@ describe('document store', () => {
       // What a sloppy client may send: any line up to one past the last (as its own table counts), any character up to 3.
       const at = () => ({ line: Math.floor(rnd() * (client.lineCount + 1)), character: Math.floor(rnd() * 4) });
       const range = { start: at(), end: at() };
-      const insert = pieces.map(() => pieces[Math.floor(rnd() * pieces.length)]!).slice(0, Math.floor(rnd() * 3)).join('');
+      const insert = pieces
+        .map(() => pieces[Math.floor(rnd() * pieces.length)]!)
+        .slice(0, Math.floor(rnd() * 3))
+        .join('');
       const change = { range, text: insert };
       client = TextDocument.update(TextDocument.create(uri, 'json', version, client.getText()), [change], version);
-      assert.equal(store.change(uri, version, [change])!.text, client.getText(), `after edit ${version}: ${JSON.stringify(change)}`);
+      assert.equal(
+        store.change(uri, version, [change])!.text,
+        client.getText(),
+        `after edit ${version}: ${JSON.stringify(change)}`,
+      );
     }
   });
 });

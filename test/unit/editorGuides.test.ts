@@ -68,7 +68,13 @@ function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Codes the demo clan is known to produce without ShellCheck (README and examples/demo-clan). */
-const DEMO_CODES = ['unknown-setting', 'invalid-calendar', 'undefined-machine', 'unexpanded-folder', 'exclude-root-only'];
+const DEMO_CODES = [
+  'unknown-setting',
+  'invalid-calendar',
+  'undefined-machine',
+  'unexpanded-folder',
+  'exclude-root-only',
+];
 const hasDemoCodes = (codes: string[]) => (d: Diagnostic[]) => codes.every((c) => d.some((x) => x.code === c));
 
 const clients: LspTestClient[] = [];
@@ -77,14 +83,20 @@ after(() => {
 });
 
 /** Starts the server the way a guide says (`node dist/cli.js` standing in for `clan-backups`) and opens the demo. */
-async function diagnoseDemo(argv: string[], settings: Record<string, unknown> | null, init: unknown, expect: string[]): Promise<Diagnostic[]> {
+async function diagnoseDemo(
+  argv: string[],
+  settings: Record<string, unknown> | null,
+  init: unknown,
+  expect: string[],
+): Promise<Diagnostic[]> {
   assert.equal(argv[0], 'clan-backups', `the guide starts ${argv[0]}, not clan-backups`);
   const client = new LspTestClient({ args: argv.slice(1), settings });
   clients.push(client);
   const r = await client.initialize(pathToFileURL(DEMO).href, init);
   assert.ok(r.capabilities.textDocumentSync, 'the server announces no text document sync');
   // The server asks for its settings right after `initialized`; open documents once it has them, as editors do.
-  if (settings !== null) await withDeadline(client.configured, 10000, 'the server never asked for workspace/configuration');
+  if (settings !== null)
+    await withDeadline(client.configured, 10000, 'the server never asked for workspace/configuration');
   const uri = pathToFileURL(DEMO_CLAN).href;
   await client.connection.sendNotification('textDocument/didOpen', {
     textDocument: { uri, languageId: 'nix', version: 1, text: readFileSync(DEMO_CLAN, 'utf8') },
@@ -93,47 +105,68 @@ async function diagnoseDemo(argv: string[], settings: Record<string, unknown> | 
   const { diagnostics: diags } = await client.waitForDiagnostics(uri, (p) => accept(p.diagnostics), 0, 15000);
   for (const d of diags) {
     assert.equal(d.source, 'clan-backups');
-    assert.ok(typeof d.code === 'string' && d.codeDescription?.href.includes(d.code), `diagnostic ${String(d.code)} links to its rule`);
+    assert.ok(
+      typeof d.code === 'string' && d.codeDescription?.href.includes(d.code),
+      `diagnostic ${String(d.code)} links to its rule`,
+    );
   }
   assert.equal(await client.shutdown(), 0);
   return diags;
 }
 
-describe('editor guides start a working server', { skip: skipUnlessTool('cli', 'the editor guides\' server start') }, () => {
-  test('Neovim: every cmd of the guide', async () => {
-    const cmds = neovimCommands(guide('neovim.md'));
-    assert.ok(cmds.length >= 2, 'the Neovim guide shows vim.lsp.config and nvim-lspconfig');
-    for (const argv of cmds) assert.deepEqual(argv, cmds[0], 'both Neovim set-ups start the server the same way');
-    assert.match(guide('neovim.md'), /filetypes = \{ 'nix' \}/);
-    assert.match(guide('neovim.md'), /root_pattern\('clan\.nix'\)/);
-    const settings = { diagnostics: { disabled: [] }, shellcheck: { enable: true } };
-    await diagnoseDemo(cmds[0]!, settings, settings, DEMO_CODES);
-  });
+describe(
+  'editor guides start a working server',
+  { skip: skipUnlessTool('cli', "the editor guides' server start") },
+  () => {
+    test('Neovim: every cmd of the guide', async () => {
+      const cmds = neovimCommands(guide('neovim.md'));
+      assert.ok(cmds.length >= 2, 'the Neovim guide shows vim.lsp.config and nvim-lspconfig');
+      for (const argv of cmds) assert.deepEqual(argv, cmds[0], 'both Neovim set-ups start the server the same way');
+      assert.match(guide('neovim.md'), /filetypes = \{ 'nix' \}/);
+      assert.match(guide('neovim.md'), /root_pattern\('clan\.nix'\)/);
+      const settings = { diagnostics: { disabled: [] }, shellcheck: { enable: true } };
+      await diagnoseDemo(cmds[0]!, settings, settings, DEMO_CODES);
+    });
 
-  test('Helix: [language-server.clan-backups] command and args, next to the Nix server', async () => {
-    const { argv, languageServers } = helixConfig(guide('helix.md'));
-    assert.deepEqual(argv, ['clan-backups', 'lsp', '--stdio']);
-    assert.ok(languageServers.includes('clan-backups') && languageServers.length >= 2,
-      `the nix language keeps its Nix server and adds clan-backups: ${languageServers.join(', ')}`);
-    // Helix sends `config` as initializationOptions.
-    await diagnoseDemo(argv, null, { diagnostics: { disabled: [] }, shellcheck: { enable: true } }, DEMO_CODES);
-  });
+    test('Helix: [language-server.clan-backups] command and args, next to the Nix server', async () => {
+      const { argv, languageServers } = helixConfig(guide('helix.md'));
+      assert.deepEqual(argv, ['clan-backups', 'lsp', '--stdio']);
+      assert.ok(
+        languageServers.includes('clan-backups') && languageServers.length >= 2,
+        `the nix language keeps its Nix server and adds clan-backups: ${languageServers.join(', ')}`,
+      );
+      // Helix sends `config` as initializationOptions.
+      await diagnoseDemo(argv, null, { diagnostics: { disabled: [] }, shellcheck: { enable: true } }, DEMO_CODES);
+    });
 
-  test('generic: the documented command, settings through workspace/configuration', async () => {
-    const text = guide('generic-lsp.md');
-    const argv = genericCommand(text);
-    assert.deepEqual(argv, ['clan-backups', 'lsp', '--stdio']);
-    const settings = genericSettings(text);
-    const disabled = (settings.diagnostics as { disabled: string[] }).disabled;
-    assert.ok(disabled.length > 0, 'the example settings disable a rule');
-    const diags = await diagnoseDemo(argv, settings, null, DEMO_CODES.filter((c) => !disabled.includes(c)));
-    for (const code of disabled) assert.ok(!diags.some((d) => d.code === code), `${code} is disabled by the guide's settings`);
-  });
+    test('generic: the documented command, settings through workspace/configuration', async () => {
+      const text = guide('generic-lsp.md');
+      const argv = genericCommand(text);
+      assert.deepEqual(argv, ['clan-backups', 'lsp', '--stdio']);
+      const settings = genericSettings(text);
+      const disabled = (settings.diagnostics as { disabled: string[] }).disabled;
+      assert.ok(disabled.length > 0, 'the example settings disable a rule');
+      const diags = await diagnoseDemo(
+        argv,
+        settings,
+        null,
+        DEMO_CODES.filter((c) => !disabled.includes(c)),
+      );
+      for (const code of disabled)
+        assert.ok(!diags.some((d) => d.code === code), `${code} is disabled by the guide's settings`);
+    });
 
-  test('generic: the same settings object as initializationOptions', async () => {
-    const settings = genericSettings(guide('generic-lsp.md'));
-    const disabled = (settings.diagnostics as { disabled: string[] }).disabled;
-    const diags = await diagnoseDemo(genericCommand(guide('generic-lsp.md')), null, settings, DEMO_CODES.filter((c) => !disabled.includes(c)));
-    for (const code of disabled) assert.ok(!diags.some((d) => d.code === code), `${code} is disabled by initializationOptions`);
-  });
-});
+    test('generic: the same settings object as initializationOptions', async () => {
+      const settings = genericSettings(guide('generic-lsp.md'));
+      const disabled = (settings.diagnostics as { disabled: string[] }).disabled;
+      const diags = await diagnoseDemo(
+        genericCommand(guide('generic-lsp.md')),
+        null,
+        settings,
+        DEMO_CODES.filter((c) => !disabled.includes(c)),
+      );
+      for (const code of disabled)
+        assert.ok(!diags.some((d) => d.code === code), `${code} is disabled by initializationOptions`);
+    });
+  },
+);

@@ -12,7 +12,6 @@ import { editTree, initParsing, Node, parseNix } from '../../server/src/parsing/
 import { mulberry32 } from '../helpers/prng';
 import { skipUnlessTool } from '../helpers/tools';
 
-
 /** Every function of the tree in source order: its argument name, or its formals (name, has a default), `...`, `@`. */
 function functions(node: Node, out: string[] = []): string[] {
   if (node.type === 'function_expression') {
@@ -20,7 +19,8 @@ function functions(node: Node, out: string[] = []): string[] {
     const formals = node.childForFieldName('formals');
     if (!formals) out.push(`${universal}:`);
     else {
-      const names = formals.childrenForFieldName('formal')
+      const names = formals
+        .childrenForFieldName('formal')
         .map((f) => `${f?.childForFieldName('name')?.text}${f?.childForFieldName('default') ? '?' : ''}`);
       if (formals.childForFieldName('ellipses')) names.push('...');
       out.push(`{${names.join(',')}}${universal ? `@${universal}` : ''}:`);
@@ -121,8 +121,10 @@ function generate(rnd: () => number): string {
   const items = ellipsis ? [...formals, '...'] : formals;
   let body = items.join(`,${gap()}`);
   const r = rnd();
-  if (r < 0.55 && items.length > 0) body += `,${gap()}`; // a trailing comma (invalid after `...`)
-  else if (r < 0.6) body = `,${gap()}${body}`; // a leading comma: invalid
+  if (r < 0.55 && items.length > 0)
+    body += `,${gap()}`; // a trailing comma (invalid after `...`)
+  else if (r < 0.6)
+    body = `,${gap()}${body}`; // a leading comma: invalid
   else if (r < 0.65 && items.length > 1) body = body.replace(',', ',,'); // a doubled comma: invalid
   let fn = `{${gap()}${body}${gap()}}`;
   const at = rnd();
@@ -131,11 +133,16 @@ function generate(rnd: () => number): string {
   // After `@args`, `:` needs a blank: `args:a` is a URI to Nix (a divergence of the grammar, not of trailing commas).
   fn = `${fn}:${at >= 0.2 && at < 0.4 ? ' ' : gap()}${names[0] ?? '1'}`;
   switch (Math.floor(rnd() * 5)) {
-    case 0: return fn;
-    case 1: return `x:${gap()}${fn}`; // nested
-    case 2: return `"\${(${fn}) { }}"`; // an interpolation holding a function
-    case 3: return `let${gap()}f = ${fn};${gap()}in f`;
-    default: return `{ imports = [ (${fn}) ]; s = ''\${(${fn}) { }}''; }`;
+    case 0:
+      return fn;
+    case 1:
+      return `x:${gap()}${fn}`; // nested
+    case 2:
+      return `"\${(${fn}) { }}"`; // an interpolation holding a function
+    case 3:
+      return `let${gap()}f = ${fn};${gap()}in f`;
+    default:
+      return `{ imports = [ (${fn}) ]; s = ''\${(${fn}) { }}''; }`;
   }
 }
 
@@ -160,32 +167,49 @@ async function nixParse(files: string[]): Promise<Array<string | undefined>> {
   return out;
 }
 
-describe('trailing commas in formals against nix-instantiate --parse', {
-  skip: skipUnlessTool('nix', 'trailing commas in formals against nix-instantiate --parse'),
-}, () => {
-  before(() => initParsing());
+describe(
+  'trailing commas in formals against nix-instantiate --parse',
+  {
+    skip: skipUnlessTool('nix', 'trailing commas in formals against nix-instantiate --parse'),
+  },
+  () => {
+    before(() => initParsing());
 
-  it('300 generated formals forms: the same verdict, and for valid ones the same functions and arguments', async () => {
-    const rnd = mulberry32(1166);
-    const fixed = ['{ , }: 1', '{ a, , b }: 1', '{ ..., }: 1', '{ a, ..., }: 1', '{ a, }: a', '{ a ? 1, }: a',
-      'args@{ a, b, }: a', '{ a, }@args: a', '{ lib, config, }: { }'];
-    const cases = [...fixed, ...Array.from({ length: 291 }, () => generate(rnd))];
-    const dir = mkdtempSync(join(tmpdir(), 'clan-backups-formals-'));
-    const files = cases.map((text, i) => {
-      const f = join(dir, `${i}.nix`);
-      writeFileSync(f, text);
-      return f;
+    it('300 generated formals forms: the same verdict, and for valid ones the same functions and arguments', async () => {
+      const rnd = mulberry32(1166);
+      const fixed = [
+        '{ , }: 1',
+        '{ a, , b }: 1',
+        '{ ..., }: 1',
+        '{ a, ..., }: 1',
+        '{ a, }: a',
+        '{ a ? 1, }: a',
+        'args@{ a, b, }: a',
+        '{ a, }@args: a',
+        '{ lib, config, }: { }',
+      ];
+      const cases = [...fixed, ...Array.from({ length: 291 }, () => generate(rnd))];
+      const dir = mkdtempSync(join(tmpdir(), 'clan-backups-formals-'));
+      const files = cases.map((text, i) => {
+        const f = join(dir, `${i}.nix`);
+        writeFileSync(f, text);
+        return f;
+      });
+      const printed = await nixParse(files);
+      let valid = 0;
+      for (const [i, text] of cases.entries()) {
+        const nix = printed[i];
+        assert.equal(
+          productVerdict(text),
+          nix !== undefined,
+          `verdict on ${JSON.stringify(text)}: nix says ${nix === undefined ? 'syntax error' : 'valid'}`,
+        );
+        if (nix === undefined || nix === '') continue;
+        valid++;
+        // Nix prints the expression canonically (no trailing commas, no comments): both must read as the same functions.
+        assert.deepEqual(functions(parseNix(text).rootNode), functions(parseNix(nix).rootNode), JSON.stringify(text));
+      }
+      assert.ok(valid > 100, `only ${valid} valid cases were compared`);
     });
-    const printed = await nixParse(files);
-    let valid = 0;
-    for (const [i, text] of cases.entries()) {
-      const nix = printed[i];
-      assert.equal(productVerdict(text), nix !== undefined, `verdict on ${JSON.stringify(text)}: nix says ${nix === undefined ? 'syntax error' : 'valid'}`);
-      if (nix === undefined || nix === '') continue;
-      valid++;
-      // Nix prints the expression canonically (no trailing commas, no comments): both must read as the same functions.
-      assert.deepEqual(functions(parseNix(text).rootNode), functions(parseNix(nix).rootNode), JSON.stringify(text));
-    }
-    assert.ok(valid > 100, `only ${valid} valid cases were compared`);
-  });
-});
+  },
+);

@@ -27,11 +27,64 @@ const PER_RUN_LIMIT_MS = 2000;
 const rng = mulberry32;
 
 const TOKENS = [
-  '{', '}', ';', "''", '${', '"', '=', '.', '[', ']', '(', ')', ':', ',', '?', '@', '//', '++', '#', '/*', '*/',
-  'let', 'in', 'rec', 'with', 'inherit', 'if', 'then', 'else', 'assert', 'or', 'null', 'true', 'false',
-  '...', '\n', '\r\n', '\t', ' ', '\\', "'''", "''$", '\\${', 'lib.mkForce', 'mkDefault', '❤', '😀', '\u00e9',
-  'roles.server.machines.x = { };', 'settings.startAt = "*-*-* 25:00";', 'machines = ', 'module.name = "borgbackup";',
-  'destinations.d.repo = "/x";', 'tags = [ "all" ];', 'folders = [ ];', '"${x}"', "''${x}''", './rel/path',
+  '{',
+  '}',
+  ';',
+  "''",
+  '${',
+  '"',
+  '=',
+  '.',
+  '[',
+  ']',
+  '(',
+  ')',
+  ':',
+  ',',
+  '?',
+  '@',
+  '//',
+  '++',
+  '#',
+  '/*',
+  '*/',
+  'let',
+  'in',
+  'rec',
+  'with',
+  'inherit',
+  'if',
+  'then',
+  'else',
+  'assert',
+  'or',
+  'null',
+  'true',
+  'false',
+  '...',
+  '\n',
+  '\r\n',
+  '\t',
+  ' ',
+  '\\',
+  "'''",
+  "''$",
+  '\\${',
+  'lib.mkForce',
+  'mkDefault',
+  '❤',
+  '😀',
+  '\u00e9',
+  'roles.server.machines.x = { };',
+  'settings.startAt = "*-*-* 25:00";',
+  'machines = ',
+  'module.name = "borgbackup";',
+  'destinations.d.repo = "/x";',
+  'tags = [ "all" ];',
+  'folders = [ ];',
+  '"${x}"',
+  "''${x}''",
+  './rel/path',
 ];
 
 type Mutation = (buf: Buffer, r: () => number) => Buffer;
@@ -52,20 +105,75 @@ function randomBytes(r: () => number): Buffer {
 }
 
 const MUTATIONS: Array<[string, Mutation]> = [
-  ['delete', (b, r) => { const [x, y] = span(b, r); return Buffer.concat([b.subarray(0, x), b.subarray(y)]); }],
-  ['insert-token', (b, r) => { const at = int(r, b.length + 1); return Buffer.concat([b.subarray(0, at), Buffer.from(pick(r, TOKENS)), b.subarray(at)]); }],
-  ['insert-bytes', (b, r) => { const at = int(r, b.length + 1); return Buffer.concat([b.subarray(0, at), randomBytes(r), b.subarray(at)]); }],
-  ['replace-bytes', (b, r) => { const [x, y] = span(b, r, 8); return Buffer.concat([b.subarray(0, x), randomBytes(r), b.subarray(y)]); }],
-  ['duplicate', (b, r) => { const [x, y] = span(b, r, 400); const at = int(r, b.length + 1); return Buffer.concat([b.subarray(0, at), b.subarray(x, y), b.subarray(at)]); }],
-  ['swap', (b, r) => {
-    const [x1, y1] = span(b, r, 200);
-    const [x2, y2] = span(b, r, 200);
-    if (y1 > x2 && y2 > x1) return b;
-    const [a, c] = x1 < x2 ? [[x1, y1], [x2, y2]] : [[x2, y2], [x1, y1]];
-    return Buffer.concat([b.subarray(0, a[0]), b.subarray(c[0]!, c[1]), b.subarray(a[1]!, c[0]), b.subarray(a[0]!, a[1]), b.subarray(c[1])]);
-  }],
+  [
+    'delete',
+    (b, r) => {
+      const [x, y] = span(b, r);
+      return Buffer.concat([b.subarray(0, x), b.subarray(y)]);
+    },
+  ],
+  [
+    'insert-token',
+    (b, r) => {
+      const at = int(r, b.length + 1);
+      return Buffer.concat([b.subarray(0, at), Buffer.from(pick(r, TOKENS)), b.subarray(at)]);
+    },
+  ],
+  [
+    'insert-bytes',
+    (b, r) => {
+      const at = int(r, b.length + 1);
+      return Buffer.concat([b.subarray(0, at), randomBytes(r), b.subarray(at)]);
+    },
+  ],
+  [
+    'replace-bytes',
+    (b, r) => {
+      const [x, y] = span(b, r, 8);
+      return Buffer.concat([b.subarray(0, x), randomBytes(r), b.subarray(y)]);
+    },
+  ],
+  [
+    'duplicate',
+    (b, r) => {
+      const [x, y] = span(b, r, 400);
+      const at = int(r, b.length + 1);
+      return Buffer.concat([b.subarray(0, at), b.subarray(x, y), b.subarray(at)]);
+    },
+  ],
+  [
+    'swap',
+    (b, r) => {
+      const [x1, y1] = span(b, r, 200);
+      const [x2, y2] = span(b, r, 200);
+      if (y1 > x2 && y2 > x1) return b;
+      const [a, c] =
+        x1 < x2
+          ? [
+              [x1, y1],
+              [x2, y2],
+            ]
+          : [
+              [x2, y2],
+              [x1, y1],
+            ];
+      return Buffer.concat([
+        b.subarray(0, a[0]),
+        b.subarray(c[0]!, c[1]),
+        b.subarray(a[1]!, c[0]),
+        b.subarray(a[0]!, a[1]),
+        b.subarray(c[1]),
+      ]);
+    },
+  ],
   ['truncate', (b, r) => b.subarray(0, int(r, b.length + 1))],
-  ['nul', (b, r) => { const at = int(r, b.length + 1); return Buffer.concat([b.subarray(0, at), Buffer.from([0]), b.subarray(at)]); }],
+  [
+    'nul',
+    (b, r) => {
+      const at = int(r, b.length + 1);
+      return Buffer.concat([b.subarray(0, at), Buffer.from([0]), b.subarray(at)]);
+    },
+  ],
 ];
 
 interface Corpus {
@@ -86,9 +194,11 @@ function rangeProblem(text: string, range: Finding['range']): string | undefined
   const lines = text.split('\n');
   const { start, end } = range;
   for (const p of [start, end]) {
-    if (!Number.isInteger(p.line) || !Number.isInteger(p.character) || p.line < 0 || p.character < 0) return `bad position ${JSON.stringify(p)}`;
+    if (!Number.isInteger(p.line) || !Number.isInteger(p.character) || p.line < 0 || p.character < 0)
+      return `bad position ${JSON.stringify(p)}`;
     if (p.line >= lines.length) return `line ${p.line} ≥ line count ${lines.length}`;
-    if (p.character > lines[p.line]!.length) return `character ${p.character} > length ${lines[p.line]!.length} of line ${p.line}`;
+    if (p.character > lines[p.line]!.length)
+      return `character ${p.character} > length ${lines[p.line]!.length} of line ${p.line}`;
   }
   if (start.line > end.line || (start.line === end.line && start.character > end.character)) return 'start after end';
   return undefined;
@@ -127,7 +237,12 @@ describe('fuzzing the analysis with mutated fixture clans', () => {
   before(async () => {
     await initParsing();
     work = mkdtempSync(join(tmpdir(), 'clan-backups-fuzz-'));
-    const dirs = [...readdirSync(SEEDS).sort().map((n) => join(SEEDS, n)), join(ROOT, 'examples/demo-clan')];
+    const dirs = [
+      ...readdirSync(SEEDS)
+        .sort()
+        .map((n) => join(SEEDS, n)),
+      join(ROOT, 'examples/demo-clan'),
+    ];
     for (const src of dirs) {
       const name = relative(ROOT, src).replace(/\//g, '_');
       cpSync(src, join(work, name), { recursive: true });
@@ -135,10 +250,16 @@ describe('fuzzing the analysis with mutated fixture clans', () => {
       corpora.push({ name, files });
     }
     // No fixture has an inventory.json; give the demo clan one so the JSON path is fuzzed too.
-    const inventory = Buffer.from(`${JSON.stringify({
-      machines: { web: { tags: ['backup'] }, nas: { deploy: { targetHost: 'root@nas' } } },
-      instances: { borg: { module: { name: 'borgbackup' }, roles: { client: { tags: { backup: {} } } } } },
-    }, null, 2)}\n`);
+    const inventory = Buffer.from(
+      `${JSON.stringify(
+        {
+          machines: { web: { tags: ['backup'] }, nas: { deploy: { targetHost: 'root@nas' } } },
+          instances: { borg: { module: { name: 'borgbackup' }, roles: { client: { tags: { backup: {} } } } } },
+        },
+        null,
+        2,
+      )}\n`,
+    );
     const demo = corpora.find((c) => c.name.endsWith('demo-clan'))!;
     demo.files.set('inventory.json', inventory);
     writeFileSync(join(work, demo.name, 'inventory.json'), inventory);
@@ -180,7 +301,8 @@ describe('fuzzing the analysis with mutated fixture clans', () => {
           const texts = new Map(analysis.model.files.map((f) => [f.uri, f.text] as const));
           checkFindings(analysis.findings, texts, `${what}: clan`);
         } catch (e) {
-          if (!refusedOk(e)) throw new Error(`${what}: clan analysis threw: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
+          if (!refusedOk(e))
+            throw new Error(`${what}: clan analysis threw: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
           refused++;
         }
         for (const p of mutated.keys()) {
@@ -191,7 +313,11 @@ describe('fuzzing the analysis with mutated fixture clans', () => {
             assert.ok(texts.has(toUri(join(dir, p))));
             checkFindings(analysis.findings, texts, `${what}: single ${p}`);
           } catch (e) {
-            if (!refusedOk(e)) throw new Error(`${what}: single-file analysis of ${p} threw: ${e instanceof Error ? e.stack : String(e)}`, { cause: e });
+            if (!refusedOk(e))
+              throw new Error(
+                `${what}: single-file analysis of ${p} threw: ${e instanceof Error ? e.stack : String(e)}`,
+                { cause: e },
+              );
           }
         }
       } finally {

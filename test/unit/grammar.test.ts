@@ -51,7 +51,10 @@ function registry(shellGrammarPath: string): vsctm.Registry {
   });
 }
 
-async function tokenize(text: string, shellGrammarPath = join(FIXTURES, 'shell-stub.tmLanguage.json')): Promise<Token[]> {
+async function tokenize(
+  text: string,
+  shellGrammarPath = join(FIXTURES, 'shell-stub.tmLanguage.json'),
+): Promise<Token[]> {
   const grammar = await registry(shellGrammarPath).loadGrammar('source.nix');
   assert.ok(grammar, 'source.nix grammar loads');
   const out: Token[] = [];
@@ -122,7 +125,10 @@ describe('TextMate grammars', () => {
     // In a shell comment and inside a shell double-quoted string, ${…} is still Nix.
     assert.equal(find(tokens, 'toString', 14).scopes.at(-1), 'support.function.builtin.nix');
     const hello = find(tokens, 'pkgs', 16);
-    assert.ok(has(hello, 'string.quoted.double.shell') && hello.scopes.at(-1) === 'variable.other.nix', hello.scopes.join(' '));
+    assert.ok(
+      has(hello, 'string.quoted.double.shell') && hello.scopes.at(-1) === 'variable.other.nix',
+      hello.scopes.join(' '),
+    );
     // Braces inside the interpolation do not end it; the Nix string inside stays a Nix string.
     const nixString = tokens.find((t) => t.line === 19 && t.text === ' ' && has(t, 'string.quoted.double.nix'));
     assert.ok(nixString && has(nixString, 'meta.embedded.interpolation.nix'));
@@ -154,15 +160,19 @@ describe('TextMate grammars', () => {
     assert.ok(has(find(tokens, 'true', 22), 'constant.language.nix'));
   });
 
-  it('works with VS Code\'s real shell grammar when SHELL_GRAMMAR points to it', { skip: skipUnlessTool('shellGrammar', 'the hook-shell injection with VS Code\'s real shell grammar') }, async () => {
-    const real = await tokenize(HOOKS, process.env.SHELL_GRAMMAR!);
-    assert.ok(has(find(real, 'systemctl', 15), 'source.shell'));
-    assert.equal(find(real, 'lib', 10).scopes.at(-1), 'variable.other.nix');
-    // (VS Code's grammar matches a shell comment as one token, so ${…} in a comment stays comment-coloured there.)
-    assert.equal(find(real, 'pkgs', 16).scopes.at(-1), 'variable.other.nix');
-    assert.ok(has(find(real, "''", 17), 'punctuation.definition.string.end.nix'));
-    assert.ok(!has(find(real, 'services', 22), 'source.shell'));
-    assert.ok(has(find(real, "''", 20), 'punctuation.definition.string.end.nix'));
-    assert.ok(!has(find(real, 'networking', 23), 'source.shell'));
-  });
+  it(
+    "works with VS Code's real shell grammar when SHELL_GRAMMAR points to it",
+    { skip: skipUnlessTool('shellGrammar', "the hook-shell injection with VS Code's real shell grammar") },
+    async () => {
+      const real = await tokenize(HOOKS, process.env.SHELL_GRAMMAR!);
+      assert.ok(has(find(real, 'systemctl', 15), 'source.shell'));
+      assert.equal(find(real, 'lib', 10).scopes.at(-1), 'variable.other.nix');
+      // (VS Code's grammar matches a shell comment as one token, so ${…} in a comment stays comment-coloured there.)
+      assert.equal(find(real, 'pkgs', 16).scopes.at(-1), 'variable.other.nix');
+      assert.ok(has(find(real, "''", 17), 'punctuation.definition.string.end.nix'));
+      assert.ok(!has(find(real, 'services', 22), 'source.shell'));
+      assert.ok(has(find(real, "''", 20), 'punctuation.definition.string.end.nix'));
+      assert.ok(!has(find(real, 'networking', 23), 'source.shell'));
+    },
+  );
 });

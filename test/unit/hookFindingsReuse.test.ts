@@ -26,7 +26,8 @@ const STATE = (i: number) => `
 const CLAN = `{\n  meta.name = "hooks";\n  machines = {${[0, 1, 2, 3, 4, 5].map(STATE).join('')}\n  };\n}\n`;
 const EDITS = ['x', '\n', ' ', '', '# c\n', '"', ';', 'lib, '];
 
-const analyse = (f: SourceFile, memo: AnalysisMemo) => checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }), memo);
+const analyse = (f: SourceFile, memo: AnalysisMemo) =>
+  checkHooks(buildClanModel({ dir: '/x', clanFile: f, machineFiles: [], machineDirs: [] }), memo);
 
 /** The findings of an analysis with nothing kept from before. */
 function freshAnalysis(f: SourceFile): Finding[] {
@@ -47,8 +48,12 @@ function afterEdit(text: string, from: number, to: number, insert: string, incre
   const before = analyse(file, memo);
   const edited = editTree(tree, text, from, to, insert);
   const next = parseNix(edited, tree);
-  const reused = analyse(incremental ? readNixSource('file:///x/clan.nix', 'clan', edited, next, undefined, file)
-    : readNixSource('file:///x/clan.nix', 'clan', edited), memo);
+  const reused = analyse(
+    incremental
+      ? readNixSource('file:///x/clan.nix', 'clan', edited, next, undefined, file)
+      : readNixSource('file:///x/clan.nix', 'clan', edited),
+    memo,
+  );
   const fresh = freshAnalysis(readNixSource('file:///x/clan.nix', 'clan', edited));
   memo.dispose();
   tree.delete();
@@ -94,7 +99,10 @@ describe('kept hook findings', () => {
     const rnd = mulberry32(7);
     const session = new Session(CLAN);
     const found = session.findings().reused;
-    assert.ok(found.some((f) => f.code === 'hook-missing-path' && f.fixes?.some((x) => x.edits.length > 1)), 'a fix that also edits the function arguments');
+    assert.ok(
+      found.some((f) => f.code === 'hook-missing-path' && f.fixes?.some((x) => x.edits.length > 1)),
+      'a fix that also edits the function arguments',
+    );
     assert.ok(found.some((f) => f.code === 'unbalanced-hook'));
     for (let i = 0; i < 150; i++) {
       const start = Math.floor(rnd() * (session.text.length + 1));
@@ -107,8 +115,13 @@ describe('kept hook findings', () => {
   });
 
   // m0's arguments are on line 4 (index 3).
-  const argsEdits = (findings: Finding[]) => findings.filter((f) => f.code === 'hook-missing-path')
-    .flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits).filter((e) => e.range.start.line === 3).map((e) => e.newText);
+  const argsEdits = (findings: Finding[]) =>
+    findings
+      .filter((f) => f.code === 'hook-missing-path')
+      .flatMap((f) => f.fixes ?? [])
+      .flatMap((x) => x.edits)
+      .filter((e) => e.range.start.line === 3)
+      .map((e) => e.newText);
 
   it('change a fix that extends the function arguments once the arguments are typed by hand', () => {
     // The hooks keep their lines and characters: their values are the same objects as before the edit.
@@ -152,7 +165,7 @@ describe('kept hook findings', () => {
     assert.equal(fresh[0]!.fixes![0]!.edits.length, 1);
   });
 
-  it('indent a new post hook like the pre hook after the pre hook\'s line is re-indented', () => {
+  it("indent a new post hook like the pre hook after the pre hook's line is re-indented", () => {
     const text = `{
   machines.foo = {
     clan.core.state.db.preBackupScript = "systemctl stop db.service";
@@ -166,11 +179,18 @@ describe('kept hook findings', () => {
   });
 
   it('follow a module function that becomes or stops being the module, edit by edit (found in review)', () => {
-    const state = '      clan.core.state.s = {\n        folders = [ "/a" ];\n        preBackupScript = \'\'\n          docker pause x\n        \'\';\n      };\n';
+    const state =
+      "      clan.core.state.s = {\n        folders = [ \"/a\" ];\n        preBackupScript = ''\n          docker pause x\n        '';\n      };\n";
     const text = `{\n  meta.name = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa";\n  machines.m = { lib, pkgs, ... }: {\n${state}  };\n}\n`;
     const open = text.indexOf('{ lib, pkgs');
     const close = text.indexOf('  };\n}') + '  }'.length;
-    for (const edits of [[[close, ')'], [open, 'lib.mkForce (']], [[open, 'x: ']]] as Array<Array<[number, string]>>) {
+    for (const edits of [
+      [
+        [close, ')'],
+        [open, 'lib.mkForce ('],
+      ],
+      [[open, 'x: ']],
+    ] as Array<Array<[number, string]>>) {
       const session = new Session(text);
       session.findings();
       for (const [at, insert] of edits) {

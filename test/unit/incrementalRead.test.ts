@@ -17,11 +17,21 @@ function dump(v: NixValue): unknown {
   const base = { kind: v.kind, range: v.range, priority: v.priority ?? null };
   switch (v.kind) {
     case 'string':
-      return { ...base, at: v.literal, value: v.value ?? null, pieces: v.pieces.map((p) => (p.kind === 'text' ? { t: p.text, o: p.offsets } : { ...p })) };
+      return {
+        ...base,
+        at: v.literal,
+        value: v.value ?? null,
+        pieces: v.pieces.map((p) => (p.kind === 'text' ? { t: p.text, o: p.offsets } : { ...p })),
+      };
     case 'list':
       return { ...base, items: v.items.map(dump) };
     case 'attrs':
-      return { ...base, dyn: v.dynamicKeys, implicit: v.implicit, entries: [...v.entries].map(([k, e]) => [k, e.keyRange, e.binding ?? null, dump(e.value)]) };
+      return {
+        ...base,
+        dyn: v.dynamicKeys,
+        implicit: v.implicit,
+        entries: [...v.entries].map(([k, e]) => [k, e.keyRange, e.binding ?? null, dump(e.value)]),
+      };
     case 'function':
       return { ...base, body: dump(v.body) };
     default:
@@ -55,7 +65,12 @@ const NIXFMT_MODULE = `{
 `;
 
 /** Reads `source`, then applies `edits` edit by edit; after each, the incremental read must equal a fresh one. */
-function assertEqualsFreshReads(source: string, seed: number, edits: number, pick: (rnd: () => number, text: string) => [number, number, string]): void {
+function assertEqualsFreshReads(
+  source: string,
+  seed: number,
+  edits: number,
+  pick: (rnd: () => number, text: string) => [number, number, string],
+): void {
   const rnd = mulberry32(seed);
   let text = source;
   let tree = parseNix(text);
@@ -84,8 +99,22 @@ function assertEqualsFreshReads(source: string, seed: number, edits: number, pic
 
 // Line breaks and pastes move everything after them by lines; astral characters are two UTF-16 units, and CRLF
 // lines end in two characters: positions must stay exact LSP positions through every move.
-const MOVING_EDITS = ['\n', '\r\n', '\n\n', '\n    ', '🦀', 'é🦀x', '"🦀"', 'x = "🦀";\n', '\n  a = 1;\n  b = [ "x" ];\n',
-  "  c = ''\n    🦀 ${x}\n  '';\n", '{\n', '}\n', '# 🦀\r\n', ''];
+const MOVING_EDITS = [
+  '\n',
+  '\r\n',
+  '\n\n',
+  '\n    ',
+  '🦀',
+  'é🦀x',
+  '"🦀"',
+  'x = "🦀";\n',
+  '\n  a = 1;\n  b = [ "x" ];\n',
+  "  c = ''\n    🦀 ${x}\n  '';\n",
+  '{\n',
+  '}\n',
+  '# 🦀\r\n',
+  '',
+];
 
 describe('incremental re-reading of an edited document', () => {
   before(() => initParsing());
@@ -93,14 +122,23 @@ describe('incremental re-reading of an edited document', () => {
   for (const [name, source] of [
     ['generated 20-machine clan', () => generateClan(20)],
     ['generated 20-machine clan with CRLF line ends', () => generateClan(20).replace(/\n/g, '\r\n')],
-    ['astral characters in strings and comments', () => generateClan(8).replace(/app(\d)/g, 'app🦀$1').replace(/\{\n/g, '{ # 🦀é\n')],
+    [
+      'astral characters in strings and comments',
+      () =>
+        generateClan(8)
+          .replace(/app(\d)/g, 'app🦀$1')
+          .replace(/\{\n/g, '{ # 🦀é\n'),
+    ],
   ] as const) {
     it(`equals a fresh read after line breaks, pastes and deletions anywhere: ${name}`, () => {
       assertEqualsFreshReads(source(), 11, 100, (rnd, text) => {
         // Half the edits near the start, where they move the most values.
         const start = Math.floor((rnd() < 0.5 ? rnd() * 0.1 : rnd()) * (text.length + 1));
         const r = rnd();
-        const end = Math.min(text.length, start + (r < 0.5 ? 0 : r < 0.8 ? Math.floor(rnd() * 8) : Math.floor(rnd() * 200)));
+        const end = Math.min(
+          text.length,
+          start + (r < 0.5 ? 0 : r < 0.8 ? Math.floor(rnd() * 8) : Math.floor(rnd() * 200)),
+        );
         return [start, end, MOVING_EDITS[Math.floor(rnd() * MOVING_EDITS.length)]!];
       });
     });
@@ -125,7 +163,10 @@ describe('incremental re-reading of an edited document', () => {
     ['generated 30-machine clan', () => generateClan(30)],
     ['nixfmt-style module', () => NIXFMT_MODULE],
     ['demo clan', () => readFileSync(resolve(__dirname, '../../../examples/demo-clan/clan.nix'), 'utf8')],
-    ['two-machines seed', () => readFileSync(join(resolve(__dirname, '../../../test/fixtures/seeds/two-machines'), 'clan.nix'), 'utf8')],
+    [
+      'two-machines seed',
+      () => readFileSync(join(resolve(__dirname, '../../../test/fixtures/seeds/two-machines'), 'clan.nix'), 'utf8'),
+    ],
   ] as const) {
     it(`equals a fresh read after each of 120 random edits: ${name}`, () => {
       const rnd = mulberry32(42);
@@ -140,7 +181,11 @@ describe('incremental re-reading of an edited document', () => {
         const next = parseNix(text, tree);
         const incremental = readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
         const fresh = readNixSource('file:///x/clan.nix', 'clan', text);
-        assert.deepEqual(dump(incremental.root), dump(fresh.root), `value after edit ${i} (${JSON.stringify(insert)} at ${start})`);
+        assert.deepEqual(
+          dump(incremental.root),
+          dump(fresh.root),
+          `value after edit ${i} (${JSON.stringify(insert)} at ${start})`,
+        );
         assert.deepEqual(incremental.syntaxProblems, fresh.syntaxProblems, `syntax problems after edit ${i}`);
         assert.deepEqual(findingsOf(incremental), findingsOf(fresh), `findings after edit ${i}`);
         tree.delete();

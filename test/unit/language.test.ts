@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  CodeAction, CompletionItem, CompletionList, DocumentSymbol, Hover, InlayHint, Location, WorkspaceEdit,
+  CodeAction,
+  CompletionItem,
+  CompletionList,
+  DocumentSymbol,
+  Hover,
+  InlayHint,
+  Location,
+  WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 import { toUri } from '../../server/src/util/uris';
 import { LineIndex } from '../../server/src/model/range';
@@ -81,7 +88,9 @@ describe('editor intelligence over LSP', () => {
     dbUri = toUri(join(dir, 'machines/db/configuration.nix'));
     client = new LspTestClient();
     await client.initialize(toUri(dir));
-    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: clanUri, languageId: 'nix', version: 1, text: CLAN } });
+    await client.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: clanUri, languageId: 'nix', version: 1, text: CLAN },
+    });
     await client.waitForDiagnostics(clanUri, (p) => p.version === 1, 0);
   });
   after(async () => {
@@ -91,16 +100,24 @@ describe('editor intelligence over LSP', () => {
   async function complete(uri: string, text: string, version: number) {
     const marker = text.indexOf('|');
     const clean = text.slice(0, marker) + text.slice(marker + 1);
-    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text: clean }] });
-    const r = await client.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
-      textDocument: { uri }, position: new LineIndex(clean).positionAt(marker),
+    await client.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ text: clean }],
     });
-    const items = Array.isArray(r) ? r : r?.items ?? [];
+    const r = await client.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
+      textDocument: { uri },
+      position: new LineIndex(clean).positionAt(marker),
+    });
+    const items = Array.isArray(r) ? r : (r?.items ?? []);
     return items;
   }
 
   it('completes role settings keys with their docs', async () => {
-    const items = await complete(clanUri, CLAN.replace('settings.startAt = "*-*-* 04:00:00";', 'settings.startAt = "*-*-* 04:00:00";\n        settings.|'), 2);
+    const items = await complete(
+      clanUri,
+      CLAN.replace('settings.startAt = "*-*-* 04:00:00";', 'settings.startAt = "*-*-* 04:00:00";\n        settings.|'),
+      2,
+    );
     const labels = items.map((i) => i.label);
     for (const k of ['startAt', 'destinations', 'exclude']) assert.ok(labels.includes(k), labels.join());
     assert.ok(!labels.includes('directory'), 'server settings are not offered on a client');
@@ -109,29 +126,65 @@ describe('editor intelligence over LSP', () => {
   });
 
   it('completes machine names under roles.<r>.machines and tags in a tags list', async () => {
-    const machines = await complete(clanUri, CLAN.replace('roles.client.machines.web = {', 'roles.server.machines.| \n      roles.client.machines.web = {'), 3);
-    for (const m of ['laptop', 'web', 'db', 'nas']) assert.ok(machines.some((i) => i.label === m), m);
-    const tags = await complete(clanUri, CLAN.replace('roles.client.tags = [ "work" ];', 'roles.client.tags = [ "work" "|" ];'), 4);
+    const machines = await complete(
+      clanUri,
+      CLAN.replace('roles.client.machines.web = {', 'roles.server.machines.| \n      roles.client.machines.web = {'),
+      3,
+    );
+    for (const m of ['laptop', 'web', 'db', 'nas'])
+      assert.ok(
+        machines.some((i) => i.label === m),
+        m,
+      );
+    const tags = await complete(
+      clanUri,
+      CLAN.replace('roles.client.tags = [ "work" ];', 'roles.client.tags = [ "work" "|" ];'),
+      4,
+    );
     assert.deepEqual(tags.map((i) => i.label).sort(), ['all', 'darwin', 'nixos', 'work']);
   });
 
   it('completes schedules inside startAt and units after systemctl in a hook', async () => {
-    const schedules = await complete(clanUri, CLAN.replace('settings.startAt = "*-*-* 04:00:00";', 'settings.startAt = "|";'), 5);
+    const schedules = await complete(
+      clanUri,
+      CLAN.replace('settings.startAt = "*-*-* 04:00:00";', 'settings.startAt = "|";'),
+      5,
+    );
     assert.ok(schedules.some((i) => i.label === 'daily'));
-    const units = await complete(clanUri, CLAN.replace('folders = [ "/var/www" ];', 'folders = [ "/var/www" ];\n        preBackupScript = \'\'\n          systemctl stop |\n        \'\';'), 6);
-    assert.deepEqual(units.map((i) => i.label), ['nginx.service']);
-    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri: clanUri, version: 7 }, contentChanges: [{ text: CLAN }] });
+    const units = await complete(
+      clanUri,
+      CLAN.replace(
+        'folders = [ "/var/www" ];',
+        "folders = [ \"/var/www\" ];\n        preBackupScript = ''\n          systemctl stop |\n        '';",
+      ),
+      6,
+    );
+    assert.deepEqual(
+      units.map((i) => i.label),
+      ['nginx.service'],
+    );
+    await client.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri: clanUri, version: 7 },
+      contentChanges: [{ text: CLAN }],
+    });
   });
 
   it('hovers option docs, schedules and role members', async () => {
-    const hover = (pos: { line: number; character: number }) => client.connection.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri: clanUri }, position: pos });
+    const hover = (pos: { line: number; character: number }) =>
+      client.connection.sendRequest<Hover | null>('textDocument/hover', {
+        textDocument: { uri: clanUri },
+        position: pos,
+      });
     const key = await hover(posOf(CLAN, 'startAt', 2));
     assert.match(JSON.stringify(key?.contents), /systemd calendar event/);
     const value = await hover(posOf(CLAN, '"*-*-* 04:00:00"', 3));
     assert.match(JSON.stringify(value?.contents), /Normalized form: `\*-\*-\* 04:00:00`/);
     assert.match(JSON.stringify(value?.contents), /Next elapse: \w{3} \d{4}-\d\d-\d\d 04:00:00/);
     const role = await hover(posOf(CLAN, 'client.tags', 2));
-    assert.match(JSON.stringify(role?.contents), /Members of `borgbackup`\/`client` after tag resolution: `laptop`, `web`/);
+    assert.match(
+      JSON.stringify(role?.contents),
+      /Members of `borgbackup`\/`client` after tag resolution: `laptop`, `web`/,
+    );
   });
 
   it('hover and completion work inside a module whose arguments end in a trailing comma (nixfmt)', async () => {
@@ -140,58 +193,111 @@ describe('editor intelligence over LSP', () => {
     const text = '{\n  config,\n  lib,\n}:\n{\n  clan.core.state.docs = {\n    folders = [ "/home/docs" ];\n  };\n}\n';
     mkdirSync(join(dir, 'machines/laptop'), { recursive: true });
     writeFileSync(join(dir, 'machines/laptop/configuration.nix'), text);
-    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'nix', version: 1, text } });
+    await client.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'nix', version: 1, text },
+    });
     const diags = await client.waitForDiagnostics(uri, (p) => p.version === 1, 0);
-    assert.deepEqual(diags.diagnostics.filter((d) => d.code === 'syntax-error'), []);
-    const hover = await client.connection.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: posOf(text, 'folders', 2) });
+    assert.deepEqual(
+      diags.diagnostics.filter((d) => d.code === 'syntax-error'),
+      [],
+    );
+    const hover = await client.connection.sendRequest<Hover | null>('textDocument/hover', {
+      textDocument: { uri },
+      position: posOf(text, 'folders', 2),
+    });
     assert.match(JSON.stringify(hover?.contents), /folders/);
-    const items = await complete(uri, text.replace('folders = [ "/home/docs" ];', 'folders = [ "/home/docs" ];\n    pre|'), 2);
-    assert.ok(items.some((i) => i.label === 'preBackupScript'), items.map((i) => i.label).join(', '));
+    const items = await complete(
+      uri,
+      text.replace('folders = [ "/home/docs" ];', 'folders = [ "/home/docs" ];\n    pre|'),
+      2,
+    );
+    assert.ok(
+      items.some((i) => i.label === 'preBackupScript'),
+      items.map((i) => i.label).join(', '),
+    );
   });
 
   it('lists machines, instances, roles and members as symbols', async () => {
-    const symbols = await client.connection.sendRequest<DocumentSymbol[]>('textDocument/documentSymbol', { textDocument: { uri: clanUri } });
+    const symbols = await client.connection.sendRequest<DocumentSymbol[]>('textDocument/documentSymbol', {
+      textDocument: { uri: clanUri },
+    });
     const names = symbols.map((s) => s.name);
     for (const n of ['laptop', 'web', 'db', 'nas', 'borgbackup']) assert.ok(names.includes(n), names.join());
     const borg = symbols.find((s) => s.name === 'borgbackup')!;
-    assert.deepEqual(borg.children?.map((r) => r.name), ['client', 'server']);
+    assert.deepEqual(
+      borg.children?.map((r) => r.name),
+      ['client', 'server'],
+    );
     assert.deepEqual(borg.children?.[0]?.children?.map((m) => m.name).sort(), ['web', 'work']);
     const laptop = symbols.find((s) => s.name === 'laptop')!;
-    assert.deepEqual(laptop.children?.map((c) => c.name), ['docs']);
+    assert.deepEqual(
+      laptop.children?.map((c) => c.name),
+      ['docs'],
+    );
   });
 
   it('goes to a machine definition, finds references and renames a tag', async () => {
-    const defs = await client.connection.sendRequest<Location[]>('textDocument/definition', { textDocument: { uri: clanUri }, position: posOf(CLAN, 'machines.nas', 10) });
-    assert.deepEqual(defs.map((d) => d.range.start.line), [7]);
+    const defs = await client.connection.sendRequest<Location[]>('textDocument/definition', {
+      textDocument: { uri: clanUri },
+      position: posOf(CLAN, 'machines.nas', 10),
+    });
+    assert.deepEqual(
+      defs.map((d) => d.range.start.line),
+      [7],
+    );
     const refs = await client.connection.sendRequest<Location[]>('textDocument/references', {
-      textDocument: { uri: clanUri }, position: posOf(CLAN, '"work" ]; };', 2), context: { includeDeclaration: true },
+      textDocument: { uri: clanUri },
+      position: posOf(CLAN, '"work" ]; };', 2),
+      context: { includeDeclaration: true },
     });
     assert.equal(refs.length, 2);
-    const edit = await client.connection.sendRequest<WorkspaceEdit>('textDocument/rename', { textDocument: { uri: clanUri }, position: posOf(CLAN, '"work" ]; };', 2), newName: 'office' });
+    const edit = await client.connection.sendRequest<WorkspaceEdit>('textDocument/rename', {
+      textDocument: { uri: clanUri },
+      position: posOf(CLAN, '"work" ]; };', 2),
+      newName: 'office',
+    });
     const renamed = applyEdits(CLAN, edit.changes![clanUri]!);
     assert.equal((renamed.match(/"office"/g) ?? []).length, 2);
     assert.ok(!renamed.includes('"work"'));
   });
 
   it('provides folding ranges, selection ranges and a next-run inlay hint', async () => {
-    const folds = await client.connection.sendRequest<Array<{ startLine: number }>>('textDocument/foldingRange', { textDocument: { uri: clanUri } });
-    assert.ok(folds.some((f) => f.startLine === 3), 'inventory.machines folds');
-    const sel = await client.connection.sendRequest<Array<{ range: unknown; parent?: unknown }>>('textDocument/selectionRange', { textDocument: { uri: clanUri }, positions: [posOf(CLAN, '/srv/borg')] });
+    const folds = await client.connection.sendRequest<Array<{ startLine: number }>>('textDocument/foldingRange', {
+      textDocument: { uri: clanUri },
+    });
+    assert.ok(
+      folds.some((f) => f.startLine === 3),
+      'inventory.machines folds',
+    );
+    const sel = await client.connection.sendRequest<Array<{ range: unknown; parent?: unknown }>>(
+      'textDocument/selectionRange',
+      { textDocument: { uri: clanUri }, positions: [posOf(CLAN, '/srv/borg')] },
+    );
     assert.ok(sel[0]?.parent, 'a chain of enclosing ranges');
-    const hints = await client.connection.sendRequest<InlayHint[]>('textDocument/inlayHint', { textDocument: { uri: clanUri }, range: { start: { line: 0, character: 0 }, end: { line: 40, character: 0 } } });
+    const hints = await client.connection.sendRequest<InlayHint[]>('textDocument/inlayHint', {
+      textDocument: { uri: clanUri },
+      range: { start: { line: 0, character: 0 }, end: { line: 40, character: 0 } },
+    });
     assert.equal(hints.length, 1);
     assert.match(String(hints[0]!.label), /^next: \w{3} \d{4}-\d\d-\d\d 04:00:00/);
   });
 
   async function scaffolds(uri: string, pos: { line: number; character: number }): Promise<CodeAction[]> {
     const r = await client.connection.sendRequest<CodeAction[]>('textDocument/codeAction', {
-      textDocument: { uri }, range: { start: pos, end: pos }, context: { diagnostics: [], only: ['refactor'] },
+      textDocument: { uri },
+      range: { start: pos, end: pos },
+      context: { diagnostics: [], only: ['refactor'] },
     });
     return r.filter((a) => a.kind === 'refactor');
   }
 
   /** Applies the action, then the result must parse (Nix and tree-sitter) and bring no new diagnostic. */
-  async function check(action: CodeAction, files: Record<string, string>, expectInserted: RegExp[], allowNew: string[] = []) {
+  async function check(
+    action: CodeAction,
+    files: Record<string, string>,
+    expectInserted: RegExp[],
+    allowNew: string[] = [],
+  ) {
     const before = (await analyzeFiles(files)).findings.map((f) => f.code);
     const after: Record<string, string> = { ...files };
     for (const [uri, edits] of Object.entries(action.edit!.changes!)) {
@@ -213,7 +319,8 @@ describe('editor intelligence over LSP', () => {
     const hooks = actions.find((a) => a.title === 'Add backup hooks that stop and start nginx.service')!;
     assert.ok(hooks, actions.map((a) => a.title).join('\n'));
     const after = await check(hooks, { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB }, []);
-    assert.ok(after['clan.nix']!.includes(`        folders = [ "/var/www" ];
+    assert.ok(
+      after['clan.nix']!.includes(`        folders = [ "/var/www" ];
         preBackupScript = ''
           export PATH=\${lib.makeBinPath [ config.systemd.package ]}
           systemctl stop nginx.service
@@ -222,9 +329,14 @@ describe('editor intelligence over LSP', () => {
           export PATH=\${lib.makeBinPath [ config.systemd.package ]}
           systemctl start nginx.service
         '';
-      };`), after['clan.nix']);
+      };`),
+      after['clan.nix'],
+    );
     const restore = actions.find((a) => a.title.startsWith('Add restore hooks'))!;
-    await check(restore, { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB }, [/preRestoreScript = ''/, /postRestoreScript = ''/]);
+    await check(restore, { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB }, [
+      /preRestoreScript = ''/,
+      /postRestoreScript = ''/,
+    ]);
   });
 
   it('offers the hooks scaffold anywhere on a state: each segment of its dotted key, its name, inside it', async () => {
@@ -232,14 +344,27 @@ describe('editor intelligence over LSP', () => {
     const dbUri = clanUri.replace(/clan\.nix$/, 'machines/db/configuration.nix');
     const line = 'clan.core.state.uploads.folders';
     const title = 'Add backup hooks that stop and start postgresql.service, shop.service';
-    for (const [where, delta] of [['clan', 1], ['core', 6], ['state', 11], ['uploads (the name)', 18], ['folders', 26], ['the value', 37]] as const) {
+    for (const [where, delta] of [
+      ['clan', 1],
+      ['core', 6],
+      ['state', 11],
+      ['uploads (the name)', 18],
+      ['folders', 26],
+      ['the value', 37],
+    ] as const) {
       const actions = await scaffolds(dbUri, posOf(DB, line, delta));
-      assert.ok(actions.some((a) => a.title === title), `on ${where}: ${actions.map((a) => a.title).join(' | ')}`);
+      assert.ok(
+        actions.some((a) => a.title === title),
+        `on ${where}: ${actions.map((a) => a.title).join(' | ')}`,
+      );
     }
     // And inside a state written as an attribute set, on its key in clan.nix.
     for (const needle of ['clan.core.state.www', 'state.www', 'www = {', 'folders = [ "/var/www" ]']) {
       const actions = await scaffolds(clanUri, posOf(CLAN, needle, 1));
-      assert.ok(actions.some((a) => a.title === 'Add backup hooks that stop and start nginx.service'), `on ${needle}`);
+      assert.ok(
+        actions.some((a) => a.title === 'Add backup hooks that stop and start nginx.service'),
+        `on ${needle}`,
+      );
     }
   });
 
@@ -258,20 +383,29 @@ describe('editor intelligence over LSP', () => {
     const box = onWeb.find((a) => a.title === 'Add a Hetzner Storage Box destination to web')!;
     assert.ok(box, onWeb.map((a) => a.title).join('\n'));
     // The port goes in the URL and there is no rsh: Clan's default rsh keeps the key path of every clan-core version.
-    const after = await check(box, files, [/settings\.destinations\.storagebox = \{\n\s+repo = "ssh:\/\/u000000@u000000\.your-storagebox\.de:23\/\.\/borgbackup";\n\s+\};/]);
+    const after = await check(box, files, [
+      /settings\.destinations\.storagebox = \{\n\s+repo = "ssh:\/\/u000000@u000000\.your-storagebox\.de:23\/\.\/borgbackup";\n\s+\};/,
+    ]);
     assert.doesNotMatch(after['clan.nix']!, /rsh =/);
   });
 
   it('scaffolds clan.core.postgresql from ensureDatabases and makes the machine a client', async () => {
-    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: dbUri, languageId: 'nix', version: 1, text: DB } });
+    await client.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: dbUri, languageId: 'nix', version: 1, text: DB },
+    });
     const actions = await scaffolds(dbUri, posOf(DB, 'ensureDatabases'));
     const pg = actions.find((a) => a.title === 'Back up PostgreSQL databases shop, stats with clan.core.postgresql')!;
     assert.ok(pg, actions.map((a) => a.title).join('\n'));
     assert.equal(Object.keys(pg.edit!.changes!).length, 2, 'the machine file and clan.nix');
     // `stats` has no service to stop during its restore: the TODO and the warning say so, as they should.
-    const after = await check(pg, { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB }, [/roles\.client\.machines\.db = \{ \};/],
-      ['postgresql-restore-stops-nothing']);
-    assert.ok(after['machines/db/configuration.nix']!.includes(`  clan.core.postgresql = {
+    const after = await check(
+      pg,
+      { 'clan.nix': CLAN, 'machines/db/configuration.nix': DB },
+      [/roles\.client\.machines\.db = \{ \};/],
+      ['postgresql-restore-stops-nothing'],
+    );
+    assert.ok(
+      after['machines/db/configuration.nix']!.includes(`  clan.core.postgresql = {
     enable = true;
     databases.shop = {
       create.enable = false;
@@ -279,6 +413,8 @@ describe('editor intelligence over LSP', () => {
     };
     # TODO: restore.stopOnRestore = [ "<the units using stats>" ];
     databases.stats.create.enable = false;
-  };`), after['machines/db/configuration.nix']);
+  };`),
+      after['machines/db/configuration.nix'],
+    );
   });
 });

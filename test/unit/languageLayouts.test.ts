@@ -23,7 +23,9 @@ describe('language features in a flake-parts layout', () => {
     text = readFileSync(file, 'utf8');
     client = new LspTestClient();
     await client.initialize(toUri(dir));
-    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'nix', version: 1, text } });
+    await client.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'nix', version: 1, text },
+    });
     await client.waitForDiagnostics(uri, (p) => p.version === 1, 0);
   });
   after(async () => {
@@ -32,18 +34,25 @@ describe('language features in a flake-parts layout', () => {
 
   it('hovers the server setting with its borgbackup docs', async () => {
     const at = new LineIndex(text).positionAt(text.indexOf('directory') + 2);
-    const hover = await client.connection.sendRequest<Hover | null>('textDocument/hover', { textDocument: { uri }, position: at });
+    const hover = await client.connection.sendRequest<Hover | null>('textDocument/hover', {
+      textDocument: { uri },
+      position: at,
+    });
     assert.match(JSON.stringify(hover?.contents), /Directory holding the repositories/);
   });
 
   it('completes client settings keys', async () => {
     const marker = text.indexOf('roles.client.machines.ghost');
     const changed = `${text.slice(0, marker)}roles.client.settings.\n    ${text.slice(marker)}`;
-    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: changed }] });
-    const r = await client.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
-      textDocument: { uri }, position: new LineIndex(changed).positionAt(marker + 'roles.client.settings.'.length),
+    await client.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ text: changed }],
     });
-    const labels = (Array.isArray(r) ? r : r?.items ?? []).map((i) => i.label);
+    const r = await client.connection.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
+      textDocument: { uri },
+      position: new LineIndex(changed).positionAt(marker + 'roles.client.settings.'.length),
+    });
+    const labels = (Array.isArray(r) ? r : (r?.items ?? [])).map((i) => i.label);
     for (const k of ['startAt', 'destinations', 'exclude']) assert.ok(labels.includes(k), labels.join());
   });
 });

@@ -30,7 +30,9 @@ const GHOST_FILE: Record<string, string> = {
 };
 
 function layouts(): string[] {
-  return readdirSync(LAYOUTS).filter((n) => statSync(join(LAYOUTS, n)).isDirectory()).sort();
+  return readdirSync(LAYOUTS)
+    .filter((n) => statSync(join(LAYOUTS, n)).isDirectory())
+    .sort();
 }
 
 async function analyzeDir(dir: string): Promise<Analysis> {
@@ -61,7 +63,8 @@ function symbolSet(a: Analysis): string[] {
 function jobsShape(a: Analysis): unknown {
   const jobs = buildJobsModel(a);
   return jobs.machines.map(({ uri: _u, range: _r, states, ...m }) => ({
-    ...m, states: states.map(({ uri: _su, range: _sr, ...s }) => s),
+    ...m,
+    states: states.map(({ uri: _su, range: _sr, ...s }) => s),
   }));
 }
 
@@ -74,7 +77,14 @@ function copyWithoutGhost(dir: string): string {
       if (statSync(p).isDirectory()) visit(p);
       else if (p.endsWith('.nix')) {
         const text = readFileSync(p, 'utf8');
-        if (text.includes('ghost')) writeFileSync(p, text.split('\n').filter((l) => !l.includes('ghost')).join('\n'));
+        if (text.includes('ghost'))
+          writeFileSync(
+            p,
+            text
+              .split('\n')
+              .filter((l) => !l.includes('ghost'))
+              .join('\n'),
+          );
       }
     }
   };
@@ -93,17 +103,26 @@ describe('one clan in every layout', () => {
       const a = await analyzeDir(dir);
       assert.equal(a.model.dir, dir);
       const file = join(dir, GHOST_FILE[layout]!);
-      const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('ghost'));
-      assert.deepEqual(a.findings.map((f) => `${f.code} ${relative(dir, toPath(f.uri))}:${f.range.start.line}`),
-        [`undefined-machine ${GHOST_FILE[layout]}:${line}`]);
-      assert.ok(a.model.machinesComplete && a.model.tagsComplete && a.model.instancesComplete,
-        'every part of the clan is visible in this layout');
+      const line = readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('ghost'));
+      assert.deepEqual(
+        a.findings.map((f) => `${f.code} ${relative(dir, toPath(f.uri))}:${f.range.start.line}`),
+        [`undefined-machine ${GHOST_FILE[layout]}:${line}`],
+      );
+      assert.ok(
+        a.model.machinesComplete && a.model.tagsComplete && a.model.instancesComplete,
+        'every part of the clan is visible in this layout',
+      );
     });
   }
 
   it('gives the same diagnostics, outline and jobs model in every layout', async () => {
     const base = await analyzeDir(join(LAYOUTS, 'plain'));
-    assert.ok(symbolSet(base).some((s) => s.includes('/laptop') && s.includes('/docs')), 'the outline shows the state');
+    assert.ok(
+      symbolSet(base).some((s) => s.includes('/laptop') && s.includes('/docs')),
+      'the outline shows the state',
+    );
     assert.equal((jobsShape(base) as Array<{ jobs: unknown[] }>).find((_, i) => i === 0)?.jobs.length, 1);
     for (const layout of Object.keys(GHOST_FILE)) {
       const a = await analyzeDir(join(LAYOUTS, layout));
@@ -118,7 +137,10 @@ describe('one clan in every layout', () => {
       const dir = copyWithoutGhost(join(LAYOUTS, layout));
       try {
         const a = await analyzeDir(dir);
-        assert.deepEqual(a.findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => f.code), []);
+        assert.deepEqual(
+          a.findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => f.code),
+          [],
+        );
         assert.equal(a.model.machines.size, 2);
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -130,7 +152,10 @@ describe('one clan in every layout', () => {
     await initParsing();
     const index = new WorkspaceIndex([LAYOUTS]);
     index.scan();
-    const keys = index.clans().map((c) => relative(LAYOUTS, c.key)).sort();
+    const keys = index
+      .clans()
+      .map((c) => relative(LAYOUTS, c.key))
+      .sort();
     assert.deepEqual(keys, Object.keys(GHOST_FILE).sort());
     for (const layout of Object.keys(GHOST_FILE)) {
       const file = join(LAYOUTS, layout, GHOST_FILE[layout]!);
@@ -148,7 +173,8 @@ describe('the workspace loader matches the clan.nix loader', () => {
       const dir = join(SEEDS, name);
       const old = analyzeClan(loadClanSources(dir)).findings;
       const now = analyzeClan(loadWorkspaceClan(dir)!).findings;
-      const show = (f: typeof old[number]) => `${f.code} ${relative(dir, toPath(f.uri))}:${f.range.start.line}:${f.range.start.character} ${f.message}`;
+      const show = (f: (typeof old)[number]) =>
+        `${f.code} ${relative(dir, toPath(f.uri))}:${f.range.start.line}:${f.range.start.character} ${f.message}`;
       assert.deepEqual(now.map(show), old.map(show));
     });
   }

@@ -18,16 +18,23 @@ describe('language server over stdio', () => {
   before(async () => {
     client = new LspTestClient();
     const init = await client.initialize(toUri(DEMO));
-    assert.equal(init.capabilities.textDocumentSync && typeof init.capabilities.textDocumentSync === 'object'
-      ? init.capabilities.textDocumentSync.change : undefined, 2, 'incremental sync');
+    assert.equal(
+      init.capabilities.textDocumentSync && typeof init.capabilities.textDocumentSync === 'object'
+        ? init.capabilities.textDocumentSync.change
+        : undefined,
+      2,
+      'incremental sync',
+    );
   });
   after(async () => {
     assert.equal(await client.shutdown(), 0);
   });
 
-  it('publishes diagnostics for the opened clan.nix and for the clan\'s machine files', async () => {
+  it("publishes diagnostics for the opened clan.nix and for the clan's machine files", async () => {
     const since = client.published;
-    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: clanUri, languageId: 'nix', version: 1, text } });
+    await client.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: clanUri, languageId: 'nix', version: 1, text },
+    });
     const d = await client.waitForDiagnostics(clanUri, (p) => p.version === 1, since);
     const codes = d.diagnostics.map((x) => x.code);
     assert.ok(codes.includes('unknown-setting'), codes.join());
@@ -45,10 +52,18 @@ describe('language server over stdio', () => {
     const character = text.split('\n')[line]!.indexOf('start_at');
     await client.connection.sendNotification('textDocument/didChange', {
       textDocument: { uri: clanUri, version: 2 },
-      contentChanges: [{ range: { start: { line, character }, end: { line, character: character + 'start_at'.length } }, text: 'startAt' }],
+      contentChanges: [
+        {
+          range: { start: { line, character }, end: { line, character: character + 'start_at'.length } },
+          text: 'startAt',
+        },
+      ],
     });
     const d = await client.waitForDiagnostics(clanUri, (p) => p.version === 2, since);
-    assert.ok(!d.diagnostics.some((x) => x.code === 'unknown-setting'), JSON.stringify(d.diagnostics.map((x) => x.code)));
+    assert.ok(
+      !d.diagnostics.some((x) => x.code === 'unknown-setting'),
+      JSON.stringify(d.diagnostics.map((x) => x.code)),
+    );
     assert.ok(d.diagnostics.some((x) => x.code === 'undefined-machine'));
   });
 
@@ -56,25 +71,39 @@ describe('language server over stdio', () => {
     const d = await client.waitForDiagnostics(clanUri, (p) => p.version === 2, 0);
     const diag = d.diagnostics.find((x) => x.code === 'undefined-machine')!;
     const actions = await client.connection.sendRequest(CodeActionRequest.type, {
-      textDocument: { uri: clanUri }, range: diag.range, context: { diagnostics: [diag] },
+      textDocument: { uri: clanUri },
+      range: diag.range,
+      context: { diagnostics: [diag] },
     });
     const fix = actions?.find((a) => 'title' in a && a.title.includes('inventory.machines'));
-    assert.ok(fix && 'edit' in fix && fix.edit?.changes?.[clanUri]?.[0]?.newText.includes('offsite = { };'), JSON.stringify(actions));
+    assert.ok(
+      fix && 'edit' in fix && fix.edit?.changes?.[clanUri]?.[0]?.newText.includes('offsite = { };'),
+      JSON.stringify(actions),
+    );
   });
 
   it('answers the jobs request with machines, jobs and states', async () => {
     const jobs = await client.connection.sendRequest<JobsModel>(JobsRequestMethod, { uri: clanUri });
     assert.equal(jobs.clanDir, DEMO);
     const web = jobs.machines.find((m) => m.name === 'web')!;
-    assert.deepEqual(web.jobs.map((j) => j.unit).sort(), ['borgbackup-job-nas', 'borgbackup-job-offsite', 'borgbackup-job-storagebox']);
+    assert.deepEqual(web.jobs.map((j) => j.unit).sort(), [
+      'borgbackup-job-nas',
+      'borgbackup-job-offsite',
+      'borgbackup-job-storagebox',
+    ]);
     assert.equal(web.jobs.find((j) => j.destination === 'nas')?.repo, 'borg@192.168.1.50:.');
-    assert.deepEqual(web.states.map((s) => s.name), ['uploads']);
+    assert.deepEqual(
+      web.states.map((s) => s.name),
+      ['uploads'],
+    );
   });
 
   it('survives a document that is not Nix at all', async () => {
     const uri = toUri(join(DEMO, 'machines/nas/configuration.nix'));
     const since = client.published;
-    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'nix', version: 1, text: '\u0000\u0001 {{{ ;;; \uFFFF' } });
+    await client.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'nix', version: 1, text: '\u0000\u0001 {{{ ;;; \uFFFF' },
+    });
     const d = await client.waitForDiagnostics(uri, (p) => p.version === 1, since);
     assert.ok(d.diagnostics.every((x) => x.code === 'syntax-error') && d.diagnostics.length > 0);
   });

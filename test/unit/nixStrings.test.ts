@@ -10,7 +10,6 @@ import { readValue } from '../../server/src/model/valueReader';
 import { initParsing, parseNix } from '../../server/src/parsing/parser';
 import { skipUnlessTool } from '../helpers/tools';
 
-
 function rng(seed: number) {
   let s = seed >>> 0;
   return () => {
@@ -19,7 +18,24 @@ function rng(seed: number) {
   };
 }
 
-const INDENTED_PARTS = [' ', '  ', '    ', '\n', '\n', 'a', 'echo x', '\t', "''$", "'''", "''\\n", "''\\t", '${"i"}', '$x', '#', '"q"'];
+const INDENTED_PARTS = [
+  ' ',
+  '  ',
+  '    ',
+  '\n',
+  '\n',
+  'a',
+  'echo x',
+  '\t',
+  "''$",
+  "'''",
+  "''\\n",
+  "''\\t",
+  '${"i"}',
+  '$x',
+  '#',
+  '"q"',
+];
 const PLAIN_PARTS = [' ', 'a', '\\n', '\\t', '\\"', '\\\\', '\\$', '${"i"}', '$x', "''", 'é', '😀'];
 
 function generate(count: number, seed: number): string[] {
@@ -37,36 +53,40 @@ function generate(count: number, seed: number): string[] {
   return out;
 }
 
-describe('string decoding agrees with nix-instantiate --eval', { skip: skipUnlessTool('nix', 'string decoding against nix-instantiate --eval') }, () => {
-  before(() => initParsing());
+describe(
+  'string decoding agrees with nix-instantiate --eval',
+  { skip: skipUnlessTool('nix', 'string decoding against nix-instantiate --eval') },
+  () => {
+    before(() => initParsing());
 
-  it('on 400 generated plain and indented strings', () => {
-    const seed = Number(process.env.STRINGS_SEED ?? 7);
-    const exprs = generate(400, seed);
-    const source = `[\n${exprs.join('\n')}\n]\n`;
-    const file = join(mkdtempSync(join(tmpdir(), 'clan-strings-')), 's.nix');
-    writeFileSync(file, source);
-    const r = spawnSync('nix-instantiate', ['--eval', '--strict', '--json', file], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    const expected = JSON.parse(r.stdout) as string[];
-    const tree = parseNix(source);
-    assert.equal(tree.rootNode.hasError, false);
-    const list = readValue(tree.rootNode.firstNamedChild!, 'file:///s.nix', source);
-    assert.equal(list.kind, 'list');
-    const items = list.kind === 'list' ? list.items : [];
-    assert.equal(items.length, expected.length);
-    items.forEach((v, i) => {
-      assert.equal(v.kind, 'string');
-      if (v.kind !== 'string') return;
-      // Interpolations here are all `${"i"}`: substitute the literal to compare whole values.
-      const ours = v.pieces.map((p) => (p.kind === 'text' ? p.text : 'i')).join('');
-      assert.equal(ours, expected[i], `${exprs[i]}`);
-      for (const p of v.pieces) {
-        if (p.kind !== 'text') continue;
-        // Every character maps to a document offset inside the string's source.
-        assert.equal(p.offsets.length, p.text.length);
-        for (const o of p.offsets) assert.ok(o >= tree.rootNode.startIndex && o < source.length);
-      }
+    it('on 400 generated plain and indented strings', () => {
+      const seed = Number(process.env.STRINGS_SEED ?? 7);
+      const exprs = generate(400, seed);
+      const source = `[\n${exprs.join('\n')}\n]\n`;
+      const file = join(mkdtempSync(join(tmpdir(), 'clan-strings-')), 's.nix');
+      writeFileSync(file, source);
+      const r = spawnSync('nix-instantiate', ['--eval', '--strict', '--json', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const expected = JSON.parse(r.stdout) as string[];
+      const tree = parseNix(source);
+      assert.equal(tree.rootNode.hasError, false);
+      const list = readValue(tree.rootNode.firstNamedChild!, 'file:///s.nix', source);
+      assert.equal(list.kind, 'list');
+      const items = list.kind === 'list' ? list.items : [];
+      assert.equal(items.length, expected.length);
+      items.forEach((v, i) => {
+        assert.equal(v.kind, 'string');
+        if (v.kind !== 'string') return;
+        // Interpolations here are all `${"i"}`: substitute the literal to compare whole values.
+        const ours = v.pieces.map((p) => (p.kind === 'text' ? p.text : 'i')).join('');
+        assert.equal(ours, expected[i], `${exprs[i]}`);
+        for (const p of v.pieces) {
+          if (p.kind !== 'text') continue;
+          // Every character maps to a document offset inside the string's source.
+          assert.equal(p.offsets.length, p.text.length);
+          for (const o of p.offsets) assert.ok(o >= tree.rootNode.startIndex && o < source.length);
+        }
+      });
     });
-  });
-});
+  },
+);

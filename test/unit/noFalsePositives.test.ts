@@ -14,11 +14,20 @@ const ROOT = resolve(__dirname, '../../..');
 const VALID = join(ROOT, 'test/fixtures/valid');
 const MISTAKES = join(ROOT, 'test/fixtures/mistakes');
 
-interface JsonFinding { file: string; line: number; severity: string; code: string; message: string }
+interface JsonFinding {
+  file: string;
+  line: number;
+  severity: string;
+  code: string;
+  message: string;
+}
 
 function check(dir: string): JsonFinding[] {
   // ShellCheck findings are judged by ShellCheck; these corpora are about our own rules.
-  const r = spawnSync(process.execPath, [CLI, 'check', '--format', 'json', '--disable', 'hook-shell', dir], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(process.execPath, [CLI, 'check', '--format', 'json', '--disable', 'hook-shell', dir], {
+    encoding: 'utf8',
+    timeout: 60000,
+  });
   assert.ok(r.status === 0 || r.status === 1, `check ${dir} exited ${r.status}: ${r.stderr}`);
   return (JSON.parse(r.stdout) as JsonFinding[]).map((f) => ({ ...f, file: relative(dir, resolve(ROOT, f.file)) }));
 }
@@ -42,12 +51,18 @@ describe('the valid corpus gets no error and no warning', () => {
   for (const name of dirs(VALID)) {
     it(name, () => {
       const loud = check(join(VALID, name)).filter((f) => f.severity === 'error' || f.severity === 'warning');
-      assert.deepEqual(loud.map((f) => `${f.code} ${f.file}:${f.line}: ${f.message}`), []);
+      assert.deepEqual(
+        loud.map((f) => `${f.code} ${f.file}:${f.line}: ${f.message}`),
+        [],
+      );
     });
   }
 
   it('holds at least the styles the catalogue promises', () => {
-    const text = dirs(VALID).flatMap((d) => nixFiles(join(VALID, d))).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const text = dirs(VALID)
+      .flatMap((d) => nixFiles(join(VALID, d)))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     for (const [style, re] of [
       ['nixfmt trailing commas in formals', /,\n\}:/],
       ['leading commas', /\n, \w/],
@@ -56,7 +71,8 @@ describe('the valid corpus gets no error and no warning', () => {
       ['lib.mkDefault', /lib\.mkDefault/],
       ['flake-parts', /flake-parts\.lib\.mkFlake/],
       ['lib.clan', /clan-core\.lib\.clan/],
-    ] as const) assert.match(text, re, style);
+    ] as const)
+      assert.match(text, re, style);
   });
 });
 
@@ -64,7 +80,9 @@ describe('the mistaken corpus gets exactly its expected findings', () => {
   for (const name of dirs(MISTAKES)) {
     it(name, () => {
       const dir = join(MISTAKES, name);
-      const expected = readFileSync(join(dir, 'expected.txt'), 'utf8').split('\n').map((l) => l.trim())
+      const expected = readFileSync(join(dir, 'expected.txt'), 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
         .filter((l) => l && !l.startsWith('#'));
       const got = check(dir).map((f) => `${f.code} ${f.file}:${f.line}`);
       assert.deepEqual(got.sort(), expected.sort());
@@ -72,16 +90,28 @@ describe('the mistaken corpus gets exactly its expected findings', () => {
   }
 });
 
-describe('syntax verdicts of both corpora are Nix\'s', { skip: skipUnlessTool('nix', 'the syntax verdicts of the corpora against nix-instantiate --parse') }, () => {
-  it('every file of the valid corpus parses; every syntax-error of the mistakes is one to Nix', () => {
-    for (const f of nixFiles(VALID)) assert.ok(nixAccepts(f), `nix-instantiate rejects ${relative(ROOT, f)}`);
-    for (const name of dirs(MISTAKES)) {
-      const dir = join(MISTAKES, name);
-      const broken = new Set(readFileSync(join(dir, 'expected.txt'), 'utf8').split('\n')
-        .filter((l) => l.startsWith('syntax-error ')).map((l) => l.split(' ')[1]!.replace(/:\d+$/, '')));
-      for (const f of nixFiles(dir)) {
-        assert.equal(nixAccepts(f), !broken.has(relative(dir, f)), `${relative(ROOT, f)}: the product and Nix disagree`);
+describe(
+  "syntax verdicts of both corpora are Nix's",
+  { skip: skipUnlessTool('nix', 'the syntax verdicts of the corpora against nix-instantiate --parse') },
+  () => {
+    it('every file of the valid corpus parses; every syntax-error of the mistakes is one to Nix', () => {
+      for (const f of nixFiles(VALID)) assert.ok(nixAccepts(f), `nix-instantiate rejects ${relative(ROOT, f)}`);
+      for (const name of dirs(MISTAKES)) {
+        const dir = join(MISTAKES, name);
+        const broken = new Set(
+          readFileSync(join(dir, 'expected.txt'), 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith('syntax-error '))
+            .map((l) => l.split(' ')[1]!.replace(/:\d+$/, '')),
+        );
+        for (const f of nixFiles(dir)) {
+          assert.equal(
+            nixAccepts(f),
+            !broken.has(relative(dir, f)),
+            `${relative(ROOT, f)}: the product and Nix disagree`,
+          );
+        }
       }
-    }
-  });
-});
+    });
+  },
+);

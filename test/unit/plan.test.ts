@@ -18,7 +18,12 @@ const tmp = mkdtempSync(join(tmpdir(), 'clan-backups-plan-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 function run(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 30000, env: { ...process.env, TZ: 'UTC' } });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 30000,
+    env: { ...process.env, TZ: 'UTC' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -66,12 +71,21 @@ describe('clan-backups plan on examples/demo-clan', () => {
     const out = r.stdout;
     assert.match(out, /^Backup plan of examples\/demo-clan \(4 machine\(s\)\)$/m);
     assert.match(out, /^web {2}roles: borgbackup\/client, sshd\/server$/m);
-    assert.match(out, /^ {4}borgbackup-job-storagebox {2}repo u123456@u123456\.your-storagebox\.de:\/\.\/borgbackup {2}startAt \*-\*-\* 01:00:00 {2}next \w{3} \d{4}-\d\d-\d\d 01:00:00 UTC {2}\[borgbackup, instance borgbackup\]$/m);
-    assert.match(out, /^ {4}borgbackup-job-nas {2}repo borg@192\.168\.1\.50:\. {2}startAt daily at 4 {2}next never: invalid schedule/m);
+    assert.match(
+      out,
+      /^ {4}borgbackup-job-storagebox {2}repo u123456@u123456\.your-storagebox\.de:\/\.\/borgbackup {2}startAt \*-\*-\* 01:00:00 {2}next \w{3} \d{4}-\d\d-\d\d 01:00:00 UTC {2}\[borgbackup, instance borgbackup\]$/m,
+    );
+    assert.match(
+      out,
+      /^ {4}borgbackup-job-nas {2}repo borg@192\.168\.1\.50:\. {2}startAt daily at 4 {2}next never: invalid schedule/m,
+    );
     assert.match(out, /^ {4}uploads: \/var\/lib\/shop\/uploads {2}hooks: preBackupScript$/m);
     assert.match(out, /^ {4}shop -> \/var\/backup\/postgres\/shop \(state shop\)$/m);
     assert.match(out, /^ {4}borgbackup: \*\.pyc __pycache__$/m);
-    assert.match(out, /^ {2}NOT backed up:\n {4}services\.gitea: \/var\/lib\/gitea {2}\(machines\/web\/configuration\.nix:22\)$/m);
+    assert.match(
+      out,
+      /^ {2}NOT backed up:\n {4}services\.gitea: \/var\/lib\/gitea {2}\(machines\/web\/configuration\.nix:22\)$/m,
+    );
     assert.match(out, /^nas {2}roles: borgbackup\/server, sshd\/server\n {2}jobs: none$/m);
   });
 
@@ -82,7 +96,13 @@ describe('clan-backups plan on examples/demo-clan', () => {
     assert.equal(lines[0], '## Backup plan');
     assert.ok(lines.includes('| Machine | Job | Repository | Schedule | Next run |'));
     assert.ok(lines.includes('| --- | --- | --- | --- | --- |'));
-    assert.ok(lines.some((l) => /^\| web \| `borgbackup-job-storagebox` \| `u123456@u123456\.your-storagebox\.de:\/\.\/borgbackup` \| `\*-\*-\* 01:00:00` \| \w{3} \d{4}-\d\d-\d\d 01:00:00 UTC \|$/.test(l)));
+    assert.ok(
+      lines.some((l) =>
+        /^\| web \| `borgbackup-job-storagebox` \| `u123456@u123456\.your-storagebox\.de:\/\.\/borgbackup` \| `\*-\*-\* 01:00:00` \| \w{3} \d{4}-\d\d-\d\d 01:00:00 UTC \|$/.test(
+          l,
+        ),
+      ),
+    );
     assert.ok(lines.includes('### web'));
     assert.ok(lines.includes('| `uploads` | `/var/lib/shop/uploads` | preBackupScript |'));
     assert.ok(lines.includes('- PostgreSQL dump: `shop` → `/var/backup/postgres/shop` (state `shop`)'));
@@ -104,30 +124,71 @@ describe('clan-backups plan on examples/demo-clan', () => {
     assert.deepEqual(Object.keys(plan), ['version', 'clanDir', 'now', 'machines']);
     assert.equal(plan.version, 1);
     assert.equal(plan.clanDir, DEMO);
-    assert.deepEqual(plan.machines.map((m) => m.name), ['desktop', 'laptop', 'nas', 'web']);
+    assert.deepEqual(
+      plan.machines.map((m) => m.name),
+      ['desktop', 'laptop', 'nas', 'web'],
+    );
     const web = plan.machines.find((m) => m.name === 'web')!;
-    assert.deepEqual(Object.keys(web), ['name', 'machineClass', 'roles', 'hasState', 'providers', 'jobs', 'states', 'postgresql', 'exclude', 'notBackedUp']);
+    assert.deepEqual(Object.keys(web), [
+      'name',
+      'machineClass',
+      'roles',
+      'hasState',
+      'providers',
+      'jobs',
+      'states',
+      'postgresql',
+      'exclude',
+      'notBackedUp',
+    ]);
     assert.deepEqual(web.roles, ['borgbackup/client', 'sshd/server']);
     const storagebox = web.jobs.find((j) => j.destination === 'storagebox')!;
-    assert.deepEqual({ ...storagebox, nextRun: null }, {
-      unit: 'borgbackup-job-storagebox', destination: 'storagebox', kind: 'external', provider: 'borgbackup', instance: 'borgbackup',
-      repo: 'u123456@u123456.your-storagebox.de:/./borgbackup', startAt: '*-*-* 01:00:00', nextRun: null, scheduleError: null,
-    });
+    assert.deepEqual(
+      { ...storagebox, nextRun: null },
+      {
+        unit: 'borgbackup-job-storagebox',
+        destination: 'storagebox',
+        kind: 'external',
+        provider: 'borgbackup',
+        instance: 'borgbackup',
+        repo: 'u123456@u123456.your-storagebox.de:/./borgbackup',
+        startAt: '*-*-* 01:00:00',
+        nextRun: null,
+        scheduleError: null,
+      },
+    );
     assert.match(storagebox.nextRun ?? '', /^\d{4}-\d\d-\d\dT01:00:00\.000Z$/);
-    assert.deepEqual(web.jobs.map((j) => j.unit), ['borgbackup-job-nas', 'borgbackup-job-offsite', 'borgbackup-job-storagebox']);
-    assert.deepEqual(web.states[0], { name: 'uploads', folders: ['/var/lib/shop/uploads'], foldersComputed: false,
-      hooks: ['preBackupScript'], generatedBy: null, file: 'machines/web/configuration.nix', line: 14 });
+    assert.deepEqual(
+      web.jobs.map((j) => j.unit),
+      ['borgbackup-job-nas', 'borgbackup-job-offsite', 'borgbackup-job-storagebox'],
+    );
+    assert.deepEqual(web.states[0], {
+      name: 'uploads',
+      folders: ['/var/lib/shop/uploads'],
+      foldersComputed: false,
+      hooks: ['preBackupScript'],
+      generatedBy: null,
+      file: 'machines/web/configuration.nix',
+      line: 14,
+    });
     assert.equal(web.states[1]?.generatedBy, 'clan.core.postgresql');
-    assert.deepEqual(web.postgresql, [{ database: 'shop', state: 'shop', folder: '/var/backup/postgres/shop', enabled: true }]);
+    assert.deepEqual(web.postgresql, [
+      { database: 'shop', state: 'shop', folder: '/var/backup/postgres/shop', enabled: true },
+    ]);
     assert.deepEqual(web.exclude, [{ instance: 'borgbackup', patterns: ['*.pyc', '__pycache__'], computed: false }]);
-    assert.deepEqual(web.notBackedUp, [{ service: 'gitea', dirs: ['/var/lib/gitea'], database: null, file: 'machines/web/configuration.nix', line: 22 }]);
+    assert.deepEqual(web.notBackedUp, [
+      { service: 'gitea', dirs: ['/var/lib/gitea'], database: null, file: 'machines/web/configuration.nix', line: 22 },
+    ]);
     const laptop = plan.machines.find((m) => m.name === 'laptop')!;
     assert.equal(laptop.jobs[0]?.startAt, 'daily at 4');
     assert.equal(laptop.jobs[0]?.nextRun, null);
     assert.match(laptop.jobs[0]?.scheduleError ?? '', /'daily'/);
     assert.deepEqual(plan.machines.find((m) => m.name === 'nas')!.jobs, []);
     // No absolute path but clanDir.
-    assert.ok(!JSON.stringify({ ...plan, clanDir: '' }).includes(tmpdir()) && !JSON.stringify({ ...plan, clanDir: '' }).includes(ROOT));
+    assert.ok(
+      !JSON.stringify({ ...plan, clanDir: '' }).includes(tmpdir()) &&
+        !JSON.stringify({ ...plan, clanDir: '' }).includes(ROOT),
+    );
   });
 
   it('--help and the top-level usage name plan', () => {
@@ -166,8 +227,10 @@ describe('planReport', () => {
     const plan = await planOf(GITEA, new Date('2025-01-01T12:00:00Z'));
     assert.equal(plan.now, '2025-01-01T12:00:00.000Z');
     const forge = plan.machines.find((m) => m.name === 'forge')!;
-    assert.deepEqual(forge.jobs.map((j) => [j.unit, j.repo, j.startAt, j.nextRun]),
-      [['borgbackup-job-vault', 'borg@vault:.', 'Mon *-*-* 02:30:00', '2025-01-06T02:30:00.000Z']]);
+    assert.deepEqual(
+      forge.jobs.map((j) => [j.unit, j.repo, j.startAt, j.nextRun]),
+      [['borgbackup-job-vault', 'borg@vault:.', 'Mon *-*-* 02:30:00', '2025-01-06T02:30:00.000Z']],
+    );
     // Exactly at an elapse, the next one is a week later (strictly after `now`).
     const again = await planOf(GITEA, new Date('2025-01-06T02:30:00Z'));
     assert.equal(again.machines.find((m) => m.name === 'forge')!.jobs[0]?.nextRun, '2025-01-13T02:30:00.000Z');
@@ -180,7 +243,9 @@ describe('planReport', () => {
 
   it('merges exclude over the layers (lists concatenate), literal values once', async () => {
     const forge = (await planOf(GITEA, new Date('2025-01-01T12:00:00Z'))).machines.find((m) => m.name === 'forge')!;
-    assert.deepEqual(forge.exclude, [{ instance: 'borgbackup', patterns: ['*.tmp', 'sh:**/cache|tmp'], computed: false }]);
+    assert.deepEqual(forge.exclude, [
+      { instance: 'borgbackup', patterns: ['*.tmp', 'sh:**/cache|tmp'], computed: false },
+    ]);
     assert.deepEqual(forge.postgresql, []);
   });
 });
@@ -189,29 +254,74 @@ describe('a service that is not backed up', () => {
   it('shows in text, markdown and json', () => {
     const text = run(['plan', GITEA]);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^ {2}NOT backed up:\n {4}services\.gitea: \/var\/lib\/gitea {2}\(machines\/forge\/configuration\.nix:3\)$/m);
+    assert.match(
+      text.stdout,
+      /^ {2}NOT backed up:\n {4}services\.gitea: \/var\/lib\/gitea {2}\(machines\/forge\/configuration\.nix:3\)$/m,
+    );
     const md = run(['plan', '--format', 'markdown', GITEA]);
     assert.equal(md.code, 0, md.stderr);
-    assert.match(md.stdout, /^\| forge \| `services\.gitea` \| `\/var\/lib\/gitea` \| `machines\/forge\/configuration\.nix:3` \|$/m);
+    assert.match(
+      md.stdout,
+      /^\| forge \| `services\.gitea` \| `\/var\/lib\/gitea` \| `machines\/forge\/configuration\.nix:3` \|$/m,
+    );
     // A list item, not a table cell: the `|` stays as it is.
     assert.ok(md.stdout.includes('\n- Excluded (`borgbackup`): `*.tmp`, `sh:**/cache|tmp`\n'), md.stdout);
     const json = run(['plan', '--format', 'json', GITEA]);
     assert.equal(json.code, 0, json.stderr);
     const plan = JSON.parse(json.stdout) as PlanReport;
-    assert.deepEqual(plan.machines.find((m) => m.name === 'forge')!.notBackedUp,
-      [{ service: 'gitea', dirs: ['/var/lib/gitea'], database: null, file: 'machines/forge/configuration.nix', line: 3 }]);
+    assert.deepEqual(plan.machines.find((m) => m.name === 'forge')!.notBackedUp, [
+      { service: 'gitea', dirs: ['/var/lib/gitea'], database: null, file: 'machines/forge/configuration.nix', line: 3 },
+    ]);
     assert.deepEqual(plan.machines.find((m) => m.name === 'vault')!.notBackedUp, []);
   });
 
   it('escapes | in markdown table cells', () => {
-    const plan: PlanReport = { version: 1, clanDir: '/c', now: '2025-01-01T00:00:00.000Z', machines: [{
-      name: 'm', machineClass: 'nixos', roles: [], hasState: 'yes', providers: [], postgresql: [], exclude: [],
-      jobs: [{ unit: 'borgbackup-job-x', destination: 'x', kind: 'external', provider: 'borgbackup', instance: 'b',
-        repo: 'ssh://a|b/repo', startAt: null, nextRun: null, scheduleError: null }],
-      states: [{ name: 's', folders: ['/a|b'], foldersComputed: false, hooks: [], generatedBy: null, file: 'clan.nix', line: 1 }],
-      notBackedUp: [] }] };
+    const plan: PlanReport = {
+      version: 1,
+      clanDir: '/c',
+      now: '2025-01-01T00:00:00.000Z',
+      machines: [
+        {
+          name: 'm',
+          machineClass: 'nixos',
+          roles: [],
+          hasState: 'yes',
+          providers: [],
+          postgresql: [],
+          exclude: [],
+          jobs: [
+            {
+              unit: 'borgbackup-job-x',
+              destination: 'x',
+              kind: 'external',
+              provider: 'borgbackup',
+              instance: 'b',
+              repo: 'ssh://a|b/repo',
+              startAt: null,
+              nextRun: null,
+              scheduleError: null,
+            },
+          ],
+          states: [
+            {
+              name: 's',
+              folders: ['/a|b'],
+              foldersComputed: false,
+              hooks: [],
+              generatedBy: null,
+              file: 'clan.nix',
+              line: 1,
+            },
+          ],
+          notBackedUp: [],
+        },
+      ],
+    };
     const md = renderMarkdown(plan, 'UTC');
-    assert.ok(md.includes('| m | `borgbackup-job-x` | `ssh://a\\|b/repo` | _computed_ | unknown (computed schedule) |'), md);
+    assert.ok(
+      md.includes('| m | `borgbackup-job-x` | `ssh://a\\|b/repo` | _computed_ | unknown (computed schedule) |'),
+      md,
+    );
     assert.ok(md.includes('| `s` | `/a\\|b` |  |'), md);
   });
 });

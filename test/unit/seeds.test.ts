@@ -30,9 +30,15 @@ describe('seed clans', () => {
     it(`${name}: only its real mistakes`, async () => {
       await initParsing();
       const { findings } = analyzeClan(loadClanSources(join(SEEDS, name)));
-      const serious: string[] = findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => f.code);
+      const serious: string[] = findings
+        .filter((f) => f.severity === 'error' || f.severity === 'warning')
+        .map((f) => f.code);
       for (const code of EXPECTED[name] ?? []) assert.ok(serious.includes(code), `${name}: expected ${code}`);
-      assert.deepEqual(serious.filter((c) => !(EXPECTED[name] ?? []).includes(c)), [], `${name}: unexpected findings`);
+      assert.deepEqual(
+        serious.filter((c) => !(EXPECTED[name] ?? []).includes(c)),
+        [],
+        `${name}: unexpected findings`,
+      );
     });
   }
 });
@@ -41,6 +47,9 @@ describe('valid patterns from public clans', () => {
   it('computed machines and tags, module inputs, opaque values, template placeholders, every repo/rsh form: no error or warning', async () => {
     await initParsing();
     const { findings } = analyzeClan(loadClanSources(resolve(__dirname, '../../../test/fixtures/valid-patterns')));
-    assert.deepEqual(findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => `${f.code}: ${f.message}`), []);
+    assert.deepEqual(
+      findings.filter((f) => f.severity === 'error' || f.severity === 'warning').map((f) => `${f.code}: ${f.message}`),
+      [],
+    );
   });
 });

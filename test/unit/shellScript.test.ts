@@ -27,10 +27,37 @@ describe('hooks: shell script view of a Nix string', () => {
   ! u
 ''; }`;
     const names = script(text).commands.map((c) => c.name);
-    assert.deepEqual(names, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't', 'u']);
+    assert.deepEqual(names, [
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+      'g',
+      'h',
+      'i',
+      'j',
+      'k',
+      'l',
+      'm',
+      'n',
+      'o',
+      'p',
+      'q',
+      'r',
+      's',
+      't',
+      'u',
+    ]);
     assert.deepEqual([...script(text).functions], ['fn']);
     assert.equal(script(text).commands.find((c) => c.name === 's')!.inFunction, true);
-    assert.deepEqual(script(text).commands.filter((c) => c.inFunction).map((c) => c.name), ['s']);
+    assert.deepEqual(
+      script(text)
+        .commands.filter((c) => c.inFunction)
+        .map((c) => c.name),
+      ['s'],
+    );
   });
 
   it('sees a PATH assignment inside a command substitution, but not the prefix of a command', () => {
@@ -68,7 +95,7 @@ describe('hooks: shell script view of a Nix string', () => {
     assert.equal(podman!.hasStorePath, false);
   });
 
-  it('maps positions through indentation stripping and the \'\'$ and \'\'\' escapes', () => {
+  it("maps positions through indentation stripping and the ''$ and ''' escapes", () => {
     const text = `{
     preBackupScript = ''
       echo ''\${HOME} '''q''' \${x}; systemctl stop foo
@@ -112,7 +139,15 @@ describe('hooks: shell script view of a Nix string', () => {
 ''; }`;
     const s = script(text);
     const names = s.commands.map((c) => `${c.wrapper ?? ''}:${c.name}${c.inTrap ? '@trap' : ''}`);
-    assert.deepEqual(names, [':timeout', 'timeout:systemctl', ':docker', ':xargs', 'xargs:docker', ':trap', ':systemctl@trap']);
+    assert.deepEqual(names, [
+      ':timeout',
+      'timeout:systemctl',
+      ':docker',
+      ':xargs',
+      'xargs:docker',
+      ':trap',
+      ':systemctl@trap',
+    ]);
     const trapped = s.commands[s.commands.length - 1]!;
     assert.equal(text.slice(trapped.start, trapped.end), 'systemctl start a');
     assert.equal(s.commands[4]!.stdinFrom, 'docker ps -q');

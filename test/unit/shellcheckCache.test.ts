@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -50,12 +59,17 @@ const CLAN = `{
 `;
 
 /** A `shellcheck` that answers json1 with one SC2086 per `$name`, and logs each run's scripts (one JSON line). */
-function makeFake(dir: string, version = `fake-${process.pid}-${Math.random().toString(36).slice(2)}`): { path: string; log: string; versionLog: string } {
+function makeFake(
+  dir: string,
+  version = `fake-${process.pid}-${Math.random().toString(36).slice(2)}`,
+): { path: string; log: string; versionLog: string } {
   mkdirSync(dir, { recursive: true });
   const log = join(dir, 'calls.log');
   const versionLog = join(dir, 'version.log');
   const path = join(dir, 'shellcheck');
-  writeFileSync(path, `#!${process.execPath}
+  writeFileSync(
+    path,
+    `#!${process.execPath}
 const fs = require('fs');
 const args = process.argv.slice(2);
 if (args.includes('--version')) {
@@ -74,40 +88,63 @@ files.forEach((file, k) => texts[k].split('\\n').forEach((l, i) => {
   }
 }));
 process.stdout.write(JSON.stringify({ comments }));
-`);
+`,
+  );
   chmodSync(path, 0o755);
   return { path, log, versionLog };
 }
 
 /** The scripts of each recorded run. */
 function calls(log: string): string[][] {
-  return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : [];
+  return existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[])
+    : [];
 }
 
 function inputsOf(text: string, uri = 'file:///c/clan.nix'): HookStateInput[] {
   const file = readNixSource(uri, 'clan', text);
   const model = buildClanModel({ dir: '/c', clanFile: file, machineFiles: [], machineDirs: [] });
-  return [...model.machines.values()].flatMap((m) => m.states).map((s) => {
-    const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
-    for (const h of HOOK_NAMES) {
-      const e = s.attrs?.entries.get(h);
-      if (e?.binding) input.hooks[h] = { value: e.value, bindingStart: file.lines.offsetAt(e.binding.start), bindingEnd: file.lines.offsetAt(e.binding.end) };
-    }
-    return input;
-  }).filter((i) => Object.keys(i.hooks).length > 0);
+  return [...model.machines.values()]
+    .flatMap((m) => m.states)
+    .map((s) => {
+      const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
+      for (const h of HOOK_NAMES) {
+        const e = s.attrs?.entries.get(h);
+        if (e?.binding)
+          input.hooks[h] = {
+            value: e.value,
+            bindingStart: file.lines.offsetAt(e.binding.start),
+            bindingEnd: file.lines.offsetAt(e.binding.end),
+          };
+      }
+      return input;
+    })
+    .filter((i) => Object.keys(i.hooks).length > 0);
 }
 
 /** The document text under each finding, with its line. */
-function underFindings(text: string, findings: Array<{ range: { start: { line: number; character: number }; end: { line: number; character: number } } }>): string[] {
+function underFindings(
+  text: string,
+  findings: Array<{ range: { start: { line: number; character: number }; end: { line: number; character: number } } }>,
+): string[] {
   const lines = text.split('\n');
-  return findings.map((f) => {
-    assert.equal(f.range.start.line, f.range.end.line);
-    return `${f.range.start.line}:${lines[f.range.start.line]!.slice(f.range.start.character, f.range.end.character)}`;
-  }).sort();
+  return findings
+    .map((f) => {
+      assert.equal(f.range.start.line, f.range.end.line);
+      return `${f.range.start.line}:${lines[f.range.start.line]!.slice(f.range.start.character, f.range.end.character)}`;
+    })
+    .sort();
 }
 
 function entries(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => n.endsWith('.json'))
+        .sort()
+    : [];
 }
 
 let tmp: string;
@@ -134,27 +171,50 @@ describe('ShellCheck once per distinct script', () => {
     const b = at('rm -rf $dir/old', a + 1);
     const c = at('preRestoreScript');
     const col = (line: number, needle: string, from = 0) => lines[line]!.indexOf(needle, from);
-    assert.deepEqual(underFindings(CLAN, r.findings), [
-      `${a}:$dir`, `${a + 1}:$dir`, `${b}:$dir`, `${b + 1}:$dir`, `${c}:$dir`, `${c}:$dir`, `${at('cd $HOME')}:$HOME`,
-    ].sort());
+    assert.deepEqual(
+      underFindings(CLAN, r.findings),
+      [
+        `${a}:$dir`,
+        `${a + 1}:$dir`,
+        `${b}:$dir`,
+        `${b + 1}:$dir`,
+        `${c}:$dir`,
+        `${c}:$dir`,
+        `${at('cd $HOME')}:$HOME`,
+      ].sort(),
+    );
     // The "…" string holds both on one line: one after `rm -rf `, one after the `\n` escape.
-    const inC = r.findings.filter((f) => f.range.start.line === c).map((f) => f.range.start.character).sort((x, y) => x - y);
+    const inC = r.findings
+      .filter((f) => f.range.start.line === c)
+      .map((f) => f.range.start.character)
+      .sort((x, y) => x - y);
     assert.deepEqual(inC, [col(c, '$dir'), col(c, '$dir', col(c, '$dir') + 1)]);
     // The hook name in the message is each occurrence's own.
-    assert.deepEqual(new Set(r.findings.map((f) => /in (\w+)\)$/.exec(f.message)?.[1])),
-      new Set(['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript']));
+    assert.deepEqual(
+      new Set(r.findings.map((f) => /in (\w+)\)$/.exec(f.message)?.[1])),
+      new Set(['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript']),
+    );
   });
 
-  it('finds with real ShellCheck what one run per state finds', { skip: skipUnlessTool('shellcheck', 'the ShellCheck cache against real ShellCheck') }, async () => {
-    const inputs = inputsOf(CLAN);
-    const single = (await Promise.all(inputs.map((i) => checkShellcheck(i, { timeoutMs: 30000 })))).flatMap((x) => x.findings);
-    const batch = await checkShellcheckMany(inputs, { timeoutMs: 30000 });
-    const key = (f: { message: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } }) =>
-      `${f.range.start.line}:${f.range.start.character}-${f.range.end.line}:${f.range.end.character} ${f.message}`;
-    assert.ok(single.length >= 4, single.map(key).join('\n'));
-    assert.deepEqual(batch.findings.map(key).sort(), single.map(key).sort());
-    assert.equal(batch.stats?.checked, 2);
-  });
+  it(
+    'finds with real ShellCheck what one run per state finds',
+    { skip: skipUnlessTool('shellcheck', 'the ShellCheck cache against real ShellCheck') },
+    async () => {
+      const inputs = inputsOf(CLAN);
+      const single = (await Promise.all(inputs.map((i) => checkShellcheck(i, { timeoutMs: 30000 })))).flatMap(
+        (x) => x.findings,
+      );
+      const batch = await checkShellcheckMany(inputs, { timeoutMs: 30000 });
+      const key = (f: {
+        message: string;
+        range: { start: { line: number; character: number }; end: { line: number; character: number } };
+      }) =>
+        `${f.range.start.line}:${f.range.start.character}-${f.range.end.line}:${f.range.end.character} ${f.message}`;
+      assert.ok(single.length >= 4, single.map(key).join('\n'));
+      assert.deepEqual(batch.findings.map(key).sort(), single.map(key).sort());
+      assert.equal(batch.stats?.checked, 2);
+    },
+  );
 
   it('spreads many scripts over several processes and finds the same', async () => {
     const fake = makeFake(join(tmp, 'parallel'));
@@ -164,7 +224,13 @@ describe('ShellCheck once per distinct script', () => {
     assert.equal(runs.length, 3);
     assert.equal(runs.flat().length, 120);
     assert.equal(r.findings.length, 120);
-    assert.deepEqual(underFindings(text, r.findings), text.split('\n').flatMap((l, i) => /\$v\d+/.exec(l) ? [`${i}:${/\$v\d+/.exec(l)![0]}`] : []).sort());
+    assert.deepEqual(
+      underFindings(text, r.findings),
+      text
+        .split('\n')
+        .flatMap((l, i) => (/\$v\d+/.exec(l) ? [`${i}:${/\$v\d+/.exec(l)![0]}`] : []))
+        .sort(),
+    );
   });
 
   it('keeps results in memory: an edit elsewhere does not run ShellCheck again, and positions follow the text', async () => {
@@ -177,7 +243,10 @@ describe('ShellCheck once per distinct script', () => {
     const second = await checkShellcheckMany(inputsOf(edited), { shellcheckPath: fake.path, memo });
     assert.equal(calls(fake.log).length, 1, 'no new ShellCheck run');
     assert.equal(second.stats?.checked, 0);
-    assert.deepEqual(underFindings(edited, second.findings), underFindings(CLAN, first.findings).map((s) => s.replace(/^\d+/, (n) => String(Number(n) + 2))));
+    assert.deepEqual(
+      underFindings(edited, second.findings),
+      underFindings(CLAN, first.findings).map((s) => s.replace(/^\d+/, (n) => String(Number(n) + 2))),
+    );
     // Changing one script runs ShellCheck on that one only.
     const changed = edited.replace('cd $HOME', 'cd $HOME/x');
     await checkShellcheckMany(inputsOf(changed), { shellcheckPath: fake.path, memo });
@@ -231,7 +300,8 @@ describe('the disk cache', () => {
     assert.equal(calls(fake.log).length, 2);
     assert.equal(calls(fake.log)[1]!.length, 2);
     assert.deepEqual(second.findings, first.findings);
-    for (const e of entries(dir)) assert.equal((JSON.parse(readFileSync(join(dir, e), 'utf8')) as { key: string }).key, e.slice(0, -5));
+    for (const e of entries(dir))
+      assert.equal((JSON.parse(readFileSync(join(dir, e), 'utf8')) as { key: string }).key, e.slice(0, -5));
     const third = await checkShellcheckMany(inputsOf(CLAN), opts);
     assert.equal(calls(fake.log).length, 2, 'rewritten entries are served again');
     assert.deepEqual(third.findings, first.findings);
@@ -242,11 +312,17 @@ describe('the disk cache', () => {
     const dir = join(tmp, 'concurrent-cache');
     const text = `{\n${Array.from({ length: 80 }, (_, i) => `  machines.m${i}.clan.core.state.s.preBackupScript = "echo $v${i}";`).join('\n')}\n}\n`;
     const opts = { shellcheckPath: fake.path, diskCache: { dir }, parallelism: 2 };
-    const [a, b] = await Promise.all([checkShellcheckMany(inputsOf(text), opts), checkShellcheckMany(inputsOf(text), opts)]);
+    const [a, b] = await Promise.all([
+      checkShellcheckMany(inputsOf(text), opts),
+      checkShellcheckMany(inputsOf(text), opts),
+    ]);
     assert.equal(a.findings.length, 80);
     assert.deepEqual(b.findings, a.findings);
     assert.equal(entries(dir).length, 80);
-    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
     const before = calls(fake.log).length;
     const c = await checkShellcheckMany(inputsOf(text), opts);
     assert.equal(calls(fake.log).length, before);
@@ -256,8 +332,19 @@ describe('the disk cache', () => {
   it('stays within its bounds, the least recently used going first', () => {
     const dir = join(tmp, 'evict');
     const fill = new DiskCache({ dir, maxEntries: 100 });
-    const comment = { line: 1, endLine: 1, column: 1, endColumn: 2, level: 'info', code: 2086, message: 'x'.repeat(200), fix: null };
-    const keys = Array.from({ length: 10 }, (_, i) => scriptKey('v', { severity: 'info', excluded: [], shell: 'bash' }, `echo ${i}`));
+    const comment = {
+      line: 1,
+      endLine: 1,
+      column: 1,
+      endColumn: 2,
+      level: 'info',
+      code: 2086,
+      message: 'x'.repeat(200),
+      fix: null,
+    };
+    const keys = Array.from({ length: 10 }, (_, i) =>
+      scriptKey('v', { severity: 'info', excluded: [], shell: 'bash' }, `echo ${i}`),
+    );
     keys.forEach((k) => fill.set(k, [comment]));
     // Entry i last used i hours ago.
     const now = Date.now() / 1000;
@@ -282,17 +369,26 @@ describe('the disk cache', () => {
   });
 
   it('honours XDG_CACHE_HOME, else ~/.cache', () => {
-    assert.equal(defaultShellcheckCacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' }), '/x/cache/clan-backups/shellcheck');
+    assert.equal(
+      defaultShellcheckCacheDir({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' }),
+      '/x/cache/clan-backups/shellcheck',
+    );
     assert.equal(defaultShellcheckCacheDir({ HOME: '/home/u' }), '/home/u/.cache/clan-backups/shellcheck');
     // A relative XDG_CACHE_HOME is invalid (XDG Base Directory spec) and ignored.
-    assert.equal(defaultShellcheckCacheDir({ XDG_CACHE_HOME: 'rel', HOME: '/home/u' }), '/home/u/.cache/clan-backups/shellcheck');
+    assert.equal(
+      defaultShellcheckCacheDir({ XDG_CACHE_HOME: 'rel', HOME: '/home/u' }),
+      '/home/u/.cache/clan-backups/shellcheck',
+    );
   });
 
   it('is no cache when the directory cannot be written, without throwing', async () => {
     const fake = makeFake(join(tmp, 'unwritable'));
     const blocker = join(tmp, 'a-file');
     writeFileSync(blocker, '');
-    const r = await checkShellcheckMany(inputsOf(CLAN), { shellcheckPath: fake.path, diskCache: { dir: join(blocker, 'cache') } });
+    const r = await checkShellcheckMany(inputsOf(CLAN), {
+      shellcheckPath: fake.path,
+      diskCache: { dir: join(blocker, 'cache') },
+    });
     assert.equal(r.findings.length, 7);
     assert.deepEqual(r.failures, []);
     assert.match(r.cacheWarning ?? '', /cannot write the ShellCheck cache/);
@@ -305,8 +401,15 @@ describe('clan-backups check and the cache', () => {
   let cache: string;
   const run = (args: string[], env: Record<string, string> = {}) => {
     const r = spawnSync(process.execPath, [CLI, 'check', ...args, clanDir], {
-      cwd: ROOT, encoding: 'utf8', timeout: 30000,
-      env: { ...process.env, PATH: `${join(tmp, 'cli-fake')}${delimiter}${process.env.PATH ?? ''}`, XDG_CACHE_HOME: cache, ...env },
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30000,
+      env: {
+        ...process.env,
+        PATH: `${join(tmp, 'cli-fake')}${delimiter}${process.env.PATH ?? ''}`,
+        XDG_CACHE_HOME: cache,
+        ...env,
+      },
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
@@ -349,22 +452,33 @@ describe('clan-backups check and the cache', () => {
 
   it('takes two runs at once sharing the cache', async () => {
     const shared = join(tmp, 'xdg-shared');
-    const go = () => new Promise<{ code: number | null; stdout: string }>((res) => {
-      const child = spawn(process.execPath, [CLI, 'check', clanDir], {
-        cwd: ROOT, env: { ...process.env, PATH: `${join(tmp, 'cli-fake')}${delimiter}${process.env.PATH ?? ''}`, XDG_CACHE_HOME: shared },
+    const go = () =>
+      new Promise<{ code: number | null; stdout: string }>((res) => {
+        const child = spawn(process.execPath, [CLI, 'check', clanDir], {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            PATH: `${join(tmp, 'cli-fake')}${delimiter}${process.env.PATH ?? ''}`,
+            XDG_CACHE_HOME: shared,
+          },
+        });
+        let stdout = '';
+        child.stdout.setEncoding('utf8');
+        child.stdout.on('data', (d: string) => {
+          stdout += d;
+        });
+        child.on('close', (code) => res({ code, stdout }));
       });
-      let stdout = '';
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (d: string) => { stdout += d; });
-      child.on('close', (code) => res({ code, stdout }));
-    });
     const [a, b] = await Promise.all([go(), go()]);
     assert.equal(a.code, b.code);
     assert.equal(a.stdout, b.stdout);
     assert.equal(a.stdout.split('\n').filter((l) => l.includes('[hook-shell]')).length, 7);
     const dir = join(shared, 'clan-backups', 'shellcheck');
     assert.equal(entries(dir).length, 2);
-    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
 
   it('lists --no-cache in the usage', () => {

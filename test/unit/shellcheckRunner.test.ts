@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AnalysisMemo } from '../../server/src/checks/analysisMemo';
-import { SHELLCHECK_MISSING_MESSAGE, checkShellcheck, checkShellcheckMany } from '../../server/src/checks/hookShellChecks';
+import {
+  SHELLCHECK_MISSING_MESSAGE,
+  checkShellcheck,
+  checkShellcheckMany,
+} from '../../server/src/checks/hookShellChecks';
 import { HOOK_NAMES, HookStateInput } from '../../server/src/hooks/hookInput';
 import { buildClanModel } from '../../server/src/model/buildClanModel';
 import { readNixSource } from '../../server/src/model/sourceFile';
@@ -44,7 +48,14 @@ describe('hooks: hook-shell (shellcheck)', () => {
     const result = await checkShellcheck(stateInput(TEXT), { timeoutMs: 30_000 });
     assert.equal(result.shellcheckMissing, false);
     assert.deepEqual(result.failures, []);
-    const got = result.findings.map((f) => [f.code, f.message.replace(/ \(.*$/, ''), f.range.start.line, f.range.start.character, f.range.end.line, f.range.end.character]);
+    const got = result.findings.map((f) => [
+      f.code,
+      f.message.replace(/ \(.*$/, ''),
+      f.range.start.line,
+      f.range.start.character,
+      f.range.end.line,
+      f.range.end.character,
+    ]);
     assert.deepEqual(got, [
       // `$1` unquoted, after an escaped `''$`, an escaped `'''` and an interpolation on the same line.
       ['hook-shell', 'SC2086: Double quote to prevent globbing and word splitting.', 6, 56, 6, 58],
@@ -104,7 +115,10 @@ describe('hooks: hook-shell (shellcheck)', () => {
 
     it('kills it after the time limit and reports no findings', async () => {
       const started = Date.now();
-      const result = await checkShellcheck(stateInput(TEXT), { shellcheckPath: join(dir, 'shellcheck'), timeoutMs: 200 });
+      const result = await checkShellcheck(stateInput(TEXT), {
+        shellcheckPath: join(dir, 'shellcheck'),
+        timeoutMs: 200,
+      });
       assert.deepEqual(result.findings, []);
       assert.equal(result.shellcheckMissing, false);
       // Both hooks go to one ShellCheck process (checkShellcheckMany), so one failure covers them.
@@ -139,17 +153,33 @@ describe('batched ShellCheck', { skip: skipUnlessTool('shellcheck', 'batched She
   it('reports the same findings as one run per hook, mapped to the same places', async () => {
     const file = readNixSource('file:///c/clan.nix', 'clan', CLAN);
     const model = buildClanModel({ dir: '/c', clanFile: file, machineFiles: [], machineDirs: [] });
-    const inputs: HookStateInput[] = [...model.machines.values()].flatMap((m) => m.states).map((s) => {
-      const input: HookStateInput = { uri: file.uri, text: file.text, lines: file.lines, stateName: s.name, hooks: {} };
-      for (const h of HOOK_NAMES) {
-        const e = s.attrs?.entries.get(h);
-        if (e?.binding) input.hooks[h] = { value: e.value, bindingStart: file.lines.offsetAt(e.binding.start), bindingEnd: file.lines.offsetAt(e.binding.end) };
-      }
-      return input;
-    });
-    const single = (await Promise.all(inputs.map((i) => checkShellcheck(i, { timeoutMs: 30000 })))).flatMap((r) => r.findings);
+    const inputs: HookStateInput[] = [...model.machines.values()]
+      .flatMap((m) => m.states)
+      .map((s) => {
+        const input: HookStateInput = {
+          uri: file.uri,
+          text: file.text,
+          lines: file.lines,
+          stateName: s.name,
+          hooks: {},
+        };
+        for (const h of HOOK_NAMES) {
+          const e = s.attrs?.entries.get(h);
+          if (e?.binding)
+            input.hooks[h] = {
+              value: e.value,
+              bindingStart: file.lines.offsetAt(e.binding.start),
+              bindingEnd: file.lines.offsetAt(e.binding.end),
+            };
+        }
+        return input;
+      });
+    const single = (await Promise.all(inputs.map((i) => checkShellcheck(i, { timeoutMs: 30000 })))).flatMap(
+      (r) => r.findings,
+    );
     const batch = await checkShellcheckMany(inputs, { timeoutMs: 30000, chunk: 1 });
-    const key = (f: { message: string; range: { start: { line: number; character: number } } }) => `${f.range.start.line}:${f.range.start.character} ${f.message}`;
+    const key = (f: { message: string; range: { start: { line: number; character: number } } }) =>
+      `${f.range.start.line}:${f.range.start.character} ${f.message}`;
     assert.ok(single.length >= 2, single.map(key).join('\n'));
     assert.deepEqual(batch.findings.map(key).sort(), single.map(key).sort());
     assert.deepEqual(batch.failures, []);

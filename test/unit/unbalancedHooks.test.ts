@@ -9,7 +9,12 @@ import { at, DOCKER_SEED, LINKDING_SEED, NEXTCLOUD_SEED, POSTGRES_SEED, span, st
 describe('hooks: unbalanced-hook', () => {
   before(() => initParsing());
 
-  for (const [name, seed] of [['docker', DOCKER_SEED], ['nextcloud', NEXTCLOUD_SEED], ['linkding', LINKDING_SEED], ['postgresql', POSTGRES_SEED]] as const) {
+  for (const [name, seed] of [
+    ['docker', DOCKER_SEED],
+    ['nextcloud', NEXTCLOUD_SEED],
+    ['linkding', LINKDING_SEED],
+    ['postgresql', POSTGRES_SEED],
+  ] as const) {
     it(`is quiet on the ${name} seed`, () => {
       assert.deepEqual(checkUnbalancedHooks(stateInput(seed)), []);
     });
@@ -23,13 +28,19 @@ describe('hooks: unbalanced-hook', () => {
     assert.equal(f.code, 'unbalanced-hook');
     assert.equal(f.severity, 'warning');
     assert.deepEqual(at(f), span(text, 'systemctl stop postgresql'));
-    assert.match(f.message, /preBackupScript of state "postgresql" stops unit `postgresql`, but postBackupScript does not start it again/);
+    assert.match(
+      f.message,
+      /preBackupScript of state "postgresql" stops unit `postgresql`, but postBackupScript does not start it again/,
+    );
     // The fix appends the start line at the end of the post hook, with its indentation.
     const fixed = applyEdits(text, f.fixes![0]!.edits);
-    assert.ok(fixed.includes(`          postBackupScript = ''
+    assert.ok(
+      fixed.includes(`          postBackupScript = ''
             systemctl start nginx
             systemctl start postgresql
-          '';`), fixed);
+          '';`),
+      fixed,
+    );
     assert.equal(parseNix(fixed).rootNode.hasError, false);
     assert.deepEqual(checkUnbalancedHooks(stateInput(fixed, 'postgresql')), []);
   });
@@ -46,9 +57,15 @@ describe('hooks: unbalanced-hook', () => {
 }`;
     const findings = checkUnbalancedHooks(stateInput(text, 'web'));
     assert.equal(findings.length, 1);
-    assert.match(findings[0]!.message, /stops unit `redis`, but postBackupScript does not start it again: it stays down after every backup/);
+    assert.match(
+      findings[0]!.message,
+      /stops unit `redis`, but postBackupScript does not start it again: it stays down after every backup/,
+    );
     const fixed = applyEdits(text, findings[0]!.fixes![0]!.edits);
-    assert.ok(fixed.includes('postBackupScript = "systemctl start nginx php-fpm.service\\nsystemctl start redis";'), fixed);
+    assert.ok(
+      fixed.includes('postBackupScript = "systemctl start nginx php-fpm.service\\nsystemctl start redis";'),
+      fixed,
+    );
     assert.equal(parseNix(fixed).rootNode.hasError, false);
     assert.deepEqual(checkUnbalancedHooks(stateInput(fixed, 'web')), []);
   });
@@ -58,11 +75,17 @@ describe('hooks: unbalanced-hook', () => {
     const findings = checkUnbalancedHooks(stateInput(text, 'containers'));
     assert.equal(findings.length, 1);
     assert.deepEqual(at(findings[0]!), [6, 10, 6, 38]);
-    assert.match(findings[0]!.message, /pauses container `\$\(docker ps -q\)`, but postBackupScript does not resume it again: it stays paused/);
+    assert.match(
+      findings[0]!.message,
+      /pauses container `\$\(docker ps -q\)`, but postBackupScript does not resume it again: it stays paused/,
+    );
     const fixed = applyEdits(text, findings[0]!.fixes![0]!.edits);
-    assert.ok(fixed.includes(`          echo done
+    assert.ok(
+      fixed.includes(`          echo done
           docker unpause $(docker ps -q)
-        '';`), fixed);
+        '';`),
+      fixed,
+    );
     assert.deepEqual(checkUnbalancedHooks(stateInput(fixed, 'containers')), []);
   });
 
@@ -75,11 +98,14 @@ describe('hooks: unbalanced-hook', () => {
     const fix = findings[0]!.fixes![0]!;
     assert.equal(fix.title, 'Add `systemctl start podman-linkding` to postBackupScript');
     const fixed = applyEdits(text, fix.edits);
-    assert.ok(fixed.includes(`    '';
+    assert.ok(
+      fixed.includes(`    '';
     postBackupScript = ''
       systemctl start podman-linkding
     '';
-    # Script to run after restoring a backup`), fixed);
+    # Script to run after restoring a backup`),
+      fixed,
+    );
     assert.equal(parseNix(fixed).rootNode.hasError, false);
     assert.deepEqual(checkUnbalancedHooks(stateInput(fixed, 'linkding')), []);
   });
@@ -92,12 +118,18 @@ describe('hooks: unbalanced-hook', () => {
 }`;
     const findings = checkUnbalancedHooks(stateInput(text, 'vm'));
     assert.equal(findings.length, 1);
-    assert.deepEqual(at(findings[0]!), span(text, "${pkgs.libvirt}/bin/virsh -c qemu:///system suspend ''${VM:-${name}}"));
+    assert.deepEqual(
+      at(findings[0]!),
+      span(text, "${pkgs.libvirt}/bin/virsh -c qemu:///system suspend ''${VM:-${name}}"),
+    );
     const fixed = applyEdits(text, findings[0]!.fixes![0]!.edits);
-    assert.ok(fixed.includes(`  clan.core.state.vm.postBackupScript = ''
+    assert.ok(
+      fixed.includes(`  clan.core.state.vm.postBackupScript = ''
     \${pkgs.libvirt}/bin/virsh -c qemu:///system resume ''\${VM:-\${name}}
   '';
-}`), fixed);
+}`),
+      fixed,
+    );
     assert.equal(parseNix(fixed).rootNode.hasError, false);
     assert.deepEqual(checkUnbalancedHooks(stateInput(fixed, 'vm')), []);
   });
@@ -112,7 +144,10 @@ describe('hooks: unbalanced-hook', () => {
 }`;
     const findings = checkUnbalancedHooks(stateInput(text, 'app'));
     assert.equal(findings.length, 1);
-    assert.match(findings[0]!.message, /preRestoreScript of state "app" stops unit `app`, but postRestoreScript does not start it again: it stays down after every restore/);
+    assert.match(
+      findings[0]!.message,
+      /preRestoreScript of state "app" stops unit `app`, but postRestoreScript does not start it again: it stays down after every restore/,
+    );
     assert.deepEqual(at(findings[0]!), [3, 24, 3, 42]);
   });
 

@@ -7,8 +7,29 @@ import { MAX_JUDGED_LENGTH, show } from './patternText';
 
 // Top-level directories: a bare `nix` or `tmp` most likely means the root one, which is what borg matches.
 const ROOT_DIR_NAMES = new Set([
-  'bin', 'boot', 'dev', 'etc', 'home', 'lib', 'lib64', 'media', 'mnt', 'nix', 'opt', 'persist', 'proc', 'root',
-  'run', 'sbin', 'srv', 'sys', 'tmp', 'usr', 'var', 'data', 'storage',
+  'bin',
+  'boot',
+  'dev',
+  'etc',
+  'home',
+  'lib',
+  'lib64',
+  'media',
+  'mnt',
+  'nix',
+  'opt',
+  'persist',
+  'proc',
+  'root',
+  'run',
+  'sbin',
+  'srv',
+  'sys',
+  'tmp',
+  'usr',
+  'var',
+  'data',
+  'storage',
 ]);
 
 /** Findings for one literal Clan `exclude` entry; offsets are into `p`. */
@@ -26,7 +47,8 @@ export function analyzeExclude(p: string): ExcludeFinding[] {
     });
   }
   for (const line of parsed.lines) {
-    const lineFix = (replacement: string): string => (multi ? p.slice(0, line.start) + replacement + p.slice(line.end) : replacement);
+    const lineFix = (replacement: string): string =>
+      multi ? p.slice(0, line.start) + replacement + p.slice(line.end) : replacement;
     if (line.error) {
       if (line.style === undefined) {
         out.push({
@@ -56,7 +78,9 @@ export function analyzeExclude(p: string): ExcludeFinding[] {
         message: unsupported.message,
         start: line.bodyStart + unsupported.start,
         end: line.bodyStart + unsupported.end,
-        ...(unsupported.fixes ? { fixes: unsupported.fixes.map((f) => lineFix(line.text.slice(0, line.text.length - body.length) + f)) } : {}),
+        ...(unsupported.fixes
+          ? { fixes: unsupported.fixes.map((f) => lineFix(line.text.slice(0, line.text.length - body.length) + f)) }
+          : {}),
       });
       continue;
     }
@@ -64,8 +88,13 @@ export function analyzeExclude(p: string): ExcludeFinding[] {
       const name = rstripSlash(body);
       const trailing = body.slice(name.length);
       if (
-        name !== '' && !name.includes('/') && !/[*?[]/.test(name) && name !== '.' && name !== '..' &&
-        !ROOT_DIR_NAMES.has(name) && trailing.length <= 1
+        name !== '' &&
+        !name.includes('/') &&
+        !/[*?[]/.test(name) &&
+        name !== '.' &&
+        name !== '..' &&
+        !ROOT_DIR_NAMES.has(name) &&
+        trailing.length <= 1
       ) {
         const fmFix = (line.explicitStyle ? 'fm:' : '') + '*/' + name + trailing;
         const shFix = 'sh:**/' + name + trailing;
@@ -103,7 +132,8 @@ function unsupportedSyntax(body: string): Unsupported | undefined {
   const tilde = /^\/?~/.exec(body);
   if (tilde) {
     return {
-      message: '`~` is not expanded in borg patterns (it is a literal character); archived paths look like `home/alice/...` or `root/...`',
+      message:
+        '`~` is not expanded in borg patterns (it is a literal character); archived paths look like `home/alice/...` or `root/...`',
       start: tilde[0].length - 1,
       end: tilde[0].length,
     };
@@ -135,4 +165,3 @@ function unsupportedSyntax(body: string): Unsupported | undefined {
   }
   return undefined;
 }
-

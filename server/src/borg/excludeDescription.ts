@@ -1,12 +1,28 @@
 // A pattern explained for hover: its style, what it matches, an example path.
 // ---------------------------------------------------------------- description (hover)
 
-import { ExcludeLine, lstripSlash, matchesPath, parseExcludePattern, PatternStyle, rstripSlash, tryMatchPath } from './excludePatterns';
+import {
+  ExcludeLine,
+  lstripSlash,
+  matchesPath,
+  parseExcludePattern,
+  PatternStyle,
+  rstripSlash,
+  tryMatchPath,
+} from './excludePatterns';
 import { show } from './patternText';
 
 const SAMPLE_PATHS = [
-  'home/alice/notes.txt', 'home/alice/.cache/thumbnails/x.png', 'home/alice/proj/__pycache__/m.pyc', 'home/alice/proj/main.py',
-  'var/lib/app/data.db', 'var/log/syslog', 'etc/passwd', 'root/.ssh/id_ed25519', 'nix/store/abc-foo/bin/foo', 'tmp/x',
+  'home/alice/notes.txt',
+  'home/alice/.cache/thumbnails/x.png',
+  'home/alice/proj/__pycache__/m.pyc',
+  'home/alice/proj/main.py',
+  'var/lib/app/data.db',
+  'var/log/syslog',
+  'etc/passwd',
+  'root/.ssh/id_ed25519',
+  'nix/store/abc-foo/bin/foo',
+  'tmp/x',
 ];
 
 function exampleFor(line: ExcludeLine): string | undefined {
@@ -18,13 +34,19 @@ function exampleFor(line: ExcludeLine): string | undefined {
     return line.body.replace(
       /\\([dws])|\\([AZbB])|\\(.)|\[\^?[^\]]*\]|\.|\(\?P<[^>]*>|\(\?[:=!]|[()|^$*+?]|\{[0-9,]*\}/g,
       (tok, cls: string | undefined, anchor: string | undefined, esc: string | undefined) =>
-        cls !== undefined || tok.startsWith('[') || tok === '.' ? 'x' : anchor !== undefined ? '' : esc !== undefined ? esc : '',
+        cls !== undefined || tok.startsWith('[') || tok === '.'
+          ? 'x'
+          : anchor !== undefined
+            ? ''
+            : esc !== undefined
+              ? esc
+              : '',
     );
   }
   // Substitute wildcards with plausible text; the result is checked with the real matcher.
   const body = lstripSlash(line.body).replace(/\[!?\]?[^\]]*\]/g, (cls) => {
     const inner = cls.replace(/^\[!?/, '').slice(0, -1);
-    return cls.startsWith('[!') ? 'z' : inner[0] ?? 'x';
+    return cls.startsWith('[!') ? 'z' : (inner[0] ?? 'x');
   });
   let ex = body
     .replace(/\*\*\//g, 'home/alice/')
@@ -40,7 +62,9 @@ export function describeExclude(p: string): string {
   if (typeof p !== 'string') return '';
   const parsed = parseExcludePattern(p);
   if (parsed.lines.length === 0) {
-    return parsed.comments.length > 0 ? 'Ignored: --exclude-from treats lines starting with `#` as comments.' : 'Ignored: empty pattern.';
+    return parsed.comments.length > 0
+      ? 'Ignored: --exclude-from treats lines starting with `#` as comments.'
+      : 'Ignored: empty pattern.';
   }
   const parts: string[] = [];
   for (const line of parsed.lines.slice(0, 4)) {
@@ -71,4 +95,3 @@ export function describeExclude(p: string): string {
   if (parsed.lines.length > 4) parts.push(`(+${parsed.lines.length - 4} more lines)`);
   return parts.join(' ');
 }
-

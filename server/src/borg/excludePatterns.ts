@@ -50,7 +50,6 @@ const PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2
 const LEADING_SPACE = new RegExp('^[' + PY_SPACE + ']+');
 const TRAILING_SPACE = new RegExp('[' + PY_SPACE + ']+$');
 
-
 // Python's str.isalnum() for the two style characters.
 function isPyAlnum(s: string): boolean {
   return /^[\p{L}\p{N}]+$/u.test(s);
@@ -83,7 +82,15 @@ export function parseExcludePattern(p: string): ParsedExclude {
 
 function parseLine(text: string, start: number): ExcludeLine {
   const chars = Array.from(text);
-  const line: ExcludeLine = { text, start, end: start + text.length, style: 'fm', explicitStyle: false, body: text, bodyStart: start };
+  const line: ExcludeLine = {
+    text,
+    start,
+    end: start + text.length,
+    style: 'fm',
+    explicitStyle: false,
+    body: text,
+    bodyStart: start,
+  };
   // Borg's test, on code points: len(p) > 2 and p[2] == ':' and p[:2].isalnum().
   if (chars.length > 2 && chars[2] === ':' && isPyAlnum(chars[0]! + chars[1]!)) {
     const prefix = chars[0]! + chars[1]!;
@@ -117,7 +124,8 @@ export function normpath(path: string): string {
   const comps: string[] = [];
   for (const comp of path.split('/')) {
     if (comp === '' || comp === '.') continue;
-    if (comp !== '..' || (!initial && comps.length === 0) || (comps.length > 0 && comps[comps.length - 1] === '..')) comps.push(comp);
+    if (comp !== '..' || (!initial && comps.length === 0) || (comps.length > 0 && comps[comps.length - 1] === '..'))
+      comps.push(comp);
     else if (comps.length > 0) comps.pop();
   }
   const joined = '/'.repeat(initial) + comps.join('/');
@@ -142,7 +150,8 @@ export type MatchResult = { judged: true; matches: boolean } | { judged: false; 
  */
 export function tryMatchPath(pattern: string, archivedPath: string): MatchResult {
   if (typeof pattern !== 'string' || typeof archivedPath !== 'string') return { judged: false, reason: 'not a string' };
-  if (pattern.length > MAX_JUDGED_LENGTH || archivedPath.length > MAX_JUDGED_LENGTH) return { judged: false, reason: 'too long to judge' };
+  if (pattern.length > MAX_JUDGED_LENGTH || archivedPath.length > MAX_JUDGED_LENGTH)
+    return { judged: false, reason: 'too long to judge' };
   const line = parseLine(pattern, 0);
   if (line.error) return { judged: false, reason: line.error };
   const path = lstripSlash(archivedPath);
@@ -189,4 +198,3 @@ export function matchesPath(pattern: string, archivedPath: string): boolean {
   const r = tryMatchPath(pattern, archivedPath);
   return r.judged && r.matches;
 }
-

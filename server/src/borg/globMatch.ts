@@ -44,7 +44,10 @@ function sreSetBody(body: number[]): { ok: true; tok: GlobTok } | { ok: false; e
         break;
       }
       if (hiTok.cp < lo) {
-        return { ok: false, error: `bad character range ${String.fromCodePoint(lo)}-${String.fromCodePoint(hiTok.cp)}` };
+        return {
+          ok: false,
+          error: `bad character range ${String.fromCodePoint(lo)}-${String.fromCodePoint(hiTok.cp)}`,
+        };
       }
       ranges.push([lo, hiTok.cp]);
     } else {
@@ -237,4 +240,3 @@ export function globMatch(toks: GlobTok[], s: number[], crossSlash: boolean): bo
 export function codePoints(s: string): number[] {
   return Array.from(s, (ch) => ch.codePointAt(0)!);
 }
-

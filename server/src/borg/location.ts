@@ -2,6 +2,8 @@
 // The regexes mirror `class Location` in src/borg/helpers/parseformat.py (identical in 1.2-maint and 1.4-maint):
 // ssh_re, then file_re, then scp_re (which also covers local paths). Borg 2.x reads locations differently.
 
+import { show } from './patternText';
+
 export type LocationKind = 'ssh-url' | 'file-url' | 'scp-remote' | 'local-path';
 
 export interface ParsedLocation {
@@ -54,8 +56,18 @@ export interface PlaceholderProblem {
 
 /** Placeholders accepted by borg's replace_placeholders (1.2 and 1.4). */
 export const BORG_PLACEHOLDERS: readonly string[] = [
-  'pid', 'fqdn', 'reverse-fqdn', 'hostname', 'now', 'utcnow', 'user', 'uuid4',
-  'borgversion', 'borgmajor', 'borgminor', 'borgpatch',
+  'pid',
+  'fqdn',
+  'reverse-fqdn',
+  'hostname',
+  'now',
+  'utcnow',
+  'user',
+  'uuid4',
+  'borgversion',
+  'borgmajor',
+  'borgminor',
+  'borgpatch',
 ];
 
 // Longer strings are not realistic repo values; skipping them keeps every call cheap.
@@ -166,12 +178,6 @@ function stripBrackets(host: string): string {
   return host.replace(/^\[+/, '').replace(/\]+$/, '');
 }
 
-function show(s: string): string {
-  const clipped = s.length > 80 ? s.slice(0, 77) + '…' : s;
-  // Control characters would make the message unreadable or break a one-line hover.
-  return '`' + clipped.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')) + '`';
-}
-
 /**
  * Problems borg's replace_placeholders would raise: unknown `{x}`, conversions like `{x!r}`,
  * positional `{}`, and stray `{` / `}` (literal braces must be doubled).
@@ -188,7 +194,11 @@ export function placeholderProblems(s: string): PlaceholderProblem[] {
         i += 2;
         continue;
       }
-      out.push({ message: 'stray `}`: borg fails with "Single \'}\' encountered"; write `}}` for a literal brace', start: i, end: i + 1 });
+      out.push({
+        message: 'stray `}`: borg fails with "Single \'}\' encountered"; write `}}` for a literal brace',
+        start: i,
+        end: i + 1,
+      });
       return out; // Python stops at the first formatting error.
     }
     if (c !== '{') {
@@ -208,7 +218,11 @@ export function placeholderProblems(s: string): PlaceholderProblem[] {
       j++;
     }
     if (depth > 0) {
-      out.push({ message: 'stray `{`: borg fails with "expected \'}\' before end of string"; write `{{` for a literal brace', start: i, end: i + 1 });
+      out.push({
+        message: 'stray `{`: borg fails with "expected \'}\' before end of string"; write `{{` for a literal brace',
+        start: i,
+        end: i + 1,
+      });
       return out;
     }
     const field = s.slice(i + 1, j - 1);
@@ -216,7 +230,11 @@ export function placeholderProblems(s: string): PlaceholderProblem[] {
     const name = nameEnd < 0 ? field : field.slice(0, nameEnd);
     const hasConversion = nameEnd >= 0 && field[nameEnd] === '!';
     if (name === '') {
-      out.push({ message: 'empty placeholder `{}`: borg fails ("positional fields"); write `{{}}` for literal braces', start: i, end: j });
+      out.push({
+        message: 'empty placeholder `{}`: borg fails ("positional fields"); write `{{}}` for literal braces',
+        start: i,
+        end: j,
+      });
     } else if (!BORG_PLACEHOLDERS.includes(name)) {
       out.push({
         message: `unknown placeholder ${show('{' + name + '}')}: borg fails with InvalidPlaceholder; known: ${BORG_PLACEHOLDERS.map((p) => '{' + p + '}').join(', ')} (write \`{{\` \`}}\` for literal braces)`,
@@ -224,7 +242,11 @@ export function placeholderProblems(s: string): PlaceholderProblem[] {
         end: j,
       });
     } else if (hasConversion) {
-      out.push({ message: `borg rejects conversions in placeholders (${show('{' + field + '}')}); use ${show('{' + name + '}')}`, start: i, end: j });
+      out.push({
+        message: `borg rejects conversions in placeholders (${show('{' + field + '}')}); use ${show('{' + name + '}')}`,
+        start: i,
+        end: j,
+      });
     }
     i = j;
   }
@@ -233,28 +255,39 @@ export function placeholderProblems(s: string): PlaceholderProblem[] {
 
 function explainFailure(s: string): string {
   if (s === '') return 'empty repository location: borg fails with "Invalid location format"';
-  if (/^::/.test(s)) return '`::archive` without a repository: borg fails with "Invalid location format" (BORG_REPO itself cannot start with `::`)';
+  if (/^::/.test(s))
+    return '`::archive` without a repository: borg fails with "Invalid location format" (BORG_REPO itself cannot start with `::`)';
   if (s.startsWith('ssh://')) {
     const rest = s.slice(6);
     const authEnd = rest.indexOf('/');
     const authority = authEnd < 0 ? rest : rest.slice(0, authEnd);
-    if (authEnd < 0) return `${show(s)}: an ssh:// URL needs an absolute path after the host (\`ssh://host/path\`, \`/./rel\` for a relative one); borg fails with "Invalid location format"`;
+    if (authEnd < 0)
+      return `${show(s)}: an ssh:// URL needs an absolute path after the host (\`ssh://host/path\`, \`/./rel\` for a relative one); borg fails with "Invalid location format"`;
     const hostPort = authority.includes('@') ? authority.slice(authority.lastIndexOf('@') + 1) : authority;
-    if (/^[^[]*:$/.test(hostPort) || /\]:$/.test(hostPort)) return `${show(s)}: a \`:\` after the host must be followed by a port number; borg fails with "Invalid location format" (drop the \`:\`)`;
+    if (/^[^[]*:$/.test(hostPort) || /\]:$/.test(hostPort))
+      return `${show(s)}: a \`:\` after the host must be followed by a port number; borg fails with "Invalid location format" (drop the \`:\`)`;
     const portMatch = /^(?:\[[^\]]*\]|[^:[\]]*):(.*)$/.exec(hostPort);
-    if (portMatch && !/^\p{Nd}+$/u.test(portMatch[1]!)) return `${show(s)}: the port ${show(portMatch[1]!)} is not a number; borg fails with "Invalid location format"`;
-    if ((authority.match(/@/g) ?? []).length > 1) return `${show(s)}: the user part cannot contain \`@\`; borg fails with "Invalid location format"`;
-    if (rest.slice(authEnd).includes('::') && /::[^/]*\//.test(rest.slice(authEnd))) return `${show(s)}: \`::\` starts an archive name and archive names cannot contain \`/\`; borg fails with "Invalid location format"`;
-    if (rest[authEnd + 1] === undefined) return `${show(s)}: an ssh:// URL needs a path after \`/\`; borg fails with "Invalid location format"`;
+    if (portMatch && !/^\p{Nd}+$/u.test(portMatch[1]!))
+      return `${show(s)}: the port ${show(portMatch[1]!)} is not a number; borg fails with "Invalid location format"`;
+    if ((authority.match(/@/g) ?? []).length > 1)
+      return `${show(s)}: the user part cannot contain \`@\`; borg fails with "Invalid location format"`;
+    if (rest.slice(authEnd).includes('::') && /::[^/]*\//.test(rest.slice(authEnd)))
+      return `${show(s)}: \`::\` starts an archive name and archive names cannot contain \`/\`; borg fails with "Invalid location format"`;
+    if (rest[authEnd + 1] === undefined)
+      return `${show(s)}: an ssh:// URL needs a path after \`/\`; borg fails with "Invalid location format"`;
     return `${show(s)} is not a valid ssh:// location for borg ("Invalid location format")`;
   }
-  if (s.startsWith('file://')) return `${show(s)}: a file:// URL needs a path with \`/\` (\`file:///abs/path\`); borg fails with "Invalid location format"`;
-  if (/::[^/]*\//.test(s) || /::[^/]*$/.test(s) === false && s.includes('::')) {
+  if (s.startsWith('file://'))
+    return `${show(s)}: a file:// URL needs a path with \`/\` (\`file:///abs/path\`); borg fails with "Invalid location format"`;
+  if (/::[^/]*\//.test(s) || (/::[^/]*$/.test(s) === false && s.includes('::'))) {
     return `${show(s)}: \`::\` starts an archive name and archive names cannot contain \`/\`; borg fails with "Invalid location format"`;
   }
-  if (s.startsWith('//') || /^(?:[^@:/]+@)?[^:/]+:\/\//.test(s)) return `${show(s)}: borg does not accept a path starting with \`//\` here; borg fails with "Invalid location format"`;
-  if (s.startsWith(':')) return `${show(s)}: a location cannot start with \`:\`; borg fails with "Invalid location format"`;
-  if (s.endsWith('::')) return `${show(s)}: \`::\` must be followed by an archive name; borg fails with "Invalid location format"`;
+  if (s.startsWith('//') || /^(?:[^@:/]+@)?[^:/]+:\/\//.test(s))
+    return `${show(s)}: borg does not accept a path starting with \`//\` here; borg fails with "Invalid location format"`;
+  if (s.startsWith(':'))
+    return `${show(s)}: a location cannot start with \`:\`; borg fails with "Invalid location format"`;
+  if (s.endsWith('::'))
+    return `${show(s)}: \`::\` must be followed by an archive name; borg fails with "Invalid location format"`;
   return `${show(s)} is not a location borg accepts ("Invalid location format")`;
 }
 
@@ -316,7 +349,13 @@ function leadingIPv6(s: string, alsoBefore = ''): string | undefined {
     const cand = run.slice(0, len);
     const next = s[len];
     // `::` alone is borg's archive separator far more often than the unspecified address.
-    if ((next === undefined || next === ':' || alsoBefore.includes(next)) && /[0-9A-Fa-f]/.test(cand) && cand.split(':').length >= 3 && isIPv6(cand)) return cand;
+    if (
+      (next === undefined || next === ':' || alsoBefore.includes(next)) &&
+      /[0-9A-Fa-f]/.test(cand) &&
+      cand.split(':').length >= 3 &&
+      isIPv6(cand)
+    )
+      return cand;
   }
   return undefined;
 }
@@ -332,10 +371,24 @@ function describeParse(loc: ParsedLocation): string {
 }
 
 // Hosts that are really URL schemes or borg-2 prefixes: `sftp:/x` or `s3:bucket` read as host `sftp`/`s3`.
-const SCHEME_HOSTS = new Set(['ssh', 'file', 'sftp', 'rest', 'http', 'https', 's3', 'b2', 'rclone', 'ftp', 'scp', 'rsync']);
+const SCHEME_HOSTS = new Set([
+  'ssh',
+  'file',
+  'sftp',
+  'rest',
+  'http',
+  'https',
+  's3',
+  'b2',
+  'rclone',
+  'ftp',
+  'scp',
+  'rsync',
+]);
 // Local mount points that people write with a device-ish prefix (`usb:/mnt/x`).
 const MOUNT_PREFIX = /^\/(?:mnt|media|run\/media|Volumes|srv\/usb)(?:\/|$)/;
-const DEVICE_HOST = /^(?:usb|disk|drive|external|extern|ext|hdd|ssd|local|localdisk|sd|sdcard|backupdisk|backup-disk)[0-9]*$/i;
+const DEVICE_HOST =
+  /^(?:usb|disk|drive|external|extern|ext|hdd|ssd|local|localdisk|sd|sdcard|backupdisk|backup-disk)[0-9]*$/i;
 
 function unbracketedIPv6InRepo(repo: string): RepoFinding | undefined {
   let hostStart = 0;
@@ -366,7 +419,8 @@ function unbracketedIPv6InRepo(repo: string): RepoFinding | undefined {
 export function analyzeRepo(repo: string): RepoFinding[] {
   if (typeof repo !== 'string' || repo.length > MAX_JUDGED_LENGTH) return [];
   const ph = placeholderProblems(repo);
-  if (ph.length > 0) return ph.map((p) => ({ code: 'invalid-repo' as const, message: p.message, start: p.start, end: p.end }));
+  if (ph.length > 0)
+    return ph.map((p) => ({ code: 'invalid-repo' as const, message: p.message, start: p.start, end: p.end }));
 
   const v6 = unbracketedIPv6InRepo(repo);
   if (v6) return [v6];
@@ -405,7 +459,10 @@ export function analyzeRepo(repo: string): RepoFinding[] {
         start: spans.host.start,
         end: spans.path.end,
       });
-    } else if (loc.user === undefined && (host.length === 1 || DEVICE_HOST.test(host) || (MOUNT_PREFIX.test(loc.path) && !host.includes('.')))) {
+    } else if (
+      loc.user === undefined &&
+      (host.length === 1 || DEVICE_HOST.test(host) || (MOUNT_PREFIX.test(loc.path) && !host.includes('.')))
+    ) {
       out.push({
         code: 'suspicious-repo',
         message: `${show(repo.slice(0, spans.path.end))} is read as host ${show(host)}, path ${show(loc.path)} (scp syntax for ssh); for a local disk write only the path ${show(loc.path)}`,
@@ -437,36 +494,42 @@ export function analyzeAddress(address: string): AddressFinding[] {
   if (typeof address !== 'string' || address.length > MAX_JUDGED_LENGTH) return [];
   // A bare IPv6 address is itself `a:b::c`; it must be recognised before trying host:port.
   if (isIPv6(address)) {
-    return [{
-      code: 'unbracketed-ipv6',
-      message: `unbracketed IPv6 address: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; write ${show('[' + address + ']')}`,
-      start: 0,
-      end: address.length,
-      fixes: ['[' + address + ']'],
-    }];
+    return [
+      {
+        code: 'unbracketed-ipv6',
+        message: `unbracketed IPv6 address: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; write ${show('[' + address + ']')}`,
+        start: 0,
+        end: address.length,
+        fixes: ['[' + address + ']'],
+      },
+    ];
   }
   const bracketPort = /^(\[[0-9A-Fa-f:.]+\]):([0-9]+)$/.exec(address);
   const hostPort = /^([^:[\]/@\s]+):([0-9]+)$/.exec(address);
   const m = bracketPort ?? hostPort;
   if (m) {
     const host = m[1]!;
-    return [{
-      code: 'address-with-port',
-      message: `\`address\` cannot carry a port: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; set \`address = "${host}"\` and, for port ${m[2]}, use a destination with \`rsh = "ssh -p ${m[2]} …"\``,
-      start: host.length,
-      end: address.length,
-      fixes: [host],
-    }];
+    return [
+      {
+        code: 'address-with-port',
+        message: `\`address\` cannot carry a port: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; set \`address = "${host}"\` and, for port ${m[2]}, use a destination with \`rsh = "ssh -p ${m[2]} …"\``,
+        start: host.length,
+        end: address.length,
+        fixes: [host],
+      },
+    ];
   }
   const v6 = leadingIPv6(address);
   if (v6 && !address.startsWith('[')) {
-    return [{
-      code: 'unbracketed-ipv6',
-      message: `unbracketed IPv6 address ${show(v6)}: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; write ${show('[' + v6 + ']')}`,
-      start: 0,
-      end: v6.length,
-      fixes: ['[' + v6 + ']' + address.slice(v6.length)],
-    }];
+    return [
+      {
+        code: 'unbracketed-ipv6',
+        message: `unbracketed IPv6 address ${show(v6)}: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; write ${show('[' + v6 + ']')}`,
+        start: 0,
+        end: v6.length,
+        fixes: ['[' + v6 + ']' + address.slice(v6.length)],
+      },
+    ];
   }
   return [];
 }

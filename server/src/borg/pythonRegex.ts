@@ -23,13 +23,19 @@ const PY_W_A = '[A-Za-z0-9_]';
 const PY_D_A = '[0-9]';
 
 class PyReError extends Error {
-  constructor(message: string, readonly pos: number) {
+  constructor(
+    message: string,
+    readonly pos: number,
+  ) {
     super(message);
   }
 }
 
 class PyReUnknown extends Error {
-  constructor(message: string, readonly pos: number) {
+  constructor(
+    message: string,
+    readonly pos: number,
+  ) {
     super(message);
   }
 }
@@ -171,7 +177,8 @@ class PyRegexParser {
     if (consume) {
       const at = this.pos;
       this.pos += m[0].length;
-      if (lo >= MAXREPEAT || (hi !== Infinity && hi >= MAXREPEAT)) throw new PyReError('the repetition number is too large', at);
+      if (lo >= MAXREPEAT || (hi !== Infinity && hi >= MAXREPEAT))
+        throw new PyReError('the repetition number is too large', at);
       if (hi < lo) throw new PyReError(`min repeat greater than max repeat at position ${at + 1}`, at + 1);
       if (lo > 65535 || (hi !== Infinity && hi > 65535)) throw new PyReUnknown('very large repeat count', at);
     }
@@ -247,13 +254,20 @@ class PyRegexParser {
   private category(letter: string, flags: Flags, inClass: boolean): string | undefined {
     const a = flags.a;
     switch (letter) {
-      case 'd': return a ? PY_D_A : PY_D_U;
-      case 's': return a ? PY_S_A : PY_S_U;
-      case 'w': return a ? PY_W_A : PY_W_U;
-      case 'D': return inClass ? undefined : '(?:(?!' + (a ? PY_D_A : PY_D_U) + ')[\\s\\S])';
-      case 'S': return inClass ? undefined : '(?:(?!' + (a ? PY_S_A : PY_S_U) + ')[\\s\\S])';
-      case 'W': return inClass ? undefined : '(?:(?!' + (a ? PY_W_A : PY_W_U) + ')[\\s\\S])';
-      default: return undefined;
+      case 'd':
+        return a ? PY_D_A : PY_D_U;
+      case 's':
+        return a ? PY_S_A : PY_S_U;
+      case 'w':
+        return a ? PY_W_A : PY_W_U;
+      case 'D':
+        return inClass ? undefined : '(?:(?!' + (a ? PY_D_A : PY_D_U) + ')[\\s\\S])';
+      case 'S':
+        return inClass ? undefined : '(?:(?!' + (a ? PY_S_A : PY_S_U) + ')[\\s\\S])';
+      case 'W':
+        return inClass ? undefined : '(?:(?!' + (a ? PY_W_A : PY_W_U) + ')[\\s\\S])';
+      default:
+        return undefined;
     }
   }
 
@@ -263,12 +277,26 @@ class PyRegexParser {
     this.pos++;
     const W = flags.a ? PY_W_A : PY_W_U;
     switch (c) {
-      case 'A': return { js: '(?<![\\s\\S])', min: 0, max: 0, isAt: true };
-      case 'Z': return { js: '(?![\\s\\S])', min: 0, max: 0, isAt: true };
-      case 'b': return { js: `(?:(?<=${W})(?!${W})|(?<!${W})(?=${W}))`, min: 0, max: 0, isAt: true };
+      case 'A':
+        return { js: '(?<![\\s\\S])', min: 0, max: 0, isAt: true };
+      case 'Z':
+        return { js: '(?![\\s\\S])', min: 0, max: 0, isAt: true };
+      case 'b':
+        return { js: `(?:(?<=${W})(?!${W})|(?<!${W})(?=${W}))`, min: 0, max: 0, isAt: true };
       // sre's \B never matches in an empty string.
-      case 'B': return { js: `(?:(?<=${W})(?=${W})|(?<!${W})(?!${W})(?:(?<=[\\s\\S])|(?=[\\s\\S])))`, min: 0, max: 0, isAt: true };
-      case 'd': case 's': case 'w': case 'D': case 'S': case 'W': {
+      case 'B':
+        return {
+          js: `(?:(?<=${W})(?=${W})|(?<!${W})(?!${W})(?:(?<=[\\s\\S])|(?=[\\s\\S])))`,
+          min: 0,
+          max: 0,
+          isAt: true,
+        };
+      case 'd':
+      case 's':
+      case 'w':
+      case 'D':
+      case 'S':
+      case 'W': {
         if (flags.i && !this.globalI) throw new PyReUnknown('scoped case-insensitive flag', start);
         const js = this.category(c, flags, false)!;
         return { js: c === c.toLowerCase() ? '(?:' + js + ')' : js, min: 1, max: 1 };
@@ -284,7 +312,11 @@ class PyRegexParser {
             if (/[0-7]/.test(digits[0]!) && /[0-7]/.test(digits[1]!) && /[0-7]/.test(this.peek() ?? '')) {
               digits += this.chars[this.pos++]!;
               const v = parseInt(digits, 8);
-              if (v > 0o377) throw new PyReError(`octal escape value \\${digits} outside of range 0-0o377 at position ${start}`, start);
+              if (v > 0o377)
+                throw new PyReError(
+                  `octal escape value \\${digits} outside of range 0-0o377 at position ${start}`,
+                  start,
+                );
               return this.literal(v, flags);
             }
           }
@@ -316,7 +348,8 @@ class PyRegexParser {
       const maxLen = c === '0' && !inClass ? 3 : 3;
       while (o.length < maxLen && /[0-7]/.test(this.peek() ?? '')) o += this.chars[this.pos++]!;
       const v = parseInt(o, 8);
-      if (v > 0o377) throw new PyReError(`octal escape value \\${o} outside of range 0-0o377 at position ${start}`, start);
+      if (v > 0o377)
+        throw new PyReError(`octal escape value \\${o} outside of range 0-0o377 at position ${start}`, start);
       return v;
     }
     if (/[0-9]/.test(c)) {
@@ -351,7 +384,11 @@ class PyRegexParser {
         const d = this.chars[this.pos++];
         if (d === '<') {
           const name = this.readName('>', start);
-          if (this.names.has(name)) throw new PyReError(`redefinition of group name '${name}' as group ${this.groups + 1}; was group ${this.names.get(name)} at position ${start + 4}`, start);
+          if (this.names.has(name))
+            throw new PyReError(
+              `redefinition of group name '${name}' as group ${this.groups + 1}; was group ${this.names.get(name)} at position ${start + 4}`,
+              start,
+            );
           return this.capture(flags, nested, name, start);
         }
         if (d === '=') {
@@ -387,7 +424,8 @@ class PyRegexParser {
       }
       case '#': {
         while (this.pos < this.chars.length && this.chars[this.pos] !== ')') this.pos++;
-        if (this.pos >= this.chars.length) throw new PyReError(`missing ), unterminated comment at position ${start}`, start);
+        if (this.pos >= this.chars.length)
+          throw new PyReError(`missing ), unterminated comment at position ${start}`, start);
         this.pos++;
         return { js: '', min: 0, max: 0, empty: true };
       }
@@ -409,7 +447,8 @@ class PyRegexParser {
     let add = '';
     while (this.peek() !== undefined && 'aiLmstux'.includes(this.peek()!)) add += this.chars[this.pos++]!;
     if (add.includes('L')) throw new PyReError("bad inline flag: cannot use 'L' flag with a str pattern", start);
-    if (add.includes('a') && add.includes('u')) throw new PyReError("bad inline flag: flags 'a', 'u' and 'L' are incompatible", start);
+    if (add.includes('a') && add.includes('u'))
+      throw new PyReError("bad inline flag: flags 'a', 'u' and 'L' are incompatible", start);
     let del = '';
     if (this.peek() === ')') {
       this.pos++;
@@ -559,7 +598,8 @@ export function translatePythonRegex(body: string): RegexInfo {
   try {
     const js = parser.parse();
     for (const g of parser.referencedGroups) {
-      if (parser.optionalGroups.has(g)) return { status: 'unknown', message: 'back-reference to a group that may not take part in the match' };
+      if (parser.optionalGroups.has(g))
+        return { status: 'unknown', message: 'back-reference to a group that may not take part in the match' };
     }
     try {
       return { status: 'valid', js: new RegExp(js, parser.globalI ? 'ui' : 'u') };
@@ -567,7 +607,8 @@ export function translatePythonRegex(body: string): RegexInfo {
       return { status: 'unknown', message: 'could not build an equivalent JS regex: ' + (e as Error).message };
     }
   } catch (e) {
-    if (e instanceof PyReError) return { status: 'invalid', message: e.message, offset: Math.min(utf16Offset(body, e.pos), body.length) };
+    if (e instanceof PyReError)
+      return { status: 'invalid', message: e.message, offset: Math.min(utf16Offset(body, e.pos), body.length) };
     if (e instanceof PyReUnknown) return { status: 'unknown', message: e.message, offset: utf16Offset(body, e.pos) };
     return { status: 'unknown', message: 'could not be judged' };
   }
@@ -583,4 +624,3 @@ function utf16Offset(s: string, codePointIndex: number): number {
   }
   return off;
 }
-

@@ -14,8 +14,7 @@ export interface RshToken {
 }
 
 export type SplitResult =
-  | { ok: true; tokens: RshToken[] }
-  | { ok: false; message: string; offset: number; tokens: RshToken[] };
+  { ok: true; tokens: RshToken[] } | { ok: false; message: string; offset: number; tokens: RshToken[] };
 
 export interface RshFinding {
   code: 'rsh-without-key' | 'rsh-insecure-host-key' | 'rsh-invalid' | 'rsh-duplicate-port';
@@ -54,7 +53,8 @@ export function splitRsh(rsh: string): SplitResult {
     }
     cur ??= startToken(i);
     if (c === '\\') {
-      if (i + 1 >= n) return { ok: false, message: 'trailing `\\`: borg fails with "No escaped character"', offset: i, tokens };
+      if (i + 1 >= n)
+        return { ok: false, message: 'trailing `\\`: borg fails with "No escaped character"', offset: i, tokens };
       add(cur, rsh[i + 1]!, i + 1, 'escaped');
       i += 2;
       cur.end = i;
@@ -77,13 +77,23 @@ export function splitRsh(rsh: string): SplitResult {
           continue;
         }
         if (c === '"' && d === '\\' && i + 1 >= n) {
-          return { ok: false, message: 'trailing `\\` inside double quotes: borg fails with "No escaped character"', offset: i, tokens };
+          return {
+            ok: false,
+            message: 'trailing `\\` inside double quotes: borg fails with "No escaped character"',
+            offset: i,
+            tokens,
+          };
         }
         add(cur, d, i, c === "'" ? 'single' : 'double');
         i++;
       }
       if (!closed) {
-        return { ok: false, message: `unbalanced ${c === "'" ? 'single' : 'double'} quote: borg fails with "No closing quotation"`, offset: open, tokens };
+        return {
+          ok: false,
+          message: `unbalanced ${c === "'" ? 'single' : 'double'} quote: borg fails with "No closing quotation"`,
+          offset: open,
+          tokens,
+        };
       }
       cur.end = i;
       continue;
@@ -100,7 +110,13 @@ export function splitRsh(rsh: string): SplitResult {
 const SSH_ARG_OPTS = new Set('bceilmopBDEFIJLOPQRSwW'.split(''));
 const SSH_FLAG_OPTS = new Set('1246afgknqstvxACGKMNTVXYy'.split(''));
 // ssh -o options whose value ssh itself runs through a shell, so shell syntax there is fine.
-const SHELL_VALUED_OPTIONS = new Set(['proxycommand', 'localcommand', 'knownhostscommand', 'remotecommand', 'permitlocalcommand']);
+const SHELL_VALUED_OPTIONS = new Set([
+  'proxycommand',
+  'localcommand',
+  'knownhostscommand',
+  'remotecommand',
+  'permitlocalcommand',
+]);
 
 interface SshOption {
   letter: string;
@@ -160,12 +176,25 @@ function shellSyntaxFindings(tokens: RshToken[], shellValued: Set<RshToken>): Rs
       const ch = v[p]!;
       // `$` and backticks would be expanded by a shell outside single quotes; borg passes them on literally.
       if ((q === 'none' || q === 'double') && ch === '$' && /^[A-Za-z_{(]/.test(v[p + 1] ?? '')) {
-        const what = v[p + 1] === '(' ? 'command substitution `$(…)`' : 'variable `' + (/^\$(\{[^}]*\}?|[A-Za-z_][A-Za-z0-9_]*)/.exec(v.slice(p))?.[0] ?? '$') + '`';
-        out.push({ code: 'rsh-invalid', message: `${what} is not expanded: borg runs rsh without a shell and passes it to ssh literally; write the value itself`, start: at, end: at + 1 });
+        const what =
+          v[p + 1] === '('
+            ? 'command substitution `$(…)`'
+            : 'variable `' + (/^\$(\{[^}]*\}?|[A-Za-z_][A-Za-z0-9_]*)/.exec(v.slice(p))?.[0] ?? '$') + '`';
+        out.push({
+          code: 'rsh-invalid',
+          message: `${what} is not expanded: borg runs rsh without a shell and passes it to ssh literally; write the value itself`,
+          start: at,
+          end: at + 1,
+        });
         return out;
       }
       if ((q === 'none' || q === 'double') && ch === '`') {
-        out.push({ code: 'rsh-invalid', message: 'backticks are not expanded: borg runs rsh without a shell and passes them to ssh literally', start: at, end: at + 1 });
+        out.push({
+          code: 'rsh-invalid',
+          message: 'backticks are not expanded: borg runs rsh without a shell and passes them to ssh literally',
+          start: at,
+          end: at + 1,
+        });
         return out;
       }
       if (q !== 'none') continue;
@@ -175,8 +204,18 @@ function shellSyntaxFindings(tokens: RshToken[], shellValued: Set<RshToken>): Rs
       else if (';|&<>'.includes(ch)) op = ch;
       else if (ch === '#' && p === 0) op = '#';
       if (op) {
-        const what = op === '#' ? 'a `#` comment' : op.includes('>') || op.includes('<') ? `redirection \`${op}\`` : `shell operator \`${op}\``;
-        out.push({ code: 'rsh-invalid', message: `${what} does not work: borg runs rsh without a shell, so ssh receives \`${v}\` as an argument`, start: at, end: at + op.length });
+        const what =
+          op === '#'
+            ? 'a `#` comment'
+            : op.includes('>') || op.includes('<')
+              ? `redirection \`${op}\``
+              : `shell operator \`${op}\``;
+        out.push({
+          code: 'rsh-invalid',
+          message: `${what} does not work: borg runs rsh without a shell, so ssh receives \`${v}\` as an argument`,
+          start: at,
+          end: at + op.length,
+        });
         return out;
       }
     }
@@ -194,7 +233,14 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
   if (!split.ok) return [{ code: 'rsh-invalid', message: split.message, start: split.offset, end: split.offset + 1 }];
   const tokens = split.tokens;
   if (tokens.length === 0) {
-    return [{ code: 'rsh-invalid', message: 'empty rsh: borg would run `user@host` as the program; use e.g. `ssh -i <key>`', start: 0, end: rsh.length }];
+    return [
+      {
+        code: 'rsh-invalid',
+        message: 'empty rsh: borg would run `user@host` as the program; use e.g. `ssh -i <key>`',
+        start: 0,
+        end: rsh.length,
+      },
+    ];
   }
   const program = tokens[0]!;
   const isSsh = programIsSsh(program.value);
@@ -202,7 +248,12 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
 
   const shellValued = new Set<RshToken>();
   for (const o of options) {
-    if (o.letter === 'o' && o.valueToken && o.value !== undefined && SHELL_VALUED_OPTIONS.has(splitConfigOption(o.value).key)) {
+    if (
+      o.letter === 'o' &&
+      o.valueToken &&
+      o.value !== undefined &&
+      SHELL_VALUED_OPTIONS.has(splitConfigOption(o.value).key)
+    ) {
       shellValued.add(o.valueToken);
     }
   }
@@ -231,7 +282,8 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
     if (key === 'userknownhostsfile' && value.split(/\s+/).every((f) => f === '/dev/null')) {
       out.push({
         code: 'rsh-insecure-host-key',
-        message: 'UserKnownHostsFile=/dev/null forgets every host key, so the server is never verified; drop it (Clan uses `StrictHostKeyChecking=accept-new`)',
+        message:
+          'UserKnownHostsFile=/dev/null forgets every host key, so the server is never verified; drop it (Clan uses `StrictHostKeyChecking=accept-new`)',
         start: o.start,
         end: o.end,
       });
@@ -240,7 +292,8 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
   if (!hasKey && !customConfig) {
     out.push({
       code: 'rsh-without-key',
-      message: 'this rsh replaces Clan\'s default and has no `-i <key>`, so the generated borgbackup key (`borgbackup/borgbackup.ssh`) is not used; add `-i /run/secrets/vars/…/borgbackup/borgbackup.ssh` (the path depends on the clan-core version)',
+      message:
+        "this rsh replaces Clan's default and has no `-i <key>`, so the generated borgbackup key (`borgbackup/borgbackup.ssh`) is not used; add `-i /run/secrets/vars/…/borgbackup/borgbackup.ssh` (the path depends on the clan-core version)",
       start: program.start,
       end: program.end,
     });

@@ -80,7 +80,9 @@ export function parseBaseTime(input: string, zone: Zone, nowUsec: bigint, state:
   }
   const atMidnight = (deltaDays: number): bigint => {
     const t = Number(nowUsec / 1000000n);
-    const tm = utc ? localtime(t, { ...zone, info: () => ({ gmtoff: 0, isdst: false, abbr: 'UTC' }) }) : localtime(t, zone);
+    const tm = utc
+      ? localtime(t, { ...zone, info: () => ({ gmtoff: 0, isdst: false, abbr: 'UTC' }) })
+      : localtime(t, zone);
     tm.hour = tm.min = tm.sec = 0;
     tm.mday += deltaDays;
     tm.isdst = -1;
@@ -145,7 +147,19 @@ export function parseBaseTime(input: string, zone: Zone, nowUsec: bigint, state:
     if (m[4]) frac = BigInt(m[4].slice(0, 6).padEnd(6, '0'));
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return undefined;
-  const tm = { year: y - 1900, mon: mo - 1, mday: d, hour: h, min: mi, sec, isdst: -1, wday: 0, yday: 0, gmtoff: 0, zone: '' };
+  const tm = {
+    year: y - 1900,
+    mon: mo - 1,
+    mday: d,
+    hour: h,
+    min: mi,
+    sec,
+    isdst: -1,
+    wday: 0,
+    yday: 0,
+    gmtoff: 0,
+    zone: '',
+  };
   const t = mktime(tm, utc ? loadZone('') : zone, state);
   if (t < 0 && y >= 1970) return undefined;
   if (tm.mday !== d) return undefined; // e.g. Feb 30
@@ -169,7 +183,7 @@ export function runCalendarCommand(args: string[], env: { TZ?: string }, now: Da
   let onlyPositional = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (onlyPositional || !a.startsWith('--') ) {
+    if (onlyPositional || !a.startsWith('--')) {
       if (!onlyPositional && a.startsWith('-') && a !== '-') {
         return { stdout, stderr: `systemd-analyze: invalid option -- '${a[1]}'\n`, exitCode: 1 };
       }

@@ -112,9 +112,12 @@ export function formatRelative(usec: bigint, nowUsec: bigint): string {
     s = 'left';
   }
   const plural = (n: bigint, one: string, many: string) => `${n} ${n === 1n ? one : many}`;
-  if (d >= USEC.year) return `${plural(d / USEC.year, 'year', 'years')} ${plural((d % USEC.year) / USEC.month, 'month', 'months')} ${s}`;
-  if (d >= USEC.month) return `${plural(d / USEC.month, 'month', 'months')} ${plural((d % USEC.month) / USEC.day, 'day', 'days')} ${s}`;
-  if (d >= USEC.week) return `${plural(d / USEC.week, 'week', 'weeks')} ${plural((d % USEC.week) / USEC.day, 'day', 'days')} ${s}`;
+  if (d >= USEC.year)
+    return `${plural(d / USEC.year, 'year', 'years')} ${plural((d % USEC.year) / USEC.month, 'month', 'months')} ${s}`;
+  if (d >= USEC.month)
+    return `${plural(d / USEC.month, 'month', 'months')} ${plural((d % USEC.month) / USEC.day, 'day', 'days')} ${s}`;
+  if (d >= USEC.week)
+    return `${plural(d / USEC.week, 'week', 'weeks')} ${plural((d % USEC.week) / USEC.day, 'day', 'days')} ${s}`;
   if (d >= 2n * USEC.day) return `${d / USEC.day} days ${s}`;
   if (d >= 25n * USEC.hour) return `1 day ${(d - USEC.day) / USEC.hour}h ${s}`;
   if (d >= 6n * USEC.hour) return `${d / USEC.hour}h ${s}`;

@@ -34,7 +34,13 @@ function findEndOfMonth(ctx: Ctx, tm: Tm, day: number): number {
 }
 
 /** Earliest value >= val matched by the chain; 1 if val changed, 0 if not, -1 (ENOENT) if none. */
-function findMatchingComponent(ctx: Ctx, chain: Chain, tm: Tm, val: number, isDay: boolean): { r: number; val: number } {
+function findMatchingComponent(
+  ctx: Ctx,
+  chain: Chain,
+  tm: Tm,
+  val: number,
+  isDay: boolean,
+): { r: number; val: number } {
   if (!chain) return { r: 0, val };
   const endOfMonth = ctx.spec.endOfMonth && isDay;
   let d = -1;

@@ -210,7 +210,12 @@ class Parser {
       const w = word(this.s, at);
       if (field === 'first field' && /^[A-Za-z]/.test(w)) {
         // nothing matched as weekday or shorthand, so a leading word is most likely a misspelling
-        const dayLike = /^[a-z]{2,6}day$/i.test(w) || w.length <= 9 && DAYS.some(([n]) => n[0].toLowerCase() === w[0].toLowerCase() && /[aeiouy]?n|ue|ed|hu|ri|at/i.test(w.slice(1, 3)));
+        const dayLike =
+          /^[a-z]{2,6}day$/i.test(w) ||
+          (w.length <= 9 &&
+            DAYS.some(
+              ([n]) => n[0].toLowerCase() === w[0].toLowerCase() && /[aeiouy]?n|ue|ed|hu|ri|at/i.test(w.slice(1, 3)),
+            ));
         throw new Fail(
           'EINVAL',
           dayLike ? `unknown weekday '${w}'` : `'${w}' is not a weekday, a shorthand (daily, weekly, …) or a number`,
@@ -235,7 +240,7 @@ class Parser {
         for (; k < 6; k++) {
           const c = this.s[e];
           if (!isDigit(c)) {
-            if (k === 0) throw new Fail('EINVAL', "expected digits after the decimal point", e - 1, 1);
+            if (k === 0) throw new Fail('EINVAL', 'expected digits after the decimal point', e - 1, 1);
             for (; k < 6; k++) add *= 10;
             break;
           }
@@ -249,7 +254,8 @@ class Parser {
         if (value > ULONG_MAX) throw new Fail('ERANGE', `${field} value is too large`, at, e - at);
       }
     }
-    if (value > BigInt(INT_MAX)) throw new Fail('ERANGE', `${field} value ${this.s.slice(at, Math.min(e, at + 30))} is too large`, at, e - at);
+    if (value > BigInt(INT_MAX))
+      throw new Fail('ERANGE', `${field} value ${this.s.slice(at, Math.min(e, at + 30))} is too large`, at, e - at);
     this.i = e;
     return Number(value);
   }
@@ -319,7 +325,8 @@ class Parser {
       const signed = r.value > (1n << 63n) - 1n ? r.value - (1n << 64n) : r.value;
       // gmtime_r() fails once the year no longer fits into an int
       const limit = 67767976233532799n;
-      if (signed > limit || signed < -67768040609740800n) throw new Fail('ERANGE', 'epoch value is too large', at, r.end - at);
+      if (signed > limit || signed < -67768040609740800n)
+        throw new Fail('ERANGE', 'epoch value is too large', at, r.end - at);
       const tm = gmtime(Number(signed));
       const y = tm.year + 1900;
       this.spec.utc = true;
@@ -435,7 +442,8 @@ function chainValid(c: Chain, from: number, to: number, eom: boolean, field: Fie
       }
       throw where(`${name} is out of range ${range}`);
     }
-    if (x.repeat > to - from) throw where(`repetition /${fmtVal(x.repeat, usec)} is too large for the ${field} (range ${range})`);
+    if (x.repeat > to - from)
+      throw where(`repetition /${fmtVal(x.repeat, usec)} is too large for the ${field} (range ${range})`);
     if (x.stop >= 0) {
       if (x.stop < from || x.stop > to) {
         throw where(
@@ -516,7 +524,12 @@ function parseOrThrow(input: string, opts: ParseOptions): CalendarSpec {
     }
   }
   if (p === '') {
-    throw new Fail('EINVAL', input === '' ? 'empty calendar expression' : 'calendar expression has nothing before the time zone', 0, input.length);
+    throw new Fail(
+      'EINVAL',
+      input === '' ? 'empty calendar expression' : 'calendar expression has nothing before the time zone',
+      0,
+      input.length,
+    );
   }
   if (!applyShorthand(p, spec)) {
     const parser = new Parser(p, spec);

@@ -102,7 +102,10 @@ function cronDow(f: string): string | undefined {
     for (let d = a; d <= b; d += step) bits.add(d % 7);
   }
   // systemd lists weekdays Monday-first; the normalizer takes care of ranges
-  return [1, 2, 3, 4, 5, 6, 0].filter((d) => bits.has(d)).map((d) => SD_DOW[d]).join(',');
+  return [1, 2, 3, 4, 5, 6, 0]
+    .filter((d) => bits.has(d))
+    .map((d) => SD_DOW[d])
+    .join(',');
 }
 
 function suggestCron(fields: string[]): CalendarSuggestion | undefined {
@@ -114,7 +117,9 @@ function suggestCron(fields: string[]): CalendarSuggestion | undefined {
   const wd = cronDow(dow);
   const line = fields.join(' ');
   if ([minute, hour, day, month, wd].some((x) => x === undefined)) {
-    return { explanation: `'${line}' looks like a cron line, but it uses cron syntax that has no direct systemd equivalent; systemd expects "[weekday] year-month-day hour:minute:second" (see systemd.time(7)).` };
+    return {
+      explanation: `'${line}' looks like a cron line, but it uses cron syntax that has no direct systemd equivalent; systemd expects "[weekday] year-month-day hour:minute:second" (see systemd.time(7)).`,
+    };
   }
   if (day !== '*' && wd !== '') {
     return {
@@ -142,12 +147,19 @@ function spanSeconds(n: number, unit: string): number | undefined {
 function suggestInterval(secs: number, what: string): CalendarSuggestion {
   const why = `'${what}' is a time span, not a calendar event (systemd #7224); `;
   if (secs <= 0) return { explanation: why + 'a zero interval never fires.' };
-  if (secs < 60 && 60 % secs === 0) return offer(`*:*:0/${secs}`, why + 'the calendar event firing at that interval is "$R".')!;
+  if (secs < 60 && 60 % secs === 0)
+    return offer(`*:*:0/${secs}`, why + 'the calendar event firing at that interval is "$R".')!;
   if (secs % 60 === 0 && secs < 3600 && 3600 % secs === 0) {
-    return offer(secs === 60 ? 'minutely' : `*:0/${secs / 60}`, why + 'the calendar event firing at that interval is "$R".')!;
+    return offer(
+      secs === 60 ? 'minutely' : `*:0/${secs / 60}`,
+      why + 'the calendar event firing at that interval is "$R".',
+    )!;
   }
   if (secs % 3600 === 0 && secs < 86400 && 86400 % secs === 0) {
-    return offer(secs === 3600 ? 'hourly' : `0/${secs / 3600}:00`, why + 'the calendar event firing at that interval is "$R".')!;
+    return offer(
+      secs === 3600 ? 'hourly' : `0/${secs / 3600}:00`,
+      why + 'the calendar event firing at that interval is "$R".',
+    )!;
   }
   if (secs === 86400) return offer('daily', why + 'the calendar event for once a day is "$R" (midnight).')!;
   if (secs === 604800) return offer('weekly', why + 'the calendar event for once a week is "$R" (Monday midnight).')!;
@@ -161,7 +173,9 @@ function suggestInterval(secs: number, what: string): CalendarSuggestion {
     };
   }
   return {
-    explanation: why + 'this interval does not divide a day or week evenly, so no calendar event matches it exactly; use a monotonic timer (OnUnitActiveSec=) instead.',
+    explanation:
+      why +
+      'this interval does not divide a day or week evenly, so no calendar event matches it exactly; use a monotonic timer (OnUnitActiveSec=) instead.',
   };
 }
 
@@ -174,9 +188,26 @@ function fortnightly(what: string): CalendarSuggestion {
 }
 
 const PHRASE_DAYS: Record<string, string> = {
-  monday: 'Mon', mon: 'Mon', tuesday: 'Tue', tue: 'Tue', tues: 'Tue', wednesday: 'Wed', wed: 'Wed',
-  thursday: 'Thu', thu: 'Thu', thurs: 'Thu', friday: 'Fri', fri: 'Fri', saturday: 'Sat', sat: 'Sat',
-  sunday: 'Sun', sun: 'Sun', weekday: 'Mon..Fri', weekdays: 'Mon..Fri', weekend: 'Sat,Sun', weekends: 'Sat,Sun',
+  monday: 'Mon',
+  mon: 'Mon',
+  tuesday: 'Tue',
+  tue: 'Tue',
+  tues: 'Tue',
+  wednesday: 'Wed',
+  wed: 'Wed',
+  thursday: 'Thu',
+  thu: 'Thu',
+  thurs: 'Thu',
+  friday: 'Fri',
+  fri: 'Fri',
+  saturday: 'Sat',
+  sat: 'Sat',
+  sunday: 'Sun',
+  sun: 'Sun',
+  weekday: 'Mon..Fri',
+  weekdays: 'Mon..Fri',
+  weekend: 'Sat,Sun',
+  weekends: 'Sat,Sun',
 };
 
 /** "4", "04:00", "4am", "4:30 pm", "16h", "noon", "midnight" → [hour, minute] */
@@ -222,7 +253,10 @@ function suggestPhrase(text: string): CalendarSuggestion | undefined {
     return fortnightly(text.trim());
   }
   // "[every|daily|each day] [at] 4", "daily at 04:00", "every monday at 5pm", "weekdays at 9"
-  m = /^(?:(?:every|each|on) )?(?:(days?|daily|nights?|nightly|weekends?|[a-z]+days?|mon|tue|tues|wed|thu|thurs|fri|sat|sun)\b ?)?(?:at )?(.*)$/.exec(t);
+  m =
+    /^(?:(?:every|each|on) )?(?:(days?|daily|nights?|nightly|weekends?|[a-z]+days?|mon|tue|tues|wed|thu|thurs|fri|sat|sun)\b ?)?(?:at )?(.*)$/.exec(
+      t,
+    );
   if (m && m[2]) {
     const clock = parseClock(m[2]);
     if (clock) {
@@ -249,7 +283,8 @@ function suggestPhrase(text: string): CalendarSuggestion | undefined {
 export function suggestCalendar(expr: string): CalendarSuggestion | undefined {
   if (expr.length > 200) return undefined;
   const text = expr.trim();
-  if (text === '') return { explanation: 'An empty calendar expression never fires; write e.g. "daily" or "*-*-* 04:00:00".' };
+  if (text === '')
+    return { explanation: 'An empty calendar expression never fires; write e.g. "daily" or "*-*-* 04:00:00".' };
   if (parseSpec(expr, { zone: UTC_ZONE }).ok) return undefined;
   const lower = text.toLowerCase();
 
@@ -257,12 +292,19 @@ export function suggestCalendar(expr: string): CalendarSuggestion | undefined {
     return offer(CRON_MACROS[lower], `'${text}' is a cron macro; the systemd calendar event is "$R".`);
   }
   if (lower === '@reboot') {
-    return { explanation: "'@reboot' is a cron macro with no calendar equivalent; use OnBootSec= in the timer instead." };
+    return {
+      explanation: "'@reboot' is a cron macro with no calendar equivalent; use OnBootSec= in the timer instead.",
+    };
   }
   if (/^(fortnightly|biweekly|bi-weekly)$/.test(lower)) return fortnightly(text);
 
   const fields = text.split(/\s+/);
-  if (fields.length >= 5 && fields.slice(0, 5).every((f) => /^[\d*,\-/A-Za-z?]+$/.test(f)) && /[\d*]/.test(fields[0]) && /^[\d*]/.test(fields[1])) {
+  if (
+    fields.length >= 5 &&
+    fields.slice(0, 5).every((f) => /^[\d*,\-/A-Za-z?]+$/.test(f)) &&
+    /[\d*]/.test(fields[0]) &&
+    /^[\d*]/.test(fields[1])
+  ) {
     return suggestCron(fields.slice(0, 5));
   }
 

@@ -79,7 +79,10 @@ interface PosixTz {
 }
 
 class Cursor {
-  constructor(public s: string, public i = 0) {}
+  constructor(
+    public s: string,
+    public i = 0,
+  ) {}
   peek(): string {
     return this.s[this.i] ?? '';
   }
@@ -216,7 +219,9 @@ interface TzifType {
   abbr: string;
 }
 
-function parseTzif(buf: Buffer): { transitions: number[]; idx: number[]; types: TzifType[]; footer?: string } | undefined {
+function parseTzif(
+  buf: Buffer,
+): { transitions: number[]; idx: number[]; types: TzifType[]; footer?: string } | undefined {
   if (buf.length < 44 || buf.toString('latin1', 0, 4) !== 'TZif') return undefined;
   const version = buf[4];
   const counts = (off: number) => ({
@@ -292,7 +297,7 @@ function tzifZone(name: string, data: NonNullable<ReturnType<typeof parseTzif>>)
   let isUtc: boolean;
   if (rule) {
     tzname = [rule.stdName, rule.nameOnly ? '' : rule.dstName];
-    isUtc = rule.stdOff === 0 && (rule.dstName === rule.stdName && rule.dstOff === rule.stdOff);
+    isUtc = rule.stdOff === 0 && rule.dstName === rule.stdName && rule.dstOff === rule.stdOff;
   } else {
     const std = types.filter((t) => !t.isdst).pop() ?? types[0];
     const dst = types.filter((t) => t.isdst).pop();
@@ -327,7 +332,8 @@ function intlZone(name: string): Zone | undefined {
     for (const p of fmt.formatToParts(new Date(t * 1000))) {
       if (p.type !== 'literal') parts[p.type] = Number(p.value);
     }
-    const local = daysFromCivil(parts.year, parts.month, parts.day) * 86400 + parts.hour * 3600 + parts.minute * 60 + parts.second;
+    const local =
+      daysFromCivil(parts.year, parts.month, parts.day) * 86400 + parts.hour * 3600 + parts.minute * 60 + parts.second;
     return local - t;
   };
   const info = (t: number): LocalInfo => {

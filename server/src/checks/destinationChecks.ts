@@ -17,10 +17,12 @@ const addressProblems = memoizeString(analyzeAddress);
 const excludeProblems = memoizeString(analyzeExclude);
 const location = memoizeString(parseBorgLocation);
 // rsh is judged together with its repo (the port and user must agree): remembered per rsh, then per repo.
-const rshProblems = memoizeString((rsh: string) => memoizeString((repo: string) => {
-  const parsed = repo ? location(repo) : undefined;
-  return analyzeRsh(rsh, parsed?.ok ? parsed : undefined);
-}));
+const rshProblems = memoizeString((rsh: string) =>
+  memoizeString((repo: string) => {
+    const parsed = repo ? location(repo) : undefined;
+    return analyzeRsh(rsh, parsed?.ok ? parsed : undefined);
+  }),
+);
 
 interface Problem {
   code: Finding['code'];
@@ -37,7 +39,8 @@ function literal(v: NixValue | undefined): StringValue | undefined {
 function report(model: ClanModel, v: StringValue, problems: Problem[], out: Finding[]): void {
   for (const p of problems) {
     const fixes: Fix[] = (p.fixes ?? []).map((text, i) => ({
-      title: `Use "${text}"`, isPreferred: i === 0,
+      title: `Use "${text}"`,
+      isPreferred: i === 0,
       edits: [{ uri: v.uri, range: v.literal, newText: nixStringLiteral(text) }],
     }));
     out.push(finding(p.code, v.uri, rangeInString(model, v, p.start, p.end), p.message, fixes));
@@ -48,14 +51,24 @@ function report(model: ClanModel, v: StringValue, problems: Problem[], out: Find
  * `rsh-key-path`: an rsh whose `-i` names the clan key under /run/secrets/vars/ in the layout of another clan-core
  * version than flake.lock's (model/clanCoreVersion.ts): ssh then finds no key, and every backup fails to log in.
  */
-function checkKeyPath(model: ClanModel, layer: SettingsLayer, dest: AttrsValue, rsh: StringValue, repo: StringValue | undefined, out: Finding[]): void {
+function checkKeyPath(
+  model: ClanModel,
+  layer: SettingsLayer,
+  dest: AttrsValue,
+  rsh: StringValue,
+  repo: StringValue | undefined,
+  out: Finding[],
+): void {
   const layout = model.clanCore?.varsLayout;
   if (!layout) return;
   const split = splitRsh(rsh.value!);
   if (!split.ok) return;
   const i = split.tokens.findIndex((t) => t.value === '-i' || (t.value.startsWith('-i') && t.value.length > 2));
   if (i < 0) return;
-  const token = split.tokens[i]!.value === '-i' ? split.tokens[i + 1] : { ...split.tokens[i]!, value: split.tokens[i]!.value.slice(2), start: split.tokens[i]!.start + 2 };
+  const token =
+    split.tokens[i]!.value === '-i'
+      ? split.tokens[i + 1]
+      : { ...split.tokens[i]!, value: split.tokens[i]!.value.slice(2), start: split.tokens[i]!.start + 2 };
   if (!token || !token.value.startsWith('/run/secrets/vars/')) return;
   const perMachine = /^\/run\/secrets\/vars\/per-machine\/([^/]+)\/borgbackup\/borgbackup\.ssh$/.exec(token.value);
   const flat = token.value === '/run/secrets/vars/borgbackup/borgbackup.ssh';
@@ -67,19 +80,32 @@ function checkKeyPath(model: ClanModel, layer: SettingsLayer, dest: AttrsValue, 
   const version = describeClanCore(model.clanCore!);
   const fixes: Fix[] = [];
   if (expected) {
-    fixes.push({ title: `Use ${expected}`, isPreferred: true, edits: [{ uri: rsh.uri, range: rangeInString(model, rsh, token.start, token.end), newText: expected }] });
+    fixes.push({
+      title: `Use ${expected}`,
+      isPreferred: true,
+      edits: [{ uri: rsh.uri, range: rangeInString(model, rsh, token.start, token.end), newText: expected }],
+    });
   }
   const url = repo && sshUrl(repo.value!, split.tokens);
   const rshEntry = dest.entries.get('rsh');
   if (url && repo && rshEntry?.binding && !dest.implicit) {
     fixes.push({
       title: `Use repo "${url}" and Clan's default rsh`,
-      edits: [{ uri: repo.uri, range: repo.literal, newText: nixStringLiteral(url) }, { uri: rsh.uri, range: bindingWithIndent(model, rsh.uri, rshEntry.binding), newText: '' }],
+      edits: [
+        { uri: repo.uri, range: repo.literal, newText: nixStringLiteral(url) },
+        { uri: rsh.uri, range: bindingWithIndent(model, rsh.uri, rshEntry.binding), newText: '' },
+      ],
     });
   }
-  out.push(finding('rsh-key-path', rsh.uri, rangeInString(model, rsh, token.start, token.end),
-    `The key "${token.value}" is where clan-core ${layout === 'flat' ? 'after 2026-08 (main)' : 'up to 26.05'} puts it; this clan is locked to ${version}, which keeps it at "${expected ?? borgKeyPath(layout, '<machine>')}", so ssh finds no key and every backup fails to log in. Use that path, or drop \`rsh\` and put the port in an \`ssh://\` repo: Clan's default rsh always has the right key.`,
-    fixes));
+  out.push(
+    finding(
+      'rsh-key-path',
+      rsh.uri,
+      rangeInString(model, rsh, token.start, token.end),
+      `The key "${token.value}" is where clan-core ${layout === 'flat' ? 'after 2026-08 (main)' : 'up to 26.05'} puts it; this clan is locked to ${version}, which keeps it at "${expected ?? borgKeyPath(layout, '<machine>')}", so ssh finds no key and every backup fails to log in. Use that path, or drop \`rsh\` and put the port in an \`ssh://\` repo: Clan's default rsh always has the right key.`,
+      fixes,
+    ),
+  );
 }
 
 /** `user@host:path` with `-p N` in the rsh as `ssh://user@host:N/path` (borg's ssh URL form); undefined otherwise. */
@@ -102,7 +128,8 @@ function bindingWithIndent(model: ClanModel, uri: string, r: Range): Range {
   const lineStart = file.text.lastIndexOf('\n', start - 1) + 1;
   const eol = file.text.indexOf('\n', end);
   const lineEnd = eol < 0 ? file.text.length : eol + 1;
-  const alone = /^[ \t]*$/.test(file.text.slice(lineStart, start)) && /^[ \t]*\r?\n?$/.test(file.text.slice(end, lineEnd));
+  const alone =
+    /^[ \t]*$/.test(file.text.slice(lineStart, start)) && /^[ \t]*\r?\n?$/.test(file.text.slice(end, lineEnd));
   return alone ? file.lines.rangeOf(lineStart, lineEnd) : r;
 }
 

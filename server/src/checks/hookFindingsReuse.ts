@@ -23,9 +23,13 @@ const CONTEXT = 24;
 function dependencies(input: HookStateInput, lines: LineIndex, findings: Finding[]): Span[] | undefined {
   const spans: Span[] = [];
   const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
-  for (const b of bindings) spans.push({ start: input.text.lastIndexOf('\n', b.bindingStart - 1) + 1, end: b.bindingStart });
+  for (const b of bindings)
+    spans.push({ start: input.text.lastIndexOf('\n', b.bindingStart - 1) + 1, end: b.bindingStart });
   for (const e of findings.flatMap((f) => f.fixes ?? []).flatMap((x) => x.edits)) {
-    spans.push({ start: Math.max(0, lines.offsetAt(e.range.start) - CONTEXT), end: Math.min(input.text.length, lines.offsetAt(e.range.end) + CONTEXT) });
+    spans.push({
+      start: Math.max(0, lines.offsetAt(e.range.start) - CONTEXT),
+      end: Math.min(input.text.length, lines.offsetAt(e.range.end) + CONTEXT),
+    });
   }
   if (findings.some((f) => f.code === 'hook-missing-path')) {
     for (const b of bindings) {
@@ -55,10 +59,17 @@ interface KeptFinding {
   message: string;
   start: number;
   end: number;
-  fixes?: Array<{ title: string; isPreferred?: boolean; edits: Array<{ start: number; end: number; newText: string }> }>;
+  fixes?: Array<{
+    title: string;
+    isPreferred?: boolean;
+    edits: Array<{ start: number; end: number; newText: string }>;
+  }>;
 }
 /** Offsets relative to the first hook binding's start. */
-interface Kept { findings: KeptFinding[]; outside: Array<Span & { text: string }> }
+interface Kept {
+  findings: KeptFinding[];
+  outside: Array<Span & { text: string }>;
+}
 
 const MAX_KEPT = 20000;
 
@@ -70,7 +81,12 @@ export class HookFindingsMemo {
   private readonly kept = new Map<string, Kept>();
 
   /** The hook findings of state `s`: kept ones while they still hold, else `compute`'s, kept for next time. */
-  stateFindings(model: ClanModel, s: State, bashTrees: BashTrees | undefined, compute: (input: HookStateInput) => Finding[]): Finding[] {
+  stateFindings(
+    model: ClanModel,
+    s: State,
+    bashTrees: BashTrees | undefined,
+    compute: (input: HookStateInput) => Finding[],
+  ): Finding[] {
     const unchanged = this.unchangedState(model, s);
     if (unchanged) return unchanged;
     const input = hookInput(model, s, bashTrees);
@@ -92,20 +108,42 @@ export class HookFindingsMemo {
     return same.outside.every((o) => at(o.range) === o.text) ? same.findings : undefined;
   }
 
-  private rememberState(s: State, input: HookStateInput, findings: Finding[], spans: Span[], modules: NixValue[]): void {
+  private rememberState(
+    s: State,
+    input: HookStateInput,
+    findings: Finding[],
+    spans: Span[],
+    modules: NixValue[],
+  ): void {
     const lines = input.lines ?? new LineIndex(input.text);
-    const outside = spans.map((o) => ({ range: lines.rangeOf(o.start, o.end), text: input.text.slice(o.start, o.end) }));
-    this.sameStates.set(s.attrs!, { uri: input.uri, stateName: input.stateName, modules, jobPath: pathKey(input), findings, outside });
+    const outside = spans.map((o) => ({
+      range: lines.rangeOf(o.start, o.end),
+      text: input.text.slice(o.start, o.end),
+    }));
+    this.sameStates.set(s.attrs!, {
+      uri: input.uri,
+      stateName: input.stateName,
+      modules,
+      jobPath: pathKey(input),
+      findings,
+      outside,
+    });
   }
 
-  private hookFindings(input: HookStateInput, compute: (input: HookStateInput) => Finding[]): { findings: Finding[]; dependencies: Span[] | undefined } {
+  private hookFindings(
+    input: HookStateInput,
+    compute: (input: HookStateInput) => Finding[],
+  ): { findings: Finding[]; dependencies: Span[] | undefined } {
     const lines = input.lines ?? new LineIndex(input.text);
     const bindings = Object.values(input.hooks).filter((b) => b !== undefined);
     const base = Math.min(...bindings.map((b) => b.bindingStart));
     // The modules around the hooks decide where the PATH fix puts arguments: part of the key, relative like the rest.
     const modules = (input.modules ?? []).map((m) => `${m.isFunction}:${m.start - base}:${m.end - base}`).join(' ');
-    const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${pathKey(input)}\u0000${Object.entries(input.hooks)
-      .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`).join('\u0000')}`;
+    const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${pathKey(input)}\u0000${Object.entries(
+      input.hooks,
+    )
+      .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`)
+      .join('\u0000')}`;
     const hit = this.kept.get(key);
     if (hit && hit.outside.every((o) => input.text.slice(base + o.start, base + o.end) === o.text)) {
       return {
@@ -121,13 +159,19 @@ export class HookFindingsMemo {
     this.kept.set(key, {
       outside: spans.map((o) => ({ start: o.start - base, end: o.end - base, text: input.text.slice(o.start, o.end) })),
       findings: findings.map((f) => ({
-        code: f.code, severity: f.severity, message: f.message, ...relative(f.range),
-        ...(f.fixes ? {
-          fixes: f.fixes.map((x) => ({
-            title: x.title, ...(x.isPreferred ? { isPreferred: true } : {}),
-            edits: x.edits.map((e) => ({ ...relative(e.range), newText: e.newText })),
-          })),
-        } : {}),
+        code: f.code,
+        severity: f.severity,
+        message: f.message,
+        ...relative(f.range),
+        ...(f.fixes
+          ? {
+              fixes: f.fixes.map((x) => ({
+                title: x.title,
+                ...(x.isPreferred ? { isPreferred: true } : {}),
+                edits: x.edits.map((e) => ({ ...relative(e.range), newText: e.newText })),
+              })),
+            }
+          : {}),
       })),
     });
     return { findings, dependencies: spans };
@@ -136,10 +180,17 @@ export class HookFindingsMemo {
 
 function restore(items: KeptFinding[], base: number, lines: LineIndex, uri: string): Finding[] {
   return items.map((k) => {
-    const f: Finding = { uri, code: k.code, severity: k.severity, message: k.message, range: lines.rangeOf(base + k.start, base + k.end) };
+    const f: Finding = {
+      uri,
+      code: k.code,
+      severity: k.severity,
+      message: k.message,
+      range: lines.rangeOf(base + k.start, base + k.end),
+    };
     if (k.fixes) {
       f.fixes = k.fixes.map((x) => ({
-        title: x.title, ...(x.isPreferred ? { isPreferred: true } : {}),
+        title: x.title,
+        ...(x.isPreferred ? { isPreferred: true } : {}),
         edits: x.edits.map((e) => ({ uri, range: lines.rangeOf(base + e.start, base + e.end), newText: e.newText })),
       }));
     }

@@ -35,10 +35,17 @@ function unbalancedFinding(state: HookStateInput, p: UnbalancedHook): Finding {
   const them = p.targets.length === 1 ? 'it' : 'them';
   const plural = p.targets.length === 1 ? '' : 's';
   const stays = p.targets.length === 1 ? words.stays : words.stays.replace('stays', 'stay');
-  const where = p.hasPost ? `${p.postName} does not ${words.undo} ${them} again` : `there is no ${p.postName} to ${words.undo} ${them} again`;
-  const message = `${p.preName} of state "${state.stateName}" ${words.did} ${p.noun}${plural} ${list}, but ${where}: `
-    + `${p.targets.length === 1 ? 'it' : 'they'} ${stays} after every ${p.what}.`;
-  const fix: Fix | undefined = p.fix && { title: `Add \`${p.fix.line}\` to ${p.postName}`, edits: p.fix.edits, isPreferred: true };
+  const where = p.hasPost
+    ? `${p.postName} does not ${words.undo} ${them} again`
+    : `there is no ${p.postName} to ${words.undo} ${them} again`;
+  const message =
+    `${p.preName} of state "${state.stateName}" ${words.did} ${p.noun}${plural} ${list}, but ${where}: ` +
+    `${p.targets.length === 1 ? 'it' : 'they'} ${stays} after every ${p.what}.`;
+  const fix: Fix | undefined = p.fix && {
+    title: `Add \`${p.fix.line}\` to ${p.postName}`,
+    edits: p.fix.edits,
+    isPreferred: true,
+  };
   return finding('unbalanced-hook', state.uri, p.range, message, fix ? [fix] : undefined);
 }
 
@@ -49,7 +56,11 @@ export function checkHookPath(state: HookStateInput, options: HookPathOptions = 
   return missingCommands(state, options).map((p) => {
     let fix = p.fix && fixes.get(p.fix);
     if (p.fix && !fix) {
-      fix = { title: `Set PATH in ${p.hookName}: export PATH=\${lib.makeBinPath [ ${p.fix.packages.join(' ')} ]}:$PATH`, edits: p.fix.edits, isPreferred: true };
+      fix = {
+        title: `Set PATH in ${p.hookName}: export PATH=\${lib.makeBinPath [ ${p.fix.packages.join(' ')} ]}:$PATH`,
+        edits: p.fix.edits,
+        isPreferred: true,
+      };
       fixes.set(p.fix, fix);
     }
     return finding('hook-missing-path', state.uri, p.range, missingPathMessage(p), fix ? [fix] : undefined);
@@ -61,10 +72,14 @@ function missingPathMessage(p: MissingCommand): string {
   const how = p.package
     ? `add it to PATH, e.g. \`export PATH=\${lib.makeBinPath [ ${p.package} ]}:$PATH\`, or call it by its store path`
     : 'add the package that provides it to PATH with `export PATH=${lib.makeBinPath [ … ]}:$PATH`, or call it by its store path';
-  const borg = `${p.hookName} runs inside the borgbackup-job-* systemd unit, whose PATH has only coreutils, findutils, `
-    + 'gnugrep, gnused, systemd, borg and openssh (extend it with `systemd.services."borgbackup-job-<dest>".path`)';
-  const local = 'localbackup runs it inside `localbackup-create`, whose PATH has only rsnapshot, coreutils and util-linux';
+  const borg =
+    `${p.hookName} runs inside the borgbackup-job-* systemd unit, whose PATH has only coreutils, findutils, ` +
+    'gnugrep, gnused, systemd, borg and openssh (extend it with `systemd.services."borgbackup-job-<dest>".path`)';
+  const local =
+    'localbackup runs it inside `localbackup-create`, whose PATH has only rsnapshot, coreutils and util-linux';
   const why = p.where === 'borg' ? borg : p.where === 'localbackup' ? local : `${borg}; ${local}`;
-  return `\`${name}\` is not on the PATH of backup hooks: ${why}, so the hook fails with "${name}: command not found". `
-    + `Set PATH at the top of the script: ${how}.`;
+  return (
+    `\`${name}\` is not on the PATH of backup hooks: ${why}, so the hook fails with "${name}: command not found". ` +
+    `Set PATH at the top of the script: ${how}.`
+  );
 }

@@ -32,7 +32,11 @@ export interface ShellcheckResult {
 }
 
 /** The deferred check: ShellCheck over every hook of the clan. Never throws for ShellCheck's sake. */
-export async function checkHookShell(model: ClanModel, memo: AnalysisMemo, options: DeferredOptions): Promise<DeferredResult> {
+export async function checkHookShell(
+  model: ClanModel,
+  memo: AnalysisMemo,
+  options: DeferredOptions,
+): Promise<DeferredResult> {
   const inputs = hookInputs(model, memo.bashTrees);
   if (inputs.length === 0) return { findings: [] };
   const r = await checkShellcheckMany(inputs, {
@@ -47,17 +51,29 @@ export async function checkHookShell(model: ClanModel, memo: AnalysisMemo, optio
 }
 
 /** ShellCheck findings of one state's hooks, in document order. */
-export async function checkShellcheck(state: HookStateInput, options: ShellcheckFindingsOptions = {}): Promise<ShellcheckResult> {
+export async function checkShellcheck(
+  state: HookStateInput,
+  options: ShellcheckFindingsOptions = {},
+): Promise<ShellcheckResult> {
   const result = await checkShellcheckMany([state], options);
-  result.findings.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  result.findings.sort(
+    (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+  );
   return result;
 }
 
 /** ShellCheck findings of many states' hooks, each distinct script checked once (runShellcheck). */
-export async function checkShellcheckMany(states: HookStateInput[], options: ShellcheckFindingsOptions = {}): Promise<ShellcheckResult> {
+export async function checkShellcheckMany(
+  states: HookStateInput[],
+  options: ShellcheckFindingsOptions = {},
+): Promise<ShellcheckResult> {
   const { memo, ...rest } = options;
   const run = await runShellcheck(states, { ...rest, ...(memo ? { memory: memo.shellcheck } : {}) });
-  const result: ShellcheckResult = { findings: run.comments.map(shellFinding), shellcheckMissing: run.shellcheckMissing, failures: run.failures };
+  const result: ShellcheckResult = {
+    findings: run.comments.map(shellFinding),
+    shellcheckMissing: run.shellcheckMissing,
+    failures: run.failures,
+  };
   if (run.cacheWarning) result.cacheWarning = run.cacheWarning;
   if (run.stats) result.stats = run.stats;
   if (run.shellcheckMissing && !memo?.shellcheckNoticeGiven) {

@@ -28,8 +28,16 @@ function checkSchedulesKept(model: ClanModel, memo: AnalysisMemo): Finding[] {
 }
 
 export const CHECKS: ReadonlyArray<Check> = [
-  checkSyntax, checkMeta, checkInventory, checkSettings, checkSchedulesKept, checkDestinations, checkStates,
-  checkPostgresql, checkHooks, checkCoverage,
+  checkSyntax,
+  checkMeta,
+  checkInventory,
+  checkSettings,
+  checkSchedulesKept,
+  checkDestinations,
+  checkStates,
+  checkPostgresql,
+  checkHooks,
+  checkCoverage,
 ];
 
 export interface DeferredOptions {
@@ -56,6 +64,4 @@ export interface DeferredCheck {
   run: (model: ClanModel, memo: AnalysisMemo, options: DeferredOptions) => Promise<DeferredResult>;
 }
 
-export const DEFERRED_CHECKS: ReadonlyArray<DeferredCheck> = [
-  { codes: ['hook-shell'], run: checkHookShell },
-];
+export const DEFERRED_CHECKS: ReadonlyArray<DeferredCheck> = [{ codes: ['hook-shell'], run: checkHookShell }];

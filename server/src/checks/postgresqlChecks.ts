@@ -17,10 +17,23 @@ export function checkPostgresql(model: ClanModel): Finding[] {
     checkStopOnRestore(model, m, out);
     checkEnabled(m, out);
     const enabled = m.postgresql.find((p) => p.enable?.kind === 'bool' && p.enable.value === true);
-    if (enabled && complete && m.configComplete && !hasOwnProvider(m) && !clients.has(m.name) && !otherBackupPossible(model)) {
+    if (
+      enabled &&
+      complete &&
+      m.configComplete &&
+      !hasOwnProvider(m) &&
+      !clients.has(m.name) &&
+      !otherBackupPossible(model)
+    ) {
       const at = enabled.enable!;
-      out.push(finding('postgresql-not-backed-up', at.uri, at.range,
-        `\`${m.name}\` dumps its PostgreSQL databases before each backup, but is a client of no borgbackup instance: the dumps are never backed up.`));
+      out.push(
+        finding(
+          'postgresql-not-backed-up',
+          at.uri,
+          at.range,
+          `\`${m.name}\` dumps its PostgreSQL databases before each backup, but is a client of no borgbackup instance: the dumps are never backed up.`,
+        ),
+      );
     }
   }
   return out;
@@ -37,8 +50,14 @@ function checkEnabled(m: Machine, out: Finding[]): void {
   const enables = m.postgresql.map((p) => p.enable).filter((e) => e !== undefined);
   if (enables.some((e) => e!.kind !== 'bool' || e!.value === true)) return;
   const at = withDbs.databases!;
-  out.push(finding('postgresql-not-enabled', at.value.uri, at.keyRange,
-    `Databases are declared but \`clan.core.postgresql.enable\` is not \`true\`: no dump is made and nothing reaches the backup.`));
+  out.push(
+    finding(
+      'postgresql-not-enabled',
+      at.value.uri,
+      at.keyRange,
+      `Databases are declared but \`clan.core.postgresql.enable\` is not \`true\`: no dump is made and nothing reaches the backup.`,
+    ),
+  );
 }
 
 function checkDatabases(model: ClanModel, pg: PostgresConfig, all: PostgresConfig[], out: Finding[]): void {
@@ -52,16 +71,28 @@ function checkDatabases(model: ClanModel, pg: PostgresConfig, all: PostgresConfi
     const service = db?.entries.get('service')?.value;
     if (service) {
       if (service.kind === 'string' && service.value !== undefined && !NAME.test(service.value)) {
-        out.push(finding('postgresql-invalid-name', service.uri, service.range,
-          `\`service = "${service.value}"\` names the \`clan.core.state\` this database's dump becomes, and state names must match \`^[a-zA-Z0-9_-]+$\`.`));
+        out.push(
+          finding(
+            'postgresql-invalid-name',
+            service.uri,
+            service.range,
+            `\`service = "${service.value}"\` names the \`clan.core.state\` this database's dump becomes, and state names must match \`^[a-zA-Z0-9_-]+$\`.`,
+          ),
+        );
       }
     } else if (!NAME.test(name) && !serviceSetElsewhere(all, name)) {
       const fixed = name.replace(/[^a-zA-Z0-9_-]+/g, '-');
       const file = model.files.find((f) => f.uri === e.value.uri);
       const edit = file && db ? insertBinding(file, db, `service = ${nixString(fixed)};`) : undefined;
-      out.push(finding('postgresql-invalid-name', e.value.uri, e.keyRange,
-        `Database key \`${name}\` is also its \`service\` (the default), which names the \`clan.core.state\` of its dump and must match \`^[a-zA-Z0-9_-]+$\`. Set \`service = "${fixed}";\` (the database keeps its name) or rename the key.`,
-        edit ? [{ title: `Set service = "${fixed}"`, isPreferred: true, edits: [edit] }] : undefined));
+      out.push(
+        finding(
+          'postgresql-invalid-name',
+          e.value.uri,
+          e.keyRange,
+          `Database key \`${name}\` is also its \`service\` (the default), which names the \`clan.core.state\` of its dump and must match \`^[a-zA-Z0-9_-]+$\`. Set \`service = "${fixed}";\` (the database keeps its name) or rename the key.`,
+          edit ? [{ title: `Set service = "${fixed}"`, isPreferred: true, edits: [edit] }] : undefined,
+        ),
+      );
     }
     const create = db?.entries.get('create');
     const createAttrs = create ? asAttrs(create.value) : undefined;
@@ -69,10 +100,22 @@ function checkDatabases(model: ClanModel, pg: PostgresConfig, all: PostgresConfi
     const stray = [...createAttrs.entries.values()].filter((x) => x.name !== 'enable' && x.name !== 'options');
     if (stray.length === 0) continue;
     const file = model.files.find((f) => f.uri === createAttrs.uri);
-    const fix = file ? moveToOptions(file, createAttrs, stray.map((s) => s.name)) : undefined;
-    out.push(finding('postgresql-create-options', stray[0]!.value.uri, stray[0]!.keyRange,
-      `\`create\` only has \`enable\` and \`options\`: ${stray.map((s) => `\`${s.name}\``).join(', ')} must go under \`create.options\` (evaluation fails with "The option … create.${stray[0]!.name}' does not exist").`,
-      fix ? [{ title: 'Move under create.options', isPreferred: true, edits: [fix] }] : undefined));
+    const fix = file
+      ? moveToOptions(
+          file,
+          createAttrs,
+          stray.map((s) => s.name),
+        )
+      : undefined;
+    out.push(
+      finding(
+        'postgresql-create-options',
+        stray[0]!.value.uri,
+        stray[0]!.keyRange,
+        `\`create\` only has \`enable\` and \`options\`: ${stray.map((s) => `\`${s.name}\``).join(', ')} must go under \`create.options\` (evaluation fails with "The option … create.${stray[0]!.name}' does not exist").`,
+        fix ? [{ title: 'Move under create.options', isPreferred: true, edits: [fix] }] : undefined,
+      ),
+    );
   }
 }
 
@@ -93,7 +136,7 @@ function checkStopOnRestore(model: ClanModel, m: Machine, out: Finding[]): void 
       continue;
     }
     if (dbs.dynamicKeys) return;
-    for (const [name, e] of dbs.entries) defs.set(name, [...defs.get(name) ?? [], { e, pg }]);
+    for (const [name, e] of dbs.entries) defs.set(name, [...(defs.get(name) ?? []), { e, pg }]);
   }
   for (const [name, list] of defs) {
     const values = list.map((d) => asAttrs(d.e.value));
@@ -109,24 +152,36 @@ function checkStopOnRestore(model: ClanModel, m: Machine, out: Finding[]): void 
     const body = values[0]!;
     const fixText = `[ ${units.map((u) => JSON.stringify(u)).join(' ')} ]`;
     const existing = stops.find((x) => x !== undefined);
-    const edit = units.length === 0 || !file ? undefined
-      : existing ? { uri: existing.uri, range: existing.range, newText: fixText }
-        : insertBinding(file, body, `restore.stopOnRestore = ${fixText};`);
-    out.push(finding('postgresql-restore-stops-nothing', at.value.uri, at.keyRange,
-      `Database \`${name}\` has \`restore.stopOnRestore = [ ]\` (the default): its post-restore script runs \`systemctl stop\` with no unit, which fails ("Too few arguments."), so restoring this database fails whenever a dump exists. Name the units that use the database${units.length ? ` (${units.map((u) => `\`${u}\``).join(', ')})` : ''}.`,
-      edit ? [{ title: `Stop ${units.join(', ')} during the restore`, isPreferred: true, edits: [edit] }] : undefined));
+    const edit =
+      units.length === 0 || !file
+        ? undefined
+        : existing
+          ? { uri: existing.uri, range: existing.range, newText: fixText }
+          : insertBinding(file, body, `restore.stopOnRestore = ${fixText};`);
+    out.push(
+      finding(
+        'postgresql-restore-stops-nothing',
+        at.value.uri,
+        at.keyRange,
+        `Database \`${name}\` has \`restore.stopOnRestore = [ ]\` (the default): its post-restore script runs \`systemctl stop\` with no unit, which fails ("Too few arguments."), so restoring this database fails whenever a dump exists. Name the units that use the database${units.length ? ` (${units.map((u) => `\`${u}\``).join(', ')})` : ''}.`,
+        edit ? [{ title: `Stop ${units.join(', ')} during the restore`, isPreferred: true, edits: [edit] }] : undefined,
+      ),
+    );
   }
 }
 
 /** The units of the service that uses database `name`: one the machine enables under that name, or a known one. */
 function unitsUsing(m: Machine, name: string, dbs: Array<AttrsValue | undefined>): string[] {
-  const dbName = dbs.map((d) => d?.entries.get('name')?.value).find((v) => v?.kind === 'string' && v.value !== undefined);
+  const dbName = dbs
+    .map((d) => d?.entries.get('name')?.value)
+    .find((v) => v?.kind === 'string' && v.value !== undefined);
   const actual = dbName?.kind === 'string' ? dbName.value! : name;
   const known = NIXOS_SERVICES.find((s) => s.database?.name === actual && s.units.length > 0);
-  const enabled = (svc: string) => m.configs.some((c) => {
-    const e = getPath(c, ['services', svc, 'enable'])?.value;
-    return e?.kind === 'bool' && e.value === true;
-  });
+  const enabled = (svc: string) =>
+    m.configs.some((c) => {
+      const e = getPath(c, ['services', svc, 'enable'])?.value;
+      return e?.kind === 'bool' && e.value === true;
+    });
   if (known && enabled(known.name)) return known.units;
   if (enabled(actual) && actual !== 'postgresql') return [`${actual}.service`];
   return [];

@@ -42,17 +42,38 @@ export function checkSchedules(model: ClanModel, options: ScheduleOptions = {}):
       if (!parsed.ok) {
         const hint = suggestCalendar(v.value);
         const fixes: Fix[] = hint?.replacement
-          ? [{ title: `Use "${hint.replacement}"`, isPreferred: true, edits: [{ uri: v.uri, range: v.literal, newText: nixStringLiteral(hint.replacement) }] }]
+          ? [
+              {
+                title: `Use "${hint.replacement}"`,
+                isPreferred: true,
+                edits: [{ uri: v.uri, range: v.literal, newText: nixStringLiteral(hint.replacement) }],
+              },
+            ]
           : [];
-        const range = v.value.length === 0 ? v.range : rangeInString(model, v, parsed.offset, parsed.offset + Math.max(1, parsed.length));
-        out.push(finding('invalid-calendar', v.uri, range,
-          `\`startAt\` "${v.value}" is not a systemd calendar event: ${parsed.message}.${hint ? ` ${hint.explanation}` : ''} The timer would never be created.`,
-          fixes));
+        const range =
+          v.value.length === 0
+            ? v.range
+            : rangeInString(model, v, parsed.offset, parsed.offset + Math.max(1, parsed.length));
+        out.push(
+          finding(
+            'invalid-calendar',
+            v.uri,
+            range,
+            `\`startAt\` "${v.value}" is not a systemd calendar event: ${parsed.message}.${hint ? ` ${hint.explanation}` : ''} The timer would never be created.`,
+            fixes,
+          ),
+        );
         continue;
       }
       if (!elapsesAfter(v.value, parsed.spec, now, options.elapses)) {
-        out.push(finding('calendar-never-elapses', v.uri, v.range,
-          `\`startAt\` "${v.value}" (normalized: ${parsed.normalized}) never elapses after ${now.toISOString().slice(0, 10)}: the backup never runs. Check the weekday against the date, impossible dates (\`*-02-30\`) and dates in the past.`));
+        out.push(
+          finding(
+            'calendar-never-elapses',
+            v.uri,
+            v.range,
+            `\`startAt\` "${v.value}" (normalized: ${parsed.normalized}) never elapses after ${now.toISOString().slice(0, 10)}: the backup never runs. Check the weekday against the date, impossible dates (\`*-02-30\`) and dates in the past.`,
+          ),
+        );
       }
     }
   }

@@ -3,7 +3,14 @@
 import { finding, Finding } from '../findings';
 import { ClanModel, findRole, Instance, Role, roleMembers } from '../model/clanModel';
 import { AttrEntry, AttrsValue, asAttrs, describeKind, NixValue } from '../model/nixValue';
-import { isLiteral, layersForMember, literalJson, SettingsLayer, settingsLayers, valueAt } from '../model/settingsLayers';
+import {
+  isLiteral,
+  layersForMember,
+  literalJson,
+  SettingsLayer,
+  settingsLayers,
+  valueAt,
+} from '../model/settingsLayers';
 import { nearest } from '../util/nearest';
 import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS, RoleKind, TARGET_FIELDS } from './settingsSchemas';
 
@@ -35,8 +42,14 @@ function checkDefinedTwice(model: ClanModel, out: Finding[]): void {
     const where = slot.path.slice(2).join('.');
     const files = [...new Set(slot.refs.map((r) => r.uri.replace(/^.*\//, '')))].join(' and ');
     for (const r of slot.refs) {
-      out.push(finding('settings-defined-twice', r.uri, r.range,
-        `\`${where}\` is defined ${slot.refs.length} times (${files}): a role's settings take one definition, and evaluation fails with "The option … is defined multiple times while it's expected to be unique". Merge them into one.`));
+      out.push(
+        finding(
+          'settings-defined-twice',
+          r.uri,
+          r.range,
+          `\`${where}\` is defined ${slot.refs.length} times (${files}): a role's settings take one definition, and evaluation fails with "The option … is defined multiple times while it's expected to be unique". Merge them into one.`,
+        ),
+      );
     }
   }
 }
@@ -83,45 +96,74 @@ function schemaFindings(kind: RoleKind, settings: NixValue, out: Finding[]): voi
         out.push(unknownKey(kind, path, key, entry.keyRange, entry.value.uri));
       }
     } else if (issue.code === 'invalid_type' && at !== undefined) {
-      out.push(finding('setting-type', at.uri, at.range,
-        `\`${path.map(String).join('.')}\` must be ${expectedText(issue.expected)}, not ${describeKind(at)}.`));
+      out.push(
+        finding(
+          'setting-type',
+          at.uri,
+          at.range,
+          `\`${path.map(String).join('.')}\` must be ${expectedText(issue.expected)}, not ${describeKind(at)}.`,
+        ),
+      );
     }
   }
 }
 
 function expectedText(expected: string): string {
   switch (expected) {
-    case 'string': return 'a string';
-    case 'array': return 'a list of strings';
+    case 'string':
+      return 'a string';
+    case 'array':
+      return 'a list of strings';
     case 'object':
-    case 'record': return 'an attribute set';
+    case 'record':
+      return 'an attribute set';
     case 'int':
-    case 'number': return 'an integer';
-    default: return expected;
+    case 'number':
+      return 'an integer';
+    default:
+      return expected;
   }
 }
 
 function unknownKey(kind: RoleKind, path: PropertyKey[], key: string, range: Finding['range'], uri: string): Finding {
   // A field of a borgbackup destination or of a localbackup target.
-  const collection = kind === 'localbackup' ? { key: 'targets', what: 'localbackup targets', fields: TARGET_FIELDS }
-    : { key: 'destinations', what: 'Destinations', fields: DESTINATION_FIELDS };
+  const collection =
+    kind === 'localbackup'
+      ? { key: 'targets', what: 'localbackup targets', fields: TARGET_FIELDS }
+      : { key: 'destinations', what: 'Destinations', fields: DESTINATION_FIELDS };
   if (path.length === 2 && path[0] === collection.key) {
     const guess = nearest(key, collection.fields);
     const names = collection.fields.map((f) => `\`${f}\``);
-    return finding('unknown-setting', uri, range,
+    return finding(
+      'unknown-setting',
+      uri,
+      range,
       `${collection.what} have the fields ${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}; \`${key}\` does not exist${guess ? ` (did you mean \`${guess}\`?)` : ''}.`,
-      guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
+      guess
+        ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }]
+        : undefined,
+    );
   }
   const other = kind === 'client' ? 'server' : kind === 'server' ? 'client' : undefined;
   if (other && ROLE_SETTINGS[other].includes(key)) {
-    return finding('unknown-setting', uri, range,
-      `\`${key}\` is a setting of the ${other} role, not of the ${kind} role: "The option … settings.${key}' does not exist".`);
+    return finding(
+      'unknown-setting',
+      uri,
+      range,
+      `\`${key}\` is a setting of the ${other} role, not of the ${kind} role: "The option … settings.${key}' does not exist".`,
+    );
   }
   const guess = nearest(key, ROLE_SETTINGS[kind]);
   const known = ROLE_SETTINGS[kind].map((k) => `\`${k}\``).join(', ');
-  return finding('unknown-setting', uri, range,
+  return finding(
+    'unknown-setting',
+    uri,
+    range,
     `The ${kind === 'localbackup' ? 'localbackup default' : kind} role has no setting \`${key}\` (its settings: ${known})${guess ? `; did you mean \`${guess}\`?` : '.'}`,
-    guess ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }] : undefined);
+    guess
+      ? [{ title: `Rename to \`${guess}\``, isPreferred: true, edits: [{ uri, range, newText: guess }] }]
+      : undefined,
+  );
 }
 
 const PRIORITY = { force: 50, none: 100, default: 1000 } as const;
@@ -155,20 +197,26 @@ function readVisibleLayers(model: ClanModel, inst: Instance, role: Role, member:
  * Each destination (borgbackup) or target (localbackup) of a member's merged settings, with its definitions;
  * undefined when some cannot be read.
  */
-function mergedDestinations(layers: SettingsLayer[], key = 'destinations'): Map<string, Array<{ layer: SettingsLayer; entry: AttrEntry }>> | undefined {
+function mergedDestinations(
+  layers: SettingsLayer[],
+  key = 'destinations',
+): Map<string, Array<{ layer: SettingsLayer; entry: AttrEntry }>> | undefined {
   const out = new Map<string, Array<{ layer: SettingsLayer; entry: AttrEntry }>>();
   for (const layer of layers) {
     const d = asAttrs(layer.value)!.entries.get(key);
     if (!d) continue;
     const dests = asAttrs(d.value);
     if (!dests || dests.dynamicKeys) return undefined;
-    for (const [name, entry] of dests.entries) out.set(name, [...out.get(name) ?? [], { layer, entry }]);
+    for (const [name, entry] of dests.entries) out.set(name, [...(out.get(name) ?? []), { layer, entry }]);
   }
   return out;
 }
 
 /** The scalar settings of a member that must not be defined twice: `startAt` or server ones, destination fields. */
-function scalarDefinitions(kind: RoleKind, layers: SettingsLayer[]): Array<{ key: string; defs: Array<{ layer: SettingsLayer; value: NixValue }> }> | undefined {
+function scalarDefinitions(
+  kind: RoleKind,
+  layers: SettingsLayer[],
+): Array<{ key: string; defs: Array<{ layer: SettingsLayer; value: NixValue }> }> | undefined {
   const out: Array<{ key: string; defs: Array<{ layer: SettingsLayer; value: NixValue }> }> = [];
   const collect = (key: string, get: (l: SettingsLayer) => NixValue | undefined) => {
     const defs = layers.flatMap((layer) => {
@@ -188,10 +236,19 @@ function scalarDefinitions(kind: RoleKind, layers: SettingsLayer[]): Array<{ key
     if (!dests) return undefined;
     for (const [name, defs] of dests) {
       if (defs.length < 2) continue;
-      if (defs.some((d) => { const a = asAttrs(d.entry.value); return !a || a.dynamicKeys; })) continue;
+      if (
+        defs.some((d) => {
+          const a = asAttrs(d.entry.value);
+          return !a || a.dynamicKeys;
+        })
+      )
+        continue;
       const bodyAt = new Map(defs.map((d) => [d.layer, asAttrs(d.entry.value)!]));
       for (const field of fields) {
-        collect(`${kind === 'client' ? 'destinations' : 'targets'}.${name}.${field}`, (l) => bodyAt.get(l)?.entries.get(field)?.value);
+        collect(
+          `${kind === 'client' ? 'destinations' : 'targets'}.${name}.${field}`,
+          (l) => bodyAt.get(l)?.entries.get(field)?.value,
+        );
       }
     }
   }
@@ -209,7 +266,8 @@ function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void 
       if (!layers) continue;
       for (const { key, defs } of scalarDefinitions(kind, layers) ?? []) {
         if (defs.some((d) => d.value.priority === 'override')) continue;
-        const prio = (v: NixValue) => PRIORITY[v.priority === 'force' ? 'force' : v.priority === 'default' ? 'default' : 'none'];
+        const prio = (v: NixValue) =>
+          PRIORITY[v.priority === 'force' ? 'force' : v.priority === 'default' ? 'default' : 'none'];
         const top = Math.min(...defs.map((d) => prio(d.value)));
         const winners = defs.filter((d) => prio(d.value) === top);
         if (winners.length < 2 || winners.some((d) => !isComparable(d.value))) continue;
@@ -219,9 +277,22 @@ function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void 
           const id = `${d.value.uri}:${d.value.range.start.line}:${d.value.range.start.character}`;
           if (reported.has(id)) continue;
           reported.add(id);
-          out.push(finding('conflicting-setting', d.value.uri, d.value.range,
-            `\`${key}\` of \`${member}\` is set at the ${describeLayer(first.layer)} (${show(first.value)}) and here at the ${describeLayer(d.layer)} (${show(d.value)}): Nix fails with "conflicting definition values". Set it at one layer, or wrap the override in \`lib.mkForce\`.`,
-            [{ title: 'Wrap in lib.mkForce', edits: [{ uri: d.value.uri, range: d.value.range, newText: `lib.mkForce ${sourceText(model, d.value)}` }] }]));
+          out.push(
+            finding(
+              'conflicting-setting',
+              d.value.uri,
+              d.value.range,
+              `\`${key}\` of \`${member}\` is set at the ${describeLayer(first.layer)} (${show(first.value)}) and here at the ${describeLayer(d.layer)} (${show(d.value)}): Nix fails with "conflicting definition values". Set it at one layer, or wrap the override in \`lib.mkForce\`.`,
+              [
+                {
+                  title: 'Wrap in lib.mkForce',
+                  edits: [
+                    { uri: d.value.uri, range: d.value.range, newText: `lib.mkForce ${sourceText(model, d.value)}` },
+                  ],
+                },
+              ],
+            ),
+          );
         }
       }
     }
@@ -243,11 +314,21 @@ function checkMissingRequired(model: ClanModel, inst: Instance, out: Finding[]):
     if (reported.has(entry)) return;
     reported.add(entry);
     const whose = member ? ` for \`${member}\` (no layer of its settings sets it)` : '';
-    out.push(local
-      ? finding('target-missing-directory', entry.value.uri, entry.keyRange,
-        `localbackup target \`${name}\` has no \`directory\`${whose}: evaluation fails with "directory was accessed but has no value defined". Set \`directory = "/mnt/backup";\`.`)
-      : finding('destination-missing-repo', entry.value.uri, entry.keyRange,
-        `Destination \`${name}\` has no \`repo\`${whose}: evaluation fails with "repo was accessed but has no value defined". Set \`repo = "user@host:/./borgbackup";\`.`));
+    out.push(
+      local
+        ? finding(
+            'target-missing-directory',
+            entry.value.uri,
+            entry.keyRange,
+            `localbackup target \`${name}\` has no \`directory\`${whose}: evaluation fails with "directory was accessed but has no value defined". Set \`directory = "/mnt/backup";\`.`,
+          )
+        : finding(
+            'destination-missing-repo',
+            entry.value.uri,
+            entry.keyRange,
+            `Destination \`${name}\` has no \`repo\`${whose}: evaluation fails with "repo was accessed but has no value defined". Set \`repo = "user@host:/./borgbackup";\`.`,
+          ),
+    );
   };
   for (const member of roleMembers(model, role).members.keys()) {
     const layers = visibleLayers(model, inst, role, member);
@@ -274,7 +355,13 @@ function describeLayer(l: SettingsLayer): string {
 }
 
 function isComparable(v: NixValue): boolean {
-  return (v.kind === 'string' && v.value !== undefined) || v.kind === 'int' || v.kind === 'float' || v.kind === 'bool' || v.kind === 'null';
+  return (
+    (v.kind === 'string' && v.value !== undefined) ||
+    v.kind === 'int' ||
+    v.kind === 'float' ||
+    v.kind === 'bool' ||
+    v.kind === 'null'
+  );
 }
 
 function sameLiteral(a: NixValue, b: NixValue): boolean {
@@ -312,8 +399,14 @@ function checkClientDestinations(model: ClanModel, inst: Instance, out: Finding[
   for (const [machine, vias] of roleMembers(model, client).members) {
     if (hasDestinations(layersForMember(model, inst, client, machine)) !== false) continue;
     const at = vias[0]!.ref;
-    out.push(finding('client-without-destination', at.uri, at.range,
-      `\`${machine}\` is a client of \`${inst.name}\`, but the instance has no server and \`${machine}\` has no \`destinations\`: no backup job is generated. Add a \`roles.server\` machine or \`settings.destinations.<name>.repo\`.`));
+    out.push(
+      finding(
+        'client-without-destination',
+        at.uri,
+        at.range,
+        `\`${machine}\` is a client of \`${inst.name}\`, but the instance has no server and \`${machine}\` has no \`destinations\`: no backup job is generated. Add a \`roles.server\` machine or \`settings.destinations.<name>.repo\`.`,
+      ),
+    );
   }
 }
 
@@ -324,9 +417,20 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
   if (layer.inst.isBorgbackup && layer.role.name === 'server') {
     const dir = attrs.entries.get('directory')?.value;
     if (dir?.kind === 'string' && dir.value !== undefined && !dir.value.startsWith('/')) {
-      out.push(finding('relative-directory', dir.uri, dir.range,
-        `The server \`directory\` must be an absolute path: it becomes \`services.borgbackup.repos.<client>.path\`, of type path, and "${dir.value}" fails NixOS evaluation.`,
-        [{ title: `Use "/${dir.value.replace(/^\.?\/*/, '')}"`, edits: [{ uri: dir.uri, range: dir.literal, newText: `"/${dir.value.replace(/^\.?\/*/, '')}"` }] }]));
+      out.push(
+        finding(
+          'relative-directory',
+          dir.uri,
+          dir.range,
+          `The server \`directory\` must be an absolute path: it becomes \`services.borgbackup.repos.<client>.path\`, of type path, and "${dir.value}" fails NixOS evaluation.`,
+          [
+            {
+              title: `Use "/${dir.value.replace(/^\.?\/*/, '')}"`,
+              edits: [{ uri: dir.uri, range: dir.literal, newText: `"/${dir.value.replace(/^\.?\/*/, '')}"` }],
+            },
+          ],
+        ),
+      );
     }
   }
   if (layer.inst.isBorgbackup && layer.role.name === 'client') {
@@ -340,8 +444,14 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
       if (name && !shown) continue;
       const value = shown ? shown.value! : key;
       if (DESTINATION_NAME.test(value)) continue;
-      out.push(finding('invalid-destination-name', shown?.uri ?? e.value.uri, shown?.range ?? e.keyRange,
-        `localbackup target name \`${value}\` must match \`^[a-zA-Z0-9._-]+$\` (the type of \`name\`, which defaults to the key): it names the \`localbackup-mount-<name>\` commands and the archives.`));
+      out.push(
+        finding(
+          'invalid-destination-name',
+          shown?.uri ?? e.value.uri,
+          shown?.range ?? e.keyRange,
+          `localbackup target name \`${value}\` must match \`^[a-zA-Z0-9._-]+$\` (the type of \`name\`, which defaults to the key): it names the \`localbackup-mount-<name>\` commands and the archives.`,
+        ),
+      );
     }
   }
 }
@@ -350,22 +460,52 @@ function checkDestinationNames(model: ClanModel, inst: Instance, dests: AttrsVal
   const servers = roleMembers(model, findRole(inst, 'server')).members;
   for (const [key, e] of dests.entries) {
     if (!DESTINATION_NAME.test(key)) {
-      out.push(finding('invalid-destination-name', e.value.uri, e.keyRange,
-        `Destination name \`${key}\` must match \`^[a-zA-Z0-9._-]+$\`: it names the \`borgbackup-job-${key}\` unit and the backup job.`));
+      out.push(
+        finding(
+          'invalid-destination-name',
+          e.value.uri,
+          e.keyRange,
+          `Destination name \`${key}\` must match \`^[a-zA-Z0-9._-]+$\`: it names the \`borgbackup-job-${key}\` unit and the backup job.`,
+        ),
+      );
     }
     if (servers.has(key)) {
-      out.push(finding('destination-shadows-server', e.value.uri, e.keyRange,
-        `Destination \`${key}\` has the name of a server of \`${inst.name}\`: it silently replaces the backup to that server ("You are overwriting an internalDestinations…"). Rename it unless that is intended.`));
+      out.push(
+        finding(
+          'destination-shadows-server',
+          e.value.uri,
+          e.keyRange,
+          `Destination \`${key}\` has the name of a server of \`${inst.name}\`: it silently replaces the backup to that server ("You are overwriting an internalDestinations…"). Rename it unless that is intended.`,
+        ),
+      );
     }
     const name = asAttrs(e.value)?.entries.get('name')?.value;
     if (name?.kind === 'string' && name.value !== undefined) {
       if (!DESTINATION_NAME.test(name.value)) {
-        out.push(finding('invalid-destination-name', name.uri, name.range,
-          `Destination \`name\` "${name.value}" must match \`^[a-zA-Z0-9._-]+$\`.`));
+        out.push(
+          finding(
+            'invalid-destination-name',
+            name.uri,
+            name.range,
+            `Destination \`name\` "${name.value}" must match \`^[a-zA-Z0-9._-]+$\`.`,
+          ),
+        );
       } else if (name.value !== key) {
-        out.push(finding('destination-name-mismatch', name.uri, name.range,
-          `\`name = "${name.value}"\` differs from the key \`${key}\`: the job is \`borgbackup-job-${key}\`, but \`clan backups list\` and \`restore\` look for \`borg-job-${name.value}\`, which does not exist.`,
-          [{ title: `Use "${key}"`, isPreferred: true, edits: [{ uri: name.uri, range: name.literal, newText: `"${key}"` }] }]));
+        out.push(
+          finding(
+            'destination-name-mismatch',
+            name.uri,
+            name.range,
+            `\`name = "${name.value}"\` differs from the key \`${key}\`: the job is \`borgbackup-job-${key}\`, but \`clan backups list\` and \`restore\` look for \`borg-job-${name.value}\`, which does not exist.`,
+            [
+              {
+                title: `Use "${key}"`,
+                isPreferred: true,
+                edits: [{ uri: name.uri, range: name.literal, newText: `"${key}"` }],
+              },
+            ],
+          ),
+        );
       }
     }
   }

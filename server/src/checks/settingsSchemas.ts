@@ -27,7 +27,14 @@ export const serverSettingsSchema = z.strictObject({
 });
 
 // localbackup's one role, `default` (clanServices/localbackup/default.nix): `targets.<t>` and `snapshots`.
-export const TARGET_HOOKS = ['preMountHook', 'postMountHook', 'preUnmountHook', 'postUnmountHook', 'preBackupHook', 'postBackupHook'] as const;
+export const TARGET_HOOKS = [
+  'preMountHook',
+  'postMountHook',
+  'preUnmountHook',
+  'postUnmountHook',
+  'preBackupHook',
+  'postBackupHook',
+] as const;
 export const TARGET_FIELDS = ['name', 'directory', 'mountpoint', ...TARGET_HOOKS] as const;
 export const LOCALBACKUP_SETTINGS = ['targets', 'snapshots'] as const;
 
@@ -37,8 +44,12 @@ export const targetSchema = z.strictObject({
   name: z.optional(z.string()),
   directory: z.optional(z.string()),
   mountpoint: nullableString,
-  preMountHook: nullableString, postMountHook: nullableString, preUnmountHook: nullableString,
-  postUnmountHook: nullableString, preBackupHook: nullableString, postBackupHook: nullableString,
+  preMountHook: nullableString,
+  postMountHook: nullableString,
+  preUnmountHook: nullableString,
+  postUnmountHook: nullableString,
+  preBackupHook: nullableString,
+  postBackupHook: nullableString,
 });
 
 export const localbackupSettingsSchema = z.strictObject({
@@ -48,7 +59,11 @@ export const localbackupSettingsSchema = z.strictObject({
 
 export type RoleKind = 'client' | 'server' | 'localbackup';
 
-export const ROLE_SCHEMAS = { client: clientSettingsSchema, server: serverSettingsSchema, localbackup: localbackupSettingsSchema } as const;
+export const ROLE_SCHEMAS = {
+  client: clientSettingsSchema,
+  server: serverSettingsSchema,
+  localbackup: localbackupSettingsSchema,
+} as const;
 export const ROLE_SETTINGS: Record<RoleKind, readonly string[]> = {
   client: CLIENT_SETTINGS,
   server: SERVER_SETTINGS,

@@ -16,7 +16,8 @@ export interface CommandIO {
   cwd: string;
 }
 
-export const CHECK_USAGE = 'usage: clan-backups check [--format text|json] [--disable CODE[,CODE...]] [--no-cache] [PATH ...]';
+export const CHECK_USAGE =
+  'usage: clan-backups check [--format text|json] [--disable CODE[,CODE...]] [--no-cache] [PATH ...]';
 
 export async function runCheck(args: string[], io: CommandIO): Promise<number> {
   let format = 'text';
@@ -26,13 +27,13 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--format' || a.startsWith('--format=')) {
-      format = a.includes('=') ? a.slice('--format='.length) : args[++i] ?? '';
+      format = a.includes('=') ? a.slice('--format='.length) : (args[++i] ?? '');
       if (format !== 'text' && format !== 'json') {
         io.stderr(`clan-backups check: --format must be text or json, not '${format}'\n${CHECK_USAGE}\n`);
         return 2;
       }
     } else if (a === '--disable' || a.startsWith('--disable=')) {
-      const v = a.includes('=') ? a.slice('--disable='.length) : args[++i] ?? '';
+      const v = a.includes('=') ? a.slice('--disable='.length) : (args[++i] ?? '');
       disabled.push(...v.split(',').filter(Boolean));
     } else if (a === '--no-cache') {
       useCache = false;
@@ -81,7 +82,12 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
       const analysis = analyzeClan(s, { disabled, memo });
       // The CLI can wait for ShellCheck (10 s per hook at most); the editor publishes its results later.
       // ShellCheck's results are kept across runs in the user's cache directory (--no-cache: not read, not written).
-      const sc = await deferredFindings(analysis, { disabled, memo, timeoutMs: 10000, ...(cacheDir ? { cacheDir } : {}) });
+      const sc = await deferredFindings(analysis, {
+        disabled,
+        memo,
+        timeoutMs: 10000,
+        ...(cacheDir ? { cacheDir } : {}),
+      });
       if ('notice' in sc && sc.notice) io.stderr(`clan-backups: ${sc.notice}\n`);
       if ('cacheWarning' in sc && sc.cacheWarning && !cacheWarned) {
         cacheWarned = true;
@@ -94,11 +100,20 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
       }
     } catch (e) {
       // A bug of ours must still end in one readable line, not a stack trace in the user's CI log.
-      io.stderr(`clan-backups check: internal error while analysing ${s.dir}: ${describeError(e)} (please report it)\n`);
+      io.stderr(
+        `clan-backups check: internal error while analysing ${s.dir}: ${describeError(e)} (please report it)\n`,
+      );
       return 2;
     }
   }
-  if (format === 'json') io.stdout(`${JSON.stringify(findings.map((f) => toJson(f, io.cwd)), null, 2)}\n`);
+  if (format === 'json')
+    io.stdout(
+      `${JSON.stringify(
+        findings.map((f) => toJson(f, io.cwd)),
+        null,
+        2,
+      )}\n`,
+    );
   else {
     for (const f of findings) io.stdout(`${formatText(f, io.cwd)}\n`);
     const errors = findings.filter((f) => f.severity === 'error').length;
@@ -109,7 +124,8 @@ export async function runCheck(args: string[], io: CommandIO): Promise<number> {
 }
 
 function describeError(e: unknown): string {
-  if (e && typeof e === 'object' && 'code' in e && 'path' in e) return `${String((e as { path: string }).path)}: ${String((e as { code: string }).code)}`;
+  if (e && typeof e === 'object' && 'code' in e && 'path' in e)
+    return `${String((e as { path: string }).path)}: ${String((e as { code: string }).code)}`;
   return e instanceof Error ? e.message : String(e);
 }
 

@@ -19,7 +19,11 @@ commands:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s), cwd: process.cwd() };
+  const io = {
+    stdout: (s: string) => process.stdout.write(s),
+    stderr: (s: string) => process.stderr.write(s),
+    cwd: process.cwd(),
+  };
   switch (command) {
     case 'check':
       // A one-shot run: V8's optimizing tier would compile the grammars' WebAssembly in the background and make
@@ -40,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       // promise and reports its failure, if any.
       initParsing().catch(() => undefined);
       // Loaded only here: `check` and `plan` need neither the LSP library nor the editor features (a shorter start).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous lazy load; import() would make main() async for one command
       (require('../lsp/server') as typeof import('../lsp/server')).startServer();
       return -1;
     case '-h':
@@ -57,7 +62,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`clan-backups: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.stderr.write(`clan-backups: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 2;
   },
 );

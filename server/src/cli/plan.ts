@@ -27,22 +27,61 @@ export interface PlanOptions {
 }
 
 export interface PlanJob {
-  unit: string; destination: string; kind: 'server' | 'external'; provider: 'borgbackup'; instance: string;
-  repo: string | null; startAt: string | null; nextRun: string | null; scheduleError: string | null;
+  unit: string;
+  destination: string;
+  kind: 'server' | 'external';
+  provider: 'borgbackup';
+  instance: string;
+  repo: string | null;
+  startAt: string | null;
+  nextRun: string | null;
+  scheduleError: string | null;
 }
 export interface PlanState {
-  name: string; folders: string[]; foldersComputed: boolean; hooks: string[];
-  generatedBy: string | null; file: string; line: number;
+  name: string;
+  folders: string[];
+  foldersComputed: boolean;
+  hooks: string[];
+  generatedBy: string | null;
+  file: string;
+  line: number;
 }
-export interface PlanDump { database: string; state: string; folder: string; enabled: boolean | null }
-export interface PlanExclude { instance: string; patterns: string[]; computed: boolean }
-export interface PlanNotBackedUp { service: string; dirs: string[]; database: string | null; file: string; line: number }
+export interface PlanDump {
+  database: string;
+  state: string;
+  folder: string;
+  enabled: boolean | null;
+}
+export interface PlanExclude {
+  instance: string;
+  patterns: string[];
+  computed: boolean;
+}
+export interface PlanNotBackedUp {
+  service: string;
+  dirs: string[];
+  database: string | null;
+  file: string;
+  line: number;
+}
 export interface PlanMachine {
-  name: string; machineClass: 'nixos' | 'darwin'; roles: string[]; hasState: 'yes' | 'no' | 'unknown';
+  name: string;
+  machineClass: 'nixos' | 'darwin';
+  roles: string[];
+  hasState: 'yes' | 'no' | 'unknown';
   providers: Array<{ name: string; certain: boolean; targets: string[] }>;
-  jobs: PlanJob[]; states: PlanState[]; postgresql: PlanDump[]; exclude: PlanExclude[]; notBackedUp: PlanNotBackedUp[];
+  jobs: PlanJob[];
+  states: PlanState[];
+  postgresql: PlanDump[];
+  exclude: PlanExclude[];
+  notBackedUp: PlanNotBackedUp[];
 }
-export interface PlanReport { version: 1; clanDir: string; now: string; machines: PlanMachine[] }
+export interface PlanReport {
+  version: 1;
+  clanDir: string;
+  now: string;
+  machines: PlanMachine[];
+}
 
 export async function runPlan(args: string[], io: CommandIO): Promise<number> {
   const parsed = parseArgs(args);
@@ -62,7 +101,8 @@ export async function runPlan(args: string[], io: CommandIO): Promise<number> {
     await initParsing();
     // The same discovery as `check`: a clan directory, a flake that defines a clan, or any file of one.
     const clan = loadWorkspaceClan(abs);
-    if (!clan && statSync(abs).isDirectory()) throw new UnreadableInput(`${parsed.path}: no clan.nix in this directory, nor a flake that defines a clan`);
+    if (!clan && statSync(abs).isDirectory())
+      throw new UnreadableInput(`${parsed.path}: no clan.nix in this directory, nor a flake that defines a clan`);
     const analysis: Analysis = analyzeClan(clan ?? loadSingleFile(abs));
     report = planReport(analysis, tz === undefined ? { now: new Date() } : { now: new Date(), tz });
   } catch (e) {
@@ -73,14 +113,21 @@ export async function runPlan(args: string[], io: CommandIO): Promise<number> {
   // As check names files: relative when below the working directory, else absolute.
   const rel = relative(io.cwd, report.clanDir);
   const label = rel === '' ? '.' : rel.startsWith('..') ? report.clanDir : rel;
-  io.stdout(parsed.format === 'json' ? renderJson(report) : parsed.format === 'markdown' ? renderMarkdown(report, tz) : renderText(report, label, tz));
+  io.stdout(
+    parsed.format === 'json'
+      ? renderJson(report)
+      : parsed.format === 'markdown'
+        ? renderMarkdown(report, tz)
+        : renderText(report, label, tz),
+  );
   return 0;
 }
 
 /** One line for the user's CI log, never a stack trace. */
 function describeError(e: unknown): string {
   if (e instanceof UnreadableInput) return e.message;
-  if (e && typeof e === 'object' && 'code' in e && 'path' in e) return `${String((e as { path: unknown }).path)}: ${String((e as { code: unknown }).code)}`;
+  if (e && typeof e === 'object' && 'code' in e && 'path' in e)
+    return `${String((e as { path: unknown }).path)}: ${String((e as { code: unknown }).code)}`;
   return `internal error: ${e instanceof Error ? e.message : String(e)} (please report it)`;
 }
 
@@ -90,8 +137,9 @@ function parseArgs(args: string[]): { format: Format; path: string } | { error: 
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--format' || a.startsWith('--format=')) {
-      format = a.includes('=') ? a.slice('--format='.length) : args[++i] ?? '';
-      if (!(FORMATS as readonly string[]).includes(format)) return { error: `--format must be text, json or markdown, not '${format}'` };
+      format = a.includes('=') ? a.slice('--format='.length) : (args[++i] ?? '');
+      if (!(FORMATS as readonly string[]).includes(format))
+        return { error: `--format must be text, json or markdown, not '${format}'` };
     } else if (a === '-h' || a === '--help') return { help: true };
     else if (a.startsWith('-') && a !== '-') return { error: `unknown option '${a}'` };
     else paths.push(a);
@@ -125,8 +173,12 @@ function planMachine(model: ClanModel, s: MachineSummary, scheduleErrors: Map<st
   const m = model.machines.get(s.name)!;
   const where = (uri: string, range: LspRange) => ({ file: relativeFile(model.dir, uri), line: range.start.line + 1 });
   const state = (st: StateSummary): PlanState => ({
-    name: st.name, folders: st.folders, foldersComputed: st.foldersOpaque, hooks: st.hooks,
-    generatedBy: st.generatedBy ?? null, ...where(st.uri, st.range),
+    name: st.name,
+    folders: st.folders,
+    foldersComputed: st.foldersOpaque,
+    hooks: st.hooks,
+    generatedBy: st.generatedBy ?? null,
+    ...where(st.uri, st.range),
   });
   return {
     name: s.name,
@@ -135,15 +187,26 @@ function planMachine(model: ClanModel, s: MachineSummary, scheduleErrors: Map<st
     hasState: s.hasState,
     providers: s.providers.map((p) => ({ name: p.name, certain: p.certain, targets: p.targets ?? [] })),
     jobs: s.jobs.map((j) => ({
-      unit: j.unit, destination: j.destination, kind: j.kind, provider: 'borgbackup', instance: j.instance,
-      repo: j.repo ?? null, startAt: j.startAt ?? null, nextRun: j.nextRun ?? null,
-      scheduleError: j.startAt === undefined ? null : scheduleErrors.get(j.startAt) ?? null,
+      unit: j.unit,
+      destination: j.destination,
+      kind: j.kind,
+      provider: 'borgbackup',
+      instance: j.instance,
+      repo: j.repo ?? null,
+      startAt: j.startAt ?? null,
+      nextRun: j.nextRun ?? null,
+      scheduleError: j.startAt === undefined ? null : (scheduleErrors.get(j.startAt) ?? null),
     })),
     // Generated states (PostgreSQL dumps, the zerotier controller) are backed up like declared ones.
     states: [...s.states, ...s.generatedStates].map(state),
     postgresql: dumpsOf(m),
     exclude: excludesOf(model, m),
-    notBackedUp: s.notBackedUp.map((n) => ({ service: n.service, dirs: n.dirs, database: n.database ?? null, ...where(n.uri, n.range) })),
+    notBackedUp: s.notBackedUp.map((n) => ({
+      service: n.service,
+      dirs: n.dirs,
+      database: n.database ?? null,
+      ...where(n.uri, n.range),
+    })),
   };
 }
 
@@ -165,7 +228,11 @@ function dumpsOf(m: Machine): PlanDump[] {
   const enables = m.postgresql.flatMap((p) => (p.enable ? [p.enable] : []));
   const literalBools = enables.flatMap((e) => (e.kind === 'bool' && e.value !== undefined ? [e.value] : []));
   // Differing literal definitions fail evaluation in Nix, so any literal true means dumps; unset or computed: null.
-  const enabled = literalBools.includes(true) ? true : literalBools.length > 0 && literalBools.length === enables.length ? false : null;
+  const enabled = literalBools.includes(true)
+    ? true
+    : literalBools.length > 0 && literalBools.length === enables.length
+      ? false
+      : null;
   const out: PlanDump[] = [];
   for (const pg of m.postgresql) {
     const dbs = pg.databases ? asAttrs(pg.databases.value) : undefined;
@@ -224,7 +291,11 @@ function folderList(s: PlanState): string {
 }
 
 function dumpStatus(d: PlanDump): string {
-  return d.enabled === true ? '' : d.enabled === false ? ' (clan.core.postgresql.enable is false: no dump)' : ' (clan.core.postgresql.enable not literal true)';
+  return d.enabled === true
+    ? ''
+    : d.enabled === false
+      ? ' (clan.core.postgresql.enable is false: no dump)'
+      : ' (clan.core.postgresql.enable not literal true)';
 }
 
 /** Indented plain text: greppable in a CI log, one line per job, state, dump and uncovered service. */
@@ -236,13 +307,37 @@ export function renderText(report: PlanReport, clanLabel: string, tz?: string): 
       if (items.length) lines.push(`  ${title}:`, ...items.map((i) => `    ${i}`));
     };
     if (!m.jobs.length) lines.push('  jobs: none');
-    section('jobs', m.jobs.map((j) => `${j.unit}  repo ${j.repo ?? '(computed)'}  startAt ${j.startAt ?? '(computed)'}`
-      + `  next ${when(j, tz)}  [${j.provider}, instance ${j.instance}]`));
-    section('states', m.states.map((s) => `${s.name}: ${folderList(s)}${s.hooks.length ? `  hooks: ${s.hooks.join(', ')}` : ''}`
-      + `${s.generatedBy ? `  (generated by ${s.generatedBy})` : ''}`));
-    section('postgresql dumps', m.postgresql.map((d) => `${d.database} -> ${d.folder} (state ${d.state})${dumpStatus(d)}`));
-    section('exclude', m.exclude.map((e) => `${e.instance}: ${e.patterns.length ? e.patterns.join(' ') : '(none)'}${e.computed ? ' (+ computed)' : ''}`));
-    section('NOT backed up', m.notBackedUp.map((n) => `services.${n.service}: ${notCovered(n)}  (${n.file}:${n.line})`));
+    section(
+      'jobs',
+      m.jobs.map(
+        (j) =>
+          `${j.unit}  repo ${j.repo ?? '(computed)'}  startAt ${j.startAt ?? '(computed)'}` +
+          `  next ${when(j, tz)}  [${j.provider}, instance ${j.instance}]`,
+      ),
+    );
+    section(
+      'states',
+      m.states.map(
+        (s) =>
+          `${s.name}: ${folderList(s)}${s.hooks.length ? `  hooks: ${s.hooks.join(', ')}` : ''}` +
+          `${s.generatedBy ? `  (generated by ${s.generatedBy})` : ''}`,
+      ),
+    );
+    section(
+      'postgresql dumps',
+      m.postgresql.map((d) => `${d.database} -> ${d.folder} (state ${d.state})${dumpStatus(d)}`),
+    );
+    section(
+      'exclude',
+      m.exclude.map(
+        (e) =>
+          `${e.instance}: ${e.patterns.length ? e.patterns.join(' ') : '(none)'}${e.computed ? ' (+ computed)' : ''}`,
+      ),
+    );
+    section(
+      'NOT backed up',
+      m.notBackedUp.map((n) => `services.${n.service}: ${notCovered(n)}  (${n.file}:${n.line})`),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -261,7 +356,11 @@ function code(s: string): string {
 }
 
 function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)];
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ];
 }
 
 /** Blocks end in a table, a list or a blank line: keep one blank line between blocks, not two. */
@@ -272,8 +371,15 @@ function trimBlank(lines: string[]): void {
 /** Markdown for a pull-request comment: the jobs in one table, then the details per machine, then the gaps. */
 export function renderMarkdown(report: PlanReport, tz?: string): string {
   const out = ['## Backup plan', ''];
-  const jobs = report.machines.flatMap((m) => m.jobs.map((j) => [m.name, code(j.unit), j.repo ? code(j.repo) : '_computed_',
-    j.startAt ? code(j.startAt) : '_computed_', when(j, tz)]));
+  const jobs = report.machines.flatMap((m) =>
+    m.jobs.map((j) => [
+      m.name,
+      code(j.unit),
+      j.repo ? code(j.repo) : '_computed_',
+      j.startAt ? code(j.startAt) : '_computed_',
+      when(j, tz),
+    ]),
+  );
   if (jobs.length) out.push(...table(['Machine', 'Job', 'Repository', 'Schedule', 'Next run'], jobs));
   else out.push('_No backup jobs._');
   for (const m of report.machines) {
@@ -281,19 +387,35 @@ export function renderMarkdown(report: PlanReport, tz?: string): string {
     out.push('', `### ${m.name}`, '');
     if (m.roles.length) out.push(`Roles: ${m.roles.map(code).join(', ')}`, '');
     if (m.states.length) {
-      out.push(...table(['State', 'Folders', 'Hooks'], m.states.map((s) => [
-        code(s.name) + (s.generatedBy ? ` (${s.generatedBy})` : ''),
-        s.folders.map(code).join(', ') + (s.foldersComputed ? ' _+ computed_' : ''),
-        s.hooks.join(', ')])), '');
+      out.push(
+        ...table(
+          ['State', 'Folders', 'Hooks'],
+          m.states.map((s) => [
+            code(s.name) + (s.generatedBy ? ` (${s.generatedBy})` : ''),
+            s.folders.map(code).join(', ') + (s.foldersComputed ? ' _+ computed_' : ''),
+            s.hooks.join(', '),
+          ]),
+        ),
+        '',
+      );
     } else out.push('_No states._', '');
-    for (const d of m.postgresql) out.push(`- PostgreSQL dump: ${code(d.database)} → ${code(d.folder)} (state ${code(d.state)})${dumpStatus(d)}`);
+    for (const d of m.postgresql)
+      out.push(`- PostgreSQL dump: ${code(d.database)} → ${code(d.folder)} (state ${code(d.state)})${dumpStatus(d)}`);
     for (const e of m.exclude) {
-      out.push(`- Excluded (${code(e.instance)}): ${e.patterns.length ? e.patterns.map(code).join(', ') : '_none_'}${e.computed ? ' _+ computed_' : ''}`);
+      out.push(
+        `- Excluded (${code(e.instance)}): ${e.patterns.length ? e.patterns.map(code).join(', ') : '_none_'}${e.computed ? ' _+ computed_' : ''}`,
+      );
     }
   }
   trimBlank(out);
-  const gaps = report.machines.flatMap((m) => m.notBackedUp.map((n) => [m.name, code(`services.${n.service}`),
-    [...n.dirs.map(code), ...(n.database ? [`database ${code(n.database)}`] : [])].join(', '), code(`${n.file}:${n.line}`)]));
+  const gaps = report.machines.flatMap((m) =>
+    m.notBackedUp.map((n) => [
+      m.name,
+      code(`services.${n.service}`),
+      [...n.dirs.map(code), ...(n.database ? [`database ${code(n.database)}`] : [])].join(', '),
+      code(`${n.file}:${n.line}`),
+    ]),
+  );
   out.push('', '### Not backed up', '');
   if (gaps.length) out.push(...table(['Machine', 'Service', 'Data', 'Enabled at'], gaps));
   else out.push('_Every detected service is covered._');

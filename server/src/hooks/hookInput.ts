@@ -10,7 +10,12 @@ import type { BashTrees } from './shellScript';
 
 export type HookName = 'preBackupScript' | 'postBackupScript' | 'preRestoreScript' | 'postRestoreScript';
 
-export const HOOK_NAMES: readonly HookName[] = ['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript'];
+export const HOOK_NAMES: readonly HookName[] = [
+  'preBackupScript',
+  'postBackupScript',
+  'preRestoreScript',
+  'postRestoreScript',
+];
 
 export interface HookBinding {
   /** The bound value; only a `StringValue` is analysed, anything else (a call, a variable) is "unknown". */
@@ -64,20 +69,28 @@ export function hookInput(model: ClanModel, s: State, bashTrees?: BashTrees): Ho
   const { jobPath, localbackup } = pathContext(model, s.machine);
   if (jobPath) input.jobPath = jobPath;
   if (localbackup) input.localbackup = true;
-  input.modules = moduleValues(model, s, file.uri)
-    .map((c) => ({ start: file.lines.offsetAt(c.range.start), end: file.lines.offsetAt(c.range.end), isFunction: c.kind === 'function' }));
+  input.modules = moduleValues(model, s, file.uri).map((c) => ({
+    start: file.lines.offsetAt(c.range.start),
+    end: file.lines.offsetAt(c.range.end),
+    isFunction: c.kind === 'function',
+  }));
   for (const name of HOOK_NAMES) {
     const e = s.attrs.entries.get(name);
     // Hooks defined in another file than the state's attrset are analysed with that file's text only.
     if (!e || !e.binding || e.value.uri !== file.uri) continue;
-    input.hooks[name] = { value: e.value, bindingStart: file.lines.offsetAt(e.binding.start), bindingEnd: file.lines.offsetAt(e.binding.end) };
+    input.hooks[name] = {
+      value: e.value,
+      bindingStart: file.lines.offsetAt(e.binding.start),
+      bindingEnd: file.lines.offsetAt(e.binding.end),
+    };
   }
   return Object.keys(input.hooks).length ? input : undefined;
 }
 
 /** Every state's hooks in the clan. */
 export function hookInputs(model: ClanModel, bashTrees?: BashTrees): HookStateInput[] {
-  return [...model.machines.values()].flatMap((m) => m.states.map((s) => hookInput(model, s, bashTrees)))
+  return [...model.machines.values()]
+    .flatMap((m) => m.states.map((s) => hookInput(model, s, bashTrees)))
     .filter((x): x is HookStateInput => x !== undefined);
 }
 
@@ -121,9 +134,14 @@ function jobPathCommands(m: Machine): string[] | 'unknown' | undefined {
  * braces and whole (a dotted `machines.m.x = …` or a set merged with bindings elsewhere cannot become a function).
  */
 export function moduleValues(model: ClanModel, s: State, uri: string): NixValue[] {
-  return (model.machines.get(s.machine)?.configs ?? []).filter((c) => c.uri === uri
-    && (c.kind === 'function' || (c.kind === 'attrs' && !c.implicit
-      && [...c.entries.values()].every((e) => containsPosition(c.range, e.keyRange.start)))));
+  return (model.machines.get(s.machine)?.configs ?? []).filter(
+    (c) =>
+      c.uri === uri &&
+      (c.kind === 'function' ||
+        (c.kind === 'attrs' &&
+          !c.implicit &&
+          [...c.entries.values()].every((e) => containsPosition(c.range, e.keyRange.start)))),
+  );
 }
 
 /** What decides a machine's hook PATHs besides the hooks: the job units' extra packages, localbackup's PATH. */

@@ -61,18 +61,28 @@ export function enclosingArguments(state: HookStateInput, at: number): { start: 
   return withTree(state, (tree) => {
     const place = argumentsPlace(state, tree, at);
     if (!place) return undefined;
-    return place.kind === 'formals' ? { start: place.formals.startIndex, end: place.formals.endIndex }
+    return place.kind === 'formals'
+      ? { start: place.formals.startIndex, end: place.formals.endIndex }
       : { start: Math.max(0, place.start - 24), end: place.start + 1 };
   });
 }
 
 /** Adds missing names to the arguments of the module around the binding (`{ config, ... }:` → `{ config, lib, pkgs, ... }:`). */
-export function formalsEdit(state: HookStateInput, lines: LineIndex, at: number, needed: string[]): TextEdit | null | undefined {
+export function formalsEdit(
+  state: HookStateInput,
+  lines: LineIndex,
+  at: number,
+  needed: string[],
+): TextEdit | null | undefined {
   return withTree(state, (tree): TextEdit | null | undefined => {
     const place = argumentsPlace(state, tree, at);
     if (!place) return null;
     if (place.kind === 'attrset') {
-      return { uri: state.uri, range: lines.rangeOf(place.start, place.start), newText: `{ ${needed.join(', ')}, ... }: ` };
+      return {
+        uri: state.uri,
+        range: lines.rangeOf(place.start, place.start),
+        newText: `{ ${needed.join(', ')}, ... }: `,
+      };
     }
     const formals = place.formals;
     const have = new Set(formals.childrenForFieldName('formal').map((f) => f?.childForFieldName('name')?.text));
@@ -89,7 +99,11 @@ export function formalsEdit(state: HookStateInput, lines: LineIndex, at: number,
  */
 function addFormals(state: HookStateInput, lines: LineIndex, formals: Node, add: string[]): TextEdit {
   const text = state.text;
-  const at = (offset: number, newText: string): TextEdit => ({ uri: state.uri, range: lines.rangeOf(offset, offset), newText });
+  const at = (offset: number, newText: string): TextEdit => ({
+    uri: state.uri,
+    range: lines.rangeOf(offset, offset),
+    newText,
+  });
   const list = formals.childrenForFieldName('formal').filter((f): f is Node => f !== null);
   const ellipses = formals.childForFieldName('ellipses');
   const last = list[list.length - 1];
@@ -113,7 +127,10 @@ function addFormals(state: HookStateInput, lines: LineIndex, formals: Node, add:
   if (multiline && closeIndent !== undefined) {
     const closeLine = text.lastIndexOf('\n', close - 1) + 1;
     const lastIndent = indentBefore(last.startIndex);
-    const afterLast = text.slice(last.endIndex, close).replace(/#[^\n]*|\/\*[\s\S]*?\*\//g, '').trim();
+    const afterLast = text
+      .slice(last.endIndex, close)
+      .replace(/#[^\n]*|\/\*[\s\S]*?\*\//g, '')
+      .trim();
     if (lastIndent !== undefined && afterLast === ',') {
       return at(closeLine, add.map((n) => `${lastIndent}${n},${eol}`).join(''));
     }

@@ -117,7 +117,8 @@ export function buildShellSource(value: StringValue, docText: string, docLines: 
       for (let i = 0; i < piece.text.length; i++) {
         const off = base + piece.offsets[i]!;
         // `''$` writes a literal `$`: a range starting there should cover the escape too.
-        const escapedDollar = value.indented && piece.text[i] === '$' && docText.startsWith("''", off - 2) && docText[off - 3] !== "'";
+        const escapedDollar =
+          value.indented && piece.text[i] === '$' && docText.startsWith("''", off - 2) && docText[off - 3] !== "'";
         docStart.push(escapedDollar ? off - 2 : off);
         docEnd.push(off + encodedLength(docText, off, value.indented));
       }
@@ -125,8 +126,13 @@ export function buildShellSource(value: StringValue, docText: string, docLines: 
     } else {
       const placeholder = `${prefix}${interpolations.length}__`;
       interpolations.push({
-        placeholder, source: piece.source, start: base + piece.start, end: base + piece.end, range: piece.range,
-        shellStart: text.length, shellEnd: text.length + placeholder.length,
+        placeholder,
+        source: piece.source,
+        start: base + piece.start,
+        end: base + piece.end,
+        range: piece.range,
+        shellStart: text.length,
+        shellEnd: text.length + placeholder.length,
       });
       for (let i = 0; i < placeholder.length; i++) {
         docStart.push(base + piece.start);
@@ -178,7 +184,12 @@ export function containsPlaceholder(src: ShellSource, shellText: string): boolea
 // immutable value): the script is a function of the value and that offset, whoever asks.
 const parsedScripts = new WeakMap<StringValue, { at: number; script: ShellScript }>();
 
-export function parseHookScript(value: StringValue, docText: string, lines?: LineIndex, trees?: BashTrees): ShellScript {
+export function parseHookScript(
+  value: StringValue,
+  docText: string,
+  lines?: LineIndex,
+  trees?: BashTrees,
+): ShellScript {
   const docLines = lines ?? new LineIndex(docText);
   const at = literalOffset(value, docLines);
   const cached = parsedScripts.get(value);
@@ -255,7 +266,11 @@ function collect(script: ShellScript, src: ShellSource, lines: LineIndex, ctx: C
         break;
       case 'declaration_command':
       case 'variable_assignment':
-        if (node.type === 'variable_assignment' && (node.parent?.type === 'command' || node.parent?.type === 'declaration_command')) break;
+        if (
+          node.type === 'variable_assignment' &&
+          (node.parent?.type === 'command' || node.parent?.type === 'declaration_command')
+        )
+          break;
         addPathAssignments(script, src, lines, node, c);
         break;
     }
@@ -269,15 +284,26 @@ function collect(script: ShellScript, src: ShellSource, lines: LineIndex, ctx: C
 }
 
 function addPathAssignments(script: ShellScript, src: ShellSource, lines: LineIndex, node: Node, c: Context): void {
-  const assignments = node.type === 'variable_assignment'
-    ? [node] : node.namedChildren.filter((n): n is Node => n?.type === 'variable_assignment');
+  const assignments =
+    node.type === 'variable_assignment'
+      ? [node]
+      : node.namedChildren.filter((n): n is Node => n?.type === 'variable_assignment');
   for (const a of assignments) {
     if (a.childForFieldName('name')?.text !== 'PATH') continue;
-    script.pathSettings.push({ kind: 'assignment', order: c.inTrap ? Infinity : a.startIndex, inFunction: c.inFunction, ...place(src, lines, node) });
+    script.pathSettings.push({
+      kind: 'assignment',
+      order: c.inTrap ? Infinity : a.startIndex,
+      inFunction: c.inFunction,
+      ...place(src, lines, node),
+    });
   }
 }
 
-function place(src: ShellSource, lines: LineIndex, node: { startIndex: number; endIndex: number }): { start: number; end: number; range: Range } {
+function place(
+  src: ShellSource,
+  lines: LineIndex,
+  node: { startIndex: number; endIndex: number },
+): { start: number; end: number; range: Range } {
   const { start, end } = docOffsets(src, node.startIndex, node.endIndex);
   return { start, end, range: lines.rangeOf(start, end) };
 }
@@ -289,7 +315,16 @@ export function readWord(src: ShellSource, lines: LineIndex, node: Node): ShellW
   const hasInterpolation = containsPlaceholder(src, shellText);
   const literal = value !== undefined && !hasInterpolation;
   const text = literal ? value : restoreInterpolations(src, shellText).replace(/\s+/g, ' ');
-  return { text, literal, hasInterpolation, value, shellText, shellStart: node.startIndex, shellEnd: node.endIndex, ...place(src, lines, node) };
+  return {
+    text,
+    literal,
+    hasInterpolation,
+    value,
+    shellText,
+    shellStart: node.startIndex,
+    shellEnd: node.endIndex,
+    ...place(src, lines, node),
+  };
 }
 
 /** The value of a word without expansions, or undefined when it holds `$x`, `$(…)`, globs are left as written. */
@@ -333,7 +368,27 @@ const WRAPPERS: Record<string, { valueOptions: string[]; positional: number }> =
   timeout: { valueOptions: ['-s', '--signal', '-k', '--kill-after'], positional: 1 },
   stdbuf: { valueOptions: ['-i', '-o', '-e', '--input', '--output', '--error'], positional: 0 },
   env: { valueOptions: ['-u', '--unset', '-C', '--chdir', '-S', '--split-string'], positional: 0 },
-  xargs: { valueOptions: ['-I', '-n', '-P', '-L', '-d', '-a', '-E', '-s', '--max-args', '--max-procs', '--max-lines', '--delimiter', '--arg-file', '--eof', '--max-chars', '--replace'], positional: 0 },
+  xargs: {
+    valueOptions: [
+      '-I',
+      '-n',
+      '-P',
+      '-L',
+      '-d',
+      '-a',
+      '-E',
+      '-s',
+      '--max-args',
+      '--max-procs',
+      '--max-lines',
+      '--delimiter',
+      '--arg-file',
+      '--eof',
+      '--max-chars',
+      '--replace',
+    ],
+    positional: 0,
+  },
 };
 
 function addCommand(script: ShellScript, src: ShellSource, lines: LineIndex, node: Node, c: Context): void {
@@ -341,8 +396,13 @@ function addCommand(script: ShellScript, src: ShellSource, lines: LineIndex, nod
   if (!nameNode) return;
   const nameWordNode = nameNode.firstNamedChild ?? nameNode;
   const nameWord = readWord(src, lines, nameWordNode);
-  const argWords = node.childrenForFieldName('argument').filter((n): n is Node => n !== null).map((n) => readWord(src, lines, n));
-  const pathOverride = node.namedChildren.some((n) => n?.type === 'variable_assignment' && n.childForFieldName('name')?.text === 'PATH');
+  const argWords = node
+    .childrenForFieldName('argument')
+    .filter((n): n is Node => n !== null)
+    .map((n) => readWord(src, lines, n));
+  const pathOverride = node.namedChildren.some(
+    (n) => n?.type === 'variable_assignment' && n.childForFieldName('name')?.text === 'PATH',
+  );
   const whole = place(src, lines, node);
   const order = c.inTrap ? Infinity : node.startIndex;
   const cmd = makeCommand(src, nameWord, argWords, whole, order, pathOverride, c);
@@ -369,19 +429,38 @@ function addCommand(script: ShellScript, src: ShellSource, lines: LineIndex, nod
 }
 
 function makeCommand(
-  src: ShellSource, nameWord: ShellWord, argWords: ShellWord[], whole: { start: number; end: number; range: Range },
-  order: number, pathOverride: boolean, c: Context,
+  src: ShellSource,
+  nameWord: ShellWord,
+  argWords: ShellWord[],
+  whole: { start: number; end: number; range: Range },
+  order: number,
+  pathOverride: boolean,
+  c: Context,
 ): ShellCommand {
   const { name, hasStorePath, isPath } = commandName(src, nameWord);
   return {
-    name, hasStorePath, isPath, args: argWords.map((w) => w.text), argWords, nameWord,
-    range: whole.range, nameRange: nameWord.range, start: whole.start, end: whole.end, order,
-    pathOverride, inFunction: c.inFunction, inTrap: c.inTrap,
+    name,
+    hasStorePath,
+    isPath,
+    args: argWords.map((w) => w.text),
+    argWords,
+    nameWord,
+    range: whole.range,
+    nameRange: nameWord.range,
+    start: whole.start,
+    end: whole.end,
+    order,
+    pathOverride,
+    inFunction: c.inFunction,
+    inTrap: c.inTrap,
   };
 }
 
 /** `docker` → docker; `/run/current-system/sw/bin/docker` → docker; `${pkgs.docker}/bin/docker` → docker (store path). */
-function commandName(src: ShellSource, word: ShellWord): { name: string | undefined; hasStorePath: boolean; isPath: boolean } {
+function commandName(
+  src: ShellSource,
+  word: ShellWord,
+): { name: string | undefined; hasStorePath: boolean; isPath: boolean } {
   if (word.value === undefined) return { name: undefined, hasStorePath: false, isPath: false };
   if (!word.hasInterpolation) {
     const isPath = word.value.includes('/');
@@ -403,9 +482,14 @@ function basename(path: string): string {
 }
 
 function unwrap(
-  src: ShellSource, cmd: ShellCommand, whole: { start: number; end: number; range: Range }, order: number, c: Context,
+  src: ShellSource,
+  cmd: ShellCommand,
+  whole: { start: number; end: number; range: Range },
+  order: number,
+  c: Context,
 ): ShellCommand | undefined {
-  if (cmd.name === undefined || (cmd.isPath && !cmd.hasStorePath && !cmd.nameWord.value?.startsWith('/'))) return undefined;
+  if (cmd.name === undefined || (cmd.isPath && !cmd.hasStorePath && !cmd.nameWord.value?.startsWith('/')))
+    return undefined;
   const spec = WRAPPERS[cmd.name];
   if (!spec) return undefined;
   const words = cmd.argWords;
@@ -425,7 +509,10 @@ function unwrap(
     }
     if (!w.text.startsWith('-') || w.text === '-') break;
     // `command -v x` and `env -i` change what the rest means: stop there rather than guess.
-    if ((cmd.name === 'command' && /^-[vV]/.test(w.text)) || (cmd.name === 'env' && (w.text === '-i' || w.text === '--ignore-environment'))) {
+    if (
+      (cmd.name === 'command' && /^-[vV]/.test(w.text)) ||
+      (cmd.name === 'env' && (w.text === '-i' || w.text === '--ignore-environment'))
+    ) {
       return undefined;
     }
     i += spec.valueOptions.includes(w.text) ? 2 : 1;
@@ -449,13 +536,17 @@ function pipelineInput(node: Node, src: ShellSource): string | undefined {
   if (!pipeline || pipeline.type !== 'pipeline') return undefined;
   const before = pipeline.namedChildren.filter((n): n is Node => n !== null && n.endIndex <= node.startIndex);
   if (before.length === 0) return undefined;
-  return restoreInterpolations(src, src.text.slice(before[0]!.startIndex, before[before.length - 1]!.endIndex)).replace(/\s+/g, ' ');
+  return restoreInterpolations(src, src.text.slice(before[0]!.startIndex, before[before.length - 1]!.endIndex)).replace(
+    /\s+/g,
+    ' ',
+  );
 }
 
 /** `trap 'systemctl start x' EXIT`: the action is shell too, run when the script ends. */
 function addTrapBody(script: ShellScript, src: ShellSource, lines: LineIndex, args: ShellWord[], c: Context): void {
   const action = args[0];
-  if (!action || action.value === undefined || action.text === '-' || action.text.startsWith('-') || args.length < 2) return;
+  if (!action || action.value === undefined || action.text === '-' || action.text.startsWith('-') || args.length < 2)
+    return;
   const body = action.value;
   // Quoted text without escapes maps character by character; anything else maps to the whole word.
   const inner = action.shellText.slice(1, -1);
@@ -481,5 +572,6 @@ export function pathSetBefore(script: ShellScript, cmd: ShellCommand): boolean {
   if (cmd.pathOverride) return true;
   return script.pathSettings.some((p) =>
     // A function body or trap action runs whenever it is called: any setting anywhere may come first.
-    cmd.inFunction || cmd.inTrap || p.inFunction ? true : p.order < cmd.order);
+    cmd.inFunction || cmd.inTrap || p.inFunction ? true : p.order < cmd.order,
+  );
 }

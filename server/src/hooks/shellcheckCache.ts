@@ -7,7 +7,17 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  closeSync, fstatSync, futimesSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync,
+  closeSync,
+  fstatSync,
+  futimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -21,7 +31,16 @@ export interface CachedComment {
   level: string;
   code: number;
   message: string;
-  fix?: { replacements: Array<{ line: number; endLine: number; column: number; endColumn: number; replacement: string; insertionPoint?: string }> } | null;
+  fix?: {
+    replacements: Array<{
+      line: number;
+      endLine: number;
+      column: number;
+      endColumn: number;
+      replacement: string;
+      insertionPoint?: string;
+    }>;
+  } | null;
 }
 
 /** Bumped when the entry format or what is stored changes: older entries then simply miss. */
@@ -40,7 +59,13 @@ export function scriptKey(version: string, options: ScriptKeyOptions, text: stri
 
 /** scriptKey for many texts with the same version and options (the common part is serialised once). */
 export function scriptKeyer(version: string, options: ScriptKeyOptions): (text: string) => string {
-  const prefix = JSON.stringify([FORMAT, version, options.severity, [...options.excluded].sort((a, b) => a - b), options.shell]);
+  const prefix = JSON.stringify([
+    FORMAT,
+    version,
+    options.severity,
+    [...options.excluded].sort((a, b) => a - b),
+    options.shell,
+  ]);
   return (text) => createHash('sha256').update(prefix).update('\u0000').update(text).digest('hex');
 }
 
@@ -67,7 +92,9 @@ export class ShellcheckMemory {
     if (known) return known;
     const asked = shellcheckVersion(executable, timeoutMs);
     this.versions.set(executable, asked);
-    void asked.then((a) => { if (a.kind !== 'ok') this.versions.delete(executable); });
+    void asked.then((a) => {
+      if (a.kind !== 'ok') this.versions.delete(executable);
+    });
     return asked;
   }
 
@@ -112,8 +139,12 @@ export function shellcheckVersion(executable: string, timeoutMs = 5000): Promise
     }, timeoutMs);
     let out = '';
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => { out += d; });
-    child.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unknown' }));
+    child.stdout.on('data', (d: string) => {
+      out += d;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      done(err.code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unknown' }),
+    );
     child.on('close', (code) => {
       // `version: 0.9.0`; another program's output is kept whole (it is only a key).
       const v = /^version:\s*(\S+)/m.exec(out)?.[1] ?? out.trim();
@@ -157,10 +188,18 @@ const TOUCH_AFTER_MS = 60 * 60 * 1000;
 function isComment(c: unknown): c is CachedComment {
   if (!c || typeof c !== 'object') return false;
   const o = c as Record<string, unknown>;
-  return typeof o.line === 'number' && typeof o.endLine === 'number' && typeof o.column === 'number'
-    && typeof o.endColumn === 'number' && typeof o.level === 'string' && typeof o.code === 'number'
-    && typeof o.message === 'string' && (o.fix === undefined || o.fix === null || (typeof o.fix === 'object'
-      && Array.isArray((o.fix as { replacements?: unknown }).replacements)));
+  return (
+    typeof o.line === 'number' &&
+    typeof o.endLine === 'number' &&
+    typeof o.column === 'number' &&
+    typeof o.endColumn === 'number' &&
+    typeof o.level === 'string' &&
+    typeof o.code === 'number' &&
+    typeof o.message === 'string' &&
+    (o.fix === undefined ||
+      o.fix === null ||
+      (typeof o.fix === 'object' && Array.isArray((o.fix as { replacements?: unknown }).replacements)))
+  );
 }
 
 /** One directory of entries `<key>.json`; see the top of the file. Every method returns quietly on failure. */
@@ -220,7 +259,8 @@ export class DiskCache {
       }
     }
     const e = parsed as { format?: unknown; key?: unknown; comments?: unknown } | null;
-    if (!e || e.format !== FORMAT || e.key !== key || !Array.isArray(e.comments) || !e.comments.every(isComment)) return undefined;
+    if (!e || e.format !== FORMAT || e.key !== key || !Array.isArray(e.comments) || !e.comments.every(isComment))
+      return undefined;
     return e.comments;
   }
 

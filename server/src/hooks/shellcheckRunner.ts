@@ -9,7 +9,12 @@ import type { TextEdit } from '../model/nixEdits';
 import { LineIndex, Range } from '../model/range';
 import { HOOK_NAMES, HookName, HookStateInput } from './hookInput';
 import {
-  CachedComment, DiskCache, DiskCacheOptions, scriptKeyer, shellcheckVersion, ShellcheckMemory,
+  CachedComment,
+  DiskCache,
+  DiskCacheOptions,
+  scriptKeyer,
+  shellcheckVersion,
+  ShellcheckMemory,
 } from './shellcheckCache';
 import { ShellSource, docOffsets, parseHookScript } from './shellScript';
 
@@ -66,7 +71,8 @@ interface ShellcheckComment extends CachedComment {
   file?: string;
 }
 
-type RunResult = { kind: 'ok'; comments: ShellcheckComment[] } | { kind: 'missing' } | { kind: 'failed'; reason: string };
+type RunResult =
+  { kind: 'ok'; comments: ShellcheckComment[] } | { kind: 'missing' } | { kind: 'failed'; reason: string };
 
 /** 1-based line/column (code points, tab = 1, as json1 counts) → offset into the shell text. */
 function shellOffset(lineStarts: number[], text: string, line: number, column: number): number {
@@ -78,7 +84,13 @@ function shellOffset(lineStarts: number[], text: string, line: number, column: n
   return off;
 }
 
-function mapComment(state: HookStateInput, lines: LineIndex, hookName: HookName, src: ShellSource, c: ShellcheckComment): HookShellComment | undefined {
+function mapComment(
+  state: HookStateInput,
+  lines: LineIndex,
+  hookName: HookName,
+  src: ShellSource,
+  c: ShellcheckComment,
+): HookShellComment | undefined {
   const lineStarts = [0];
   for (let i = src.text.indexOf('\n'); i !== -1; i = src.text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
   const s = shellOffset(lineStarts, src.text, c.line, c.column);
@@ -86,7 +98,14 @@ function mapComment(state: HookStateInput, lines: LineIndex, hookName: HookName,
   // Anything about a placeholder is about our substitution, not the user's script.
   if (src.interpolations.some((i) => s < i.shellEnd && (e > i.shellStart || s === i.shellStart))) return undefined;
   const { start, end } = docOffsets(src, s, e);
-  const comment: HookShellComment = { uri: state.uri, range: lines.rangeOf(start, end), hookName, code: c.code, level: c.level, message: c.message };
+  const comment: HookShellComment = {
+    uri: state.uri,
+    range: lines.rangeOf(start, end),
+    hookName,
+    code: c.code,
+    level: c.level,
+    message: c.message,
+  };
   const fix = c.fix ? mapShellcheckFix(state, lines, src, lineStarts, c.fix.replacements) : undefined;
   if (fix) comment.fix = fix;
   return comment;
@@ -94,7 +113,10 @@ function mapComment(state: HookStateInput, lines: LineIndex, hookName: HookName,
 
 /** ShellCheck's replacements as document edits, when each lies in plain literal text (no escapes, no interpolation). */
 function mapShellcheckFix(
-  state: HookStateInput, lines: LineIndex, src: ShellSource, lineStarts: number[],
+  state: HookStateInput,
+  lines: LineIndex,
+  src: ShellSource,
+  lineStarts: number[],
   replacements: NonNullable<ShellcheckComment['fix']>['replacements'],
 ): TextEdit[] | undefined {
   const edits: TextEdit[] = [];
@@ -126,14 +148,19 @@ function mapShellcheckFix(
  * has its result (in `memory`; on disk with `diskCache`). The rest is written to a temporary directory and checked
  * in chunks, one process per chunk and as many processes at a time as the machine has cores. Never throws.
  */
-export async function runShellcheck(states: HookStateInput[], options: ShellcheckOptions & { chunk?: number } = {}): Promise<ShellcheckRun> {
+export async function runShellcheck(
+  states: HookStateInput[],
+  options: ShellcheckOptions & { chunk?: number } = {},
+): Promise<ShellcheckRun> {
   const result: ShellcheckRun = { comments: [], shellcheckMissing: false, failures: [] };
   const executable = options.shellcheckPath ?? 'shellcheck';
   let dir: string | undefined;
   try {
     // Asked while the scripts are read below (once per memory).
     const store = options.memory;
-    const versionAnswer = store ? store.version(executable, options.timeoutMs ?? 3000) : shellcheckVersion(executable, options.timeoutMs ?? 3000);
+    const versionAnswer = store
+      ? store.version(executable, options.timeoutMs ?? 3000)
+      : shellcheckVersion(executable, options.timeoutMs ?? 3000);
     type Occurrence = { state: HookStateInput; lines: LineIndex; hookName: HookName; src: ShellSource };
     const byText = new Map<string, Occurrence[]>();
     let count = 0;
@@ -177,7 +204,10 @@ export async function runShellcheck(states: HookStateInput[], options: Shellchec
         const cores = Math.max(1, options.parallelism ?? availableParallelism());
         // Spread over the cores, in chunks of at most 200 scripts; but starting a process costs as much as checking
         // a few dozen small scripts, so a handful of them stays in one.
-        const size = Math.max(1, Math.min(options.chunk ?? 200, Math.max(MIN_CHUNK, Math.ceil(missing.length / cores))));
+        const size = Math.max(
+          1,
+          Math.min(options.chunk ?? 200, Math.max(MIN_CHUNK, Math.ceil(missing.length / cores))),
+        );
         const chunks: number[][] = [];
         for (let i = 0; i < missing.length; i += size) chunks.push(missing.slice(i, i + size));
         let next = 0;
@@ -248,8 +278,14 @@ function runShellcheckFiles(files: string[], options: ShellcheckOptions): Promis
         resolve(r);
       }
     };
-    const args = ['--norc', '--format=json1', `--shell=${SHELL}`, `--severity=${options.severity ?? 'info'}`,
-      `--exclude=${EXCLUDED_CODES.map((c) => `SC${c}`).join(',')}`, ...files];
+    const args = [
+      '--norc',
+      '--format=json1',
+      `--shell=${SHELL}`,
+      `--severity=${options.severity ?? 'info'}`,
+      `--exclude=${EXCLUDED_CODES.map((c) => `SC${c}`).join(',')}`,
+      ...files,
+    ];
     let child;
     try {
       child = spawn(options.shellcheckPath ?? 'shellcheck', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -265,7 +301,9 @@ function runShellcheckFiles(files: string[], options: ShellcheckOptions): Promis
     }, limit);
     let stdout = '';
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => { stdout += d; });
+    child.stdout.on('data', (d: string) => {
+      stdout += d;
+    });
     child.stderr.resume();
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

@@ -6,7 +6,12 @@ import { literalOffset, StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
 import type { HookBinding, HookName, HookStateInput } from './hookInput';
 import {
-  ShellCommand, ShellScript, ShellSource, ShellWord, parseHookScript, restoreInterpolations,
+  ShellCommand,
+  ShellScript,
+  ShellSource,
+  ShellWord,
+  parseHookScript,
+  restoreInterpolations,
 } from './shellScript';
 
 /** What a pre hook does to what it acts on: stops it, pauses it, or takes a compose project down. */
@@ -55,30 +60,116 @@ interface Action {
 }
 
 const SYSTEMCTL_VALUE_OPTIONS = new Set([
-  '-s', '--signal', '-t', '--type', '-p', '--property', '-P', '-H', '--host', '-M', '--machine', '-n', '--lines', '-o',
-  '--output', '--kill-whom', '--kill-value', '--job-mode', '--root', '--state', '--what', '--timestamp', '--message',
-  '--when', '--image', '--drop-in', '--check-inhibitors', '--preset-mode', '--boot-loader-entry', '--boot-loader-menu',
+  '-s',
+  '--signal',
+  '-t',
+  '--type',
+  '-p',
+  '--property',
+  '-P',
+  '-H',
+  '--host',
+  '-M',
+  '--machine',
+  '-n',
+  '--lines',
+  '-o',
+  '--output',
+  '--kill-whom',
+  '--kill-value',
+  '--job-mode',
+  '--root',
+  '--state',
+  '--what',
+  '--timestamp',
+  '--message',
+  '--when',
+  '--image',
+  '--drop-in',
+  '--check-inhibitors',
+  '--preset-mode',
+  '--boot-loader-entry',
+  '--boot-loader-menu',
   '--reboot-argument',
 ]);
 const DOCKER_GLOBAL_VALUE_OPTIONS = new Set([
-  '-H', '--host', '-c', '--context', '--config', '-l', '--log-level', '--tlscacert', '--tlscert', '--tlskey',
-  '--url', '--connection', '--root', '--runroot', '--cgroup-manager', '--storage-driver', '--identity',
+  '-H',
+  '--host',
+  '-c',
+  '--context',
+  '--config',
+  '-l',
+  '--log-level',
+  '--tlscacert',
+  '--tlscert',
+  '--tlskey',
+  '--url',
+  '--connection',
+  '--root',
+  '--runroot',
+  '--cgroup-manager',
+  '--storage-driver',
+  '--identity',
 ]);
-const CONTAINER_VALUE_OPTIONS = new Set(['-t', '--time', '--timeout', '-s', '--signal', '--detach-keys', '--filter', '-f']);
+const CONTAINER_VALUE_OPTIONS = new Set([
+  '-t',
+  '--time',
+  '--timeout',
+  '-s',
+  '--signal',
+  '--detach-keys',
+  '--filter',
+  '-f',
+]);
 const COMPOSE_GLOBAL_VALUE_OPTIONS = new Set([
-  '-f', '--file', '-p', '--project-name', '--project-directory', '--profile', '--env-file', '--ansi', '--progress', '--parallel',
+  '-f',
+  '--file',
+  '-p',
+  '--project-name',
+  '--project-directory',
+  '--profile',
+  '--env-file',
+  '--ansi',
+  '--progress',
+  '--parallel',
 ]);
 const COMPOSE_VALUE_OPTIONS = new Set([
-  '-t', '--timeout', '-s', '--signal', '--scale', '--wait-timeout', '--pull', '--exit-code-from', '--attach', '--no-attach', '--rmi',
+  '-t',
+  '--timeout',
+  '-s',
+  '--signal',
+  '--scale',
+  '--wait-timeout',
+  '--pull',
+  '--exit-code-from',
+  '--attach',
+  '--no-attach',
+  '--rmi',
 ]);
-const VIRSH_VALUE_OPTIONS = new Set(['-c', '--connect', '--mode', '--domain', '-k', '-K', '-l', '--log', '-d', '--debug', '-e', '--escape']);
+const VIRSH_VALUE_OPTIONS = new Set([
+  '-c',
+  '--connect',
+  '--mode',
+  '--domain',
+  '-k',
+  '-K',
+  '-l',
+  '--log',
+  '-d',
+  '--debug',
+  '-e',
+  '--escape',
+]);
 
 const TERMINATING_SIGNALS = new Set(['TERM', 'KILL', 'INT', 'QUIT', 'ABRT', '15', '9', '2', '3', '6']);
 const PAUSING_SIGNALS = new Set(['STOP', 'TSTP', '19', '20']);
 const RESUMING_SIGNALS = new Set(['CONT', '18']);
 
 /** Splits literal words into options (with their values) and positional words. Opaque option-looking words count as positional. */
-function splitOptions(words: ShellWord[], valueOptions: Set<string>): { options: Map<string, ShellWord | undefined>; positional: ShellWord[]; optionWords: ShellWord[] } {
+function splitOptions(
+  words: ShellWord[],
+  valueOptions: Set<string>,
+): { options: Map<string, ShellWord | undefined>; positional: ShellWord[]; optionWords: ShellWord[] } {
   const options = new Map<string, ShellWord | undefined>();
   const positional: ShellWord[] = [];
   const optionWords: ShellWord[] = [];
@@ -115,7 +206,9 @@ function normalizeSignal(word: ShellWord | undefined): string | undefined {
 }
 
 function unitKey(name: string): string {
-  return /\.(service|socket|timer|target|path|mount|automount|swap|slice|scope|device)$/.test(name) ? name : `${name}.service`;
+  return /\.(service|socket|timer|target|path|mount|automount|swap|slice|scope|device)$/.test(name)
+    ? name
+    : `${name}.service`;
 }
 
 function targetOf(word: ShellWord, unit: boolean): Target {
@@ -137,7 +230,10 @@ function classify(cmd: ShellCommand): Action | undefined {
     const { positional, optionWords } = splitOptions(cmd.argWords, DOCKER_GLOBAL_VALUE_OPTIONS);
     const verb = positional[0];
     if (!verb || !verb.literal) return undefined;
-    const globalPrefix = [nameText, ...optionWords.filter((w) => w.shellStart < verb.shellStart).map((w) => w.shellText)].join(' ');
+    const globalPrefix = [
+      nameText,
+      ...optionWords.filter((w) => w.shellStart < verb.shellStart).map((w) => w.shellText),
+    ].join(' ');
     const rest = cmd.argWords.filter((w) => w.shellStart > verb.shellStart);
     if (verb.text === 'compose') return classifyCompose(cmd, `${globalPrefix} compose`, rest, name);
     if (verb.text === 'container') {
@@ -152,7 +248,8 @@ function classify(cmd: ShellCommand): Action | undefined {
     }
     return classifyContainer(cmd, name, globalPrefix, verb.text, rest);
   }
-  if (name === 'docker-compose' || name === 'podman-compose') return classifyCompose(cmd, nameText, cmd.argWords, name.replace('-compose', ''));
+  if (name === 'docker-compose' || name === 'podman-compose')
+    return classifyCompose(cmd, nameText, cmd.argWords, name.replace('-compose', ''));
   if (name === 'virsh') return classifyVirsh(cmd, nameText);
   return undefined;
 }
@@ -177,8 +274,10 @@ function classifySystemctl(cmd: ShellCommand, nameText: string): Action | undefi
     case 'kill': {
       const signal = normalizeSignal(options.get('-s') ?? options.get('--signal'));
       if (signal === undefined) return undefined;
-      if (TERMINATING_SIGNALS.has(signal)) return { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${prefix} start` };
-      if (PAUSING_SIGNALS.has(signal)) return { ...base, kind: 'stop', modes: ['pause'], resumePrefix: `${prefix} kill --signal=CONT` };
+      if (TERMINATING_SIGNALS.has(signal))
+        return { ...base, kind: 'stop', modes: ['stop'], resumePrefix: `${prefix} start` };
+      if (PAUSING_SIGNALS.has(signal))
+        return { ...base, kind: 'stop', modes: ['pause'], resumePrefix: `${prefix} kill --signal=CONT` };
       if (RESUMING_SIGNALS.has(signal)) return { ...base, kind: 'start', modes: ['pause'] };
       return undefined;
     }
@@ -195,11 +294,20 @@ function classifySystemctl(cmd: ShellCommand, nameText: string): Action | undefi
   }
 }
 
-function classifyContainer(cmd: ShellCommand, family: string, prefix: string, verb: string, rest: ShellWord[]): Action | undefined {
+function classifyContainer(
+  cmd: ShellCommand,
+  family: string,
+  prefix: string,
+  verb: string,
+  rest: ShellWord[],
+): Action | undefined {
   const { options, positional } = splitOptions(rest, CONTAINER_VALUE_OPTIONS);
   let targets = positional.map((w) => targetOf(w, false));
   // `podman stop --all` / `--latest`: every (or the newest) container, whatever it is called.
-  if (family.startsWith('podman') && (options.has('-a') || options.has('--all') || options.has('-l') || options.has('--latest'))) {
+  if (
+    family.startsWith('podman') &&
+    (options.has('-a') || options.has('--all') || options.has('-l') || options.has('--latest'))
+  ) {
     targets = [{ key: '*', label: 'all containers', wild: true }];
   }
   if (targets.length === 0 && cmd.stdinFrom !== undefined) {
@@ -245,7 +353,10 @@ function classifyCompose(cmd: ShellCommand, prefix: string, words: ShellWord[], 
   const family = `${tool} compose ${globals.map((w) => w.text).join(' ')}`.trim();
   const fullPrefix = [prefix, shellJoin(globals)].filter((s) => s !== '').join(' ');
   const { positional } = splitOptions(words.slice(i + 1), COMPOSE_VALUE_OPTIONS);
-  const targets = positional.length > 0 ? positional.map((w) => targetOf(w, false)) : [{ key: '*', label: 'the compose project', wild: true }];
+  const targets =
+    positional.length > 0
+      ? positional.map((w) => targetOf(w, false))
+      : [{ key: '*', label: 'the compose project', wild: true }];
   const base = { family, targets, cmd, noun: 'service' };
   switch (verb.text) {
     case 'stop':
@@ -299,20 +410,31 @@ function classifyVirsh(cmd: ShellCommand, nameText: string): Action | undefined 
 
 /** Does some start undo `mode` for `target`? Opaque or glob targets on either side count as "maybe", which is enough. */
 function undone(target: Target, family: string, mode: StopMode, starts: Action[]): boolean {
-  return starts.some((s) => s.family === family && s.modes.includes(mode)
-    && (target.wild || s.targets.some((t) => t.wild || t.key === target.key)));
+  return starts.some(
+    (s) =>
+      s.family === family &&
+      s.modes.includes(mode) &&
+      (target.wild || s.targets.some((t) => t.wild || t.key === target.key)),
+  );
 }
 
 /** A script we cannot read fully: a command with an opaque name, `eval` or `source` may start anything. */
 function hasUnseenCommands(script: ShellScript): boolean {
-  return script.commands.some((c) => c.name === undefined || c.name === 'eval' || c.name === 'source' || c.name === '.');
+  return script.commands.some(
+    (c) => c.name === undefined || c.name === 'eval' || c.name === 'source' || c.name === '.',
+  );
 }
 
 /** Some unknown command mentions the target by name (`my-restart postgresql`): it may well start it. */
 function mentioned(target: Target, commands: ShellCommand[]): boolean {
   if (target.wild) return false;
   const bare = target.label.replace(/\.service$/, '');
-  return commands.some((c) => c.name !== undefined && !KNOWN_TOOLS.has(c.name) && c.args.some((a) => a === target.label || a === bare || a === target.key));
+  return commands.some(
+    (c) =>
+      c.name !== undefined &&
+      !KNOWN_TOOLS.has(c.name) &&
+      c.args.some((a) => a === target.label || a === bare || a === target.key),
+  );
 }
 
 // Tools classify() understands: their other subcommands (`systemctl is-active x`) are known not to start anything.
@@ -322,7 +444,6 @@ const PAIRS: Array<[HookName, HookName, string]> = [
   ['preBackupScript', 'postBackupScript', 'backup'],
   ['preRestoreScript', 'postRestoreScript', 'restore'],
 ];
-
 
 /** The pre hooks' stops and pauses that neither the pre hook (later) nor the post hook undoes. */
 export function unbalancedHooks(state: HookStateInput): UnbalancedHook[] {
@@ -346,15 +467,27 @@ export function unbalancedHooks(state: HookStateInput): UnbalancedHook[] {
     for (const { c, a } of preActions) {
       if (!a || a.kind !== 'stop') continue;
       const later = preScript.commands.filter((x) => x.order > c.order);
-      if (later.some((x) => x.name === undefined || x.name === 'eval' || x.name === 'source' || x.name === '.')) continue;
+      if (later.some((x) => x.name === undefined || x.name === 'eval' || x.name === 'source' || x.name === '.'))
+        continue;
       const laterStarts = later.map(classify).filter((s): s is Action => s !== undefined && s.kind === 'start');
       const starts = [...laterStarts, ...postActions.filter((s) => s.kind === 'start')];
       const mode = a.modes[0]!;
-      const missing = a.targets.filter((t) => !undone(t, a.family, mode, starts)
-        && !mentioned(t, later) && !(postScript && mentioned(t, postScript.commands)));
+      const missing = a.targets.filter(
+        (t) =>
+          !undone(t, a.family, mode, starts) &&
+          !mentioned(t, later) &&
+          !(postScript && mentioned(t, postScript.commands)),
+      );
       if (missing.length === 0) continue;
       const problem: UnbalancedHook = {
-        preName, postName, what, mode, noun: a.noun, targets: missing.map((t) => t.label), hasPost: post !== undefined, range: a.cmd.range,
+        preName,
+        postName,
+        what,
+        mode,
+        noun: a.noun,
+        targets: missing.map((t) => t.label),
+        hasPost: post !== undefined,
+        range: a.cmd.range,
       };
       const fix = resumeFix(state, lines, preScript.source, a, missing, postName, post, postScript, pre);
       if (fix) problem.fix = fix;
@@ -365,8 +498,15 @@ export function unbalancedHooks(state: HookStateInput): UnbalancedHook[] {
 }
 
 function resumeFix(
-  state: HookStateInput, lines: LineIndex, preSource: ShellSource, action: Action, missing: Target[], postName: HookName,
-  post: HookBinding | undefined, postScript: ShellScript | undefined, pre: HookBinding,
+  state: HookStateInput,
+  lines: LineIndex,
+  preSource: ShellSource,
+  action: Action,
+  missing: Target[],
+  postName: HookName,
+  post: HookBinding | undefined,
+  postScript: ShellScript | undefined,
+  pre: HookBinding,
 ): UnbalancedHook['fix'] {
   if (!action.resumePrefix || pre.value.kind !== 'string') return undefined;
   // Targets without a word of their own (xargs input, `--all`) are resumed the way they were stopped.
@@ -377,11 +517,18 @@ function resumeFix(
   } else if (action.cmd.stdinFrom !== undefined && action.cmd.wrapperPrefix !== undefined) {
     shellLine = `${action.cmd.wrapperPrefix}${action.resumePrefix}`;
   } else if (missing.every((t) => t.key === '*')) {
-    shellLine = action.family.startsWith('podman') && !action.family.includes('compose') ? `${action.resumePrefix} --all` : action.resumePrefix;
+    shellLine =
+      action.family.startsWith('podman') && !action.family.includes('compose')
+        ? `${action.resumePrefix} --all`
+        : action.resumePrefix;
   } else {
     return undefined;
   }
-  if (action.cmd.wrapper !== undefined && action.cmd.stdinFrom === undefined && action.cmd.wrapperPrefix !== undefined) {
+  if (
+    action.cmd.wrapper !== undefined &&
+    action.cmd.stdinFrom === undefined &&
+    action.cmd.wrapperPrefix !== undefined
+  ) {
     shellLine = `${action.cmd.wrapperPrefix}${shellLine}`;
   }
   const line = restoreInterpolations(preSource, shellLine);
@@ -434,10 +581,12 @@ function appendLine(state: HookStateInput, lines: LineIndex, value: StringValue,
   if (!value.indented) {
     const close = end - 1;
     if (text[close] !== '"') return undefined;
-    const decodedEndsWithNewline = value.pieces.length > 0 && (() => {
-      const last = value.pieces[value.pieces.length - 1]!;
-      return last.kind === 'text' && last.text.endsWith('\n');
-    })();
+    const decodedEndsWithNewline =
+      value.pieces.length > 0 &&
+      (() => {
+        const last = value.pieces[value.pieces.length - 1]!;
+        return last.kind === 'text' && last.text.endsWith('\n');
+      })();
     const newText = decodedEndsWithNewline ? `${line}\\n` : `\\n${line}`;
     return { uri: state.uri, range: lines.rangeOf(close, close), newText };
   }

@@ -14,27 +14,37 @@ import { readNixSource } from '../model/sourceFile';
 import { childOptions, formatOptionDoc, OptionDoc, wildcardAt } from './optionDocs';
 
 const SCHEDULES: Array<[string, string]> = [
-  ['daily', 'every day at 00:00'], ['*-*-* 01:00:00', 'every day at 01:00 (the default)'],
-  ['*-*-* 04:00:00', 'every day at 04:00'], ['hourly', 'every hour'], ['*-*-* *:00/15:00', 'every 15 minutes'],
-  ['weekly', 'Mondays at 00:00'], ['Mon *-*-* 03:00:00', 'Mondays at 03:00'], ['Mon..Fri *-*-* 02:00:00', 'weekdays at 02:00'],
-  ['Sat,Sun *-*-* 05:00:00', 'weekends at 05:00'], ['monthly', 'the 1st of every month'], ['*-*-01 03:00:00', 'the 1st at 03:00'],
+  ['daily', 'every day at 00:00'],
+  ['*-*-* 01:00:00', 'every day at 01:00 (the default)'],
+  ['*-*-* 04:00:00', 'every day at 04:00'],
+  ['hourly', 'every hour'],
+  ['*-*-* *:00/15:00', 'every 15 minutes'],
+  ['weekly', 'Mondays at 00:00'],
+  ['Mon *-*-* 03:00:00', 'Mondays at 03:00'],
+  ['Mon..Fri *-*-* 02:00:00', 'weekdays at 02:00'],
+  ['Sat,Sun *-*-* 05:00:00', 'weekends at 05:00'],
+  ['monthly', 'the 1st of every month'],
+  ['*-*-01 03:00:00', 'the 1st at 03:00'],
 ];
 
 /** Snippets for whole blocks, offered where their first key is valid. */
 const BLOCKS: Array<{ label: string; where: (path: string[]) => boolean; text: string; doc: string }> = [
   {
-    label: 'borgbackup instance', where: (p) => p.length === 2 && p[0] === 'inventory' && p[1] === 'instances',
+    label: 'borgbackup instance',
+    where: (p) => p.length === 2 && p[0] === 'inventory' && p[1] === 'instances',
     text: 'borgbackup = {\n\troles.client.machines.${1:client} = { };\n\troles.server.machines.${2:server}.settings.directory = "/var/lib/borgbackup";\n};',
     doc: 'A borgbackup instance with a client and a server.',
   },
   {
-    label: 'storagebox destination', where: (p) => p[p.length - 1] === 'destinations',
+    label: 'storagebox destination',
+    where: (p) => p[p.length - 1] === 'destinations',
     text: '${1:storagebox} = {\n\trepo = "ssh://${2:u000000}@${2:u000000}.your-storagebox.de:23/./borgbackup";\n};',
-    doc: 'A Hetzner Storage Box: port 23 in the `ssh://` URL and no `rsh`, so Clan\'s default rsh keeps the clan\'s borgbackup key (its path differs between clan-core versions) and accepts a new host key once.',
+    doc: "A Hetzner Storage Box: port 23 in the `ssh://` URL and no `rsh`, so Clan's default rsh keeps the clan's borgbackup key (its path differs between clan-core versions) and accepts a new host key once.",
   },
   {
-    label: 'state with hooks', where: (p) => p[p.length - 1] === 'state' && p[p.length - 2] === 'core',
-    text: '${1:name} = {\n\tfolders = [ "${2:/var/lib/app}" ];\n\tpreBackupScript = \'\'\n\t\texport PATH=\\${lib.makeBinPath [ config.systemd.package ]}\n\t\tsystemctl stop ${3:app.service}\n\t\'\';\n\tpostBackupScript = \'\'\n\t\texport PATH=\\${lib.makeBinPath [ config.systemd.package ]}\n\t\tsystemctl start ${3:app.service}\n\t\'\';\n};',
+    label: 'state with hooks',
+    where: (p) => p[p.length - 1] === 'state' && p[p.length - 2] === 'core',
+    text: "${1:name} = {\n\tfolders = [ \"${2:/var/lib/app}\" ];\n\tpreBackupScript = ''\n\t\texport PATH=\\${lib.makeBinPath [ config.systemd.package ]}\n\t\tsystemctl stop ${3:app.service}\n\t'';\n\tpostBackupScript = ''\n\t\texport PATH=\\${lib.makeBinPath [ config.systemd.package ]}\n\t\tsystemctl start ${3:app.service}\n\t'';\n};",
     doc: 'A state that stops a unit during the backup and starts it again.',
   },
 ];
@@ -76,17 +86,23 @@ function keyCompletions(analysis: Analysis, path: string[], service: string | un
   const items: CompletionItem[] = childOptions(path, service).map(({ key, doc }) => keyItem(key, doc, path));
   const wildcard = wildcardAt(path, service);
   const names = (list: string[], kind: CompletionItemKind, detail: string) => {
-    for (const n of list) if (!items.some((i) => i.label === n)) items.push({ label: n, kind, detail, insertText: quoteKey(n) });
+    for (const n of list)
+      if (!items.some((i) => i.label === n)) items.push({ label: n, kind, detail, insertText: quoteKey(n) });
   };
   if (wildcard === 'machine') names([...model.machines.keys()].sort(), CompletionItemKind.Module, 'machine');
   if (wildcard === 'tag') names(allTags(model), CompletionItemKind.EnumMember, 'tag');
   if (wildcard === 'role' && borg) names(['client', 'server'], CompletionItemKind.Class, 'borgbackup role');
-  if (wildcard === 'role' && service === 'localbackup') names(['default'], CompletionItemKind.Class, 'localbackup role');
-  if (wildcard === 'instance') names(['borgbackup', 'localbackup'], CompletionItemKind.Class, 'clan-core service instance');
+  if (wildcard === 'role' && service === 'localbackup')
+    names(['default'], CompletionItemKind.Class, 'localbackup role');
+  if (wildcard === 'instance')
+    names(['borgbackup', 'localbackup'], CompletionItemKind.Class, 'clan-core service instance');
   for (const b of BLOCKS) {
     if (!b.where(path)) continue;
     items.push({
-      label: b.label, kind: CompletionItemKind.Snippet, insertText: b.text, insertTextFormat: InsertTextFormat.Snippet,
+      label: b.label,
+      kind: CompletionItemKind.Snippet,
+      insertText: b.text,
+      insertTextFormat: InsertTextFormat.Snippet,
       documentation: { kind: MarkupKind.Markdown, value: b.doc },
     });
   }
@@ -101,7 +117,10 @@ function keyItem(key: string, doc: OptionDoc | undefined, path: string[]): Compl
   const item: CompletionItem = { label: key, kind: CompletionItemKind.Property };
   if (doc) {
     item.detail = doc.type;
-    item.documentation = { kind: MarkupKind.Markdown, value: formatOptionDoc([...path, key].join('.').replace(/^inventory\.instances\.[^.]+\./, ''), doc) };
+    item.documentation = {
+      kind: MarkupKind.Markdown,
+      value: formatOptionDoc([...path, key].join('.').replace(/^inventory\.instances\.[^.]+\./, ''), doc),
+    };
     if (doc.snippet) {
       item.insertText = `${key} = ${doc.snippet}`;
       item.insertTextFormat = InsertTextFormat.Snippet;
@@ -110,23 +129,53 @@ function keyItem(key: string, doc: OptionDoc | undefined, path: string[]): Compl
   return item;
 }
 
-function valueCompletions(analysis: Analysis, file: SourceFile, path: string[], str: Node, offset: number): CompletionItem[] {
+function valueCompletions(
+  analysis: Analysis,
+  file: SourceFile,
+  path: string[],
+  str: Node,
+  offset: number,
+): CompletionItem[] {
   const { model } = analysis;
   const last = path[path.length - 1];
   const borg = isBorgPath(model, path);
-  const textItems = (values: Array<[string, string]>, kind: CompletionItemKind) => values.map(([label, detail]) => ({ label, detail, kind }));
+  const textItems = (values: Array<[string, string]>, kind: CompletionItemKind) =>
+    values.map(([label, detail]) => ({ label, detail, kind }));
   if (last === 'startAt' && borg) return textItems(SCHEDULES, CompletionItemKind.Value);
-  if (last === 'tags' && path[3] === 'roles') return textItems(allTags(model).map((t) => [t, 'tag']), CompletionItemKind.EnumMember);
+  if (last === 'tags' && path[3] === 'roles')
+    return textItems(
+      allTags(model).map((t) => [t, 'tag']),
+      CompletionItemKind.EnumMember,
+    );
   if (last === 'tags' && path[0] === 'inventory' && path[1] === 'machines') {
-    return textItems(allTags(model).filter((t) => !['all', 'nixos', 'darwin'].includes(t)).map((t) => [t, 'tag']), CompletionItemKind.EnumMember);
+    return textItems(
+      allTags(model)
+        .filter((t) => !['all', 'nixos', 'darwin'].includes(t))
+        .map((t) => [t, 'tag']),
+      CompletionItemKind.EnumMember,
+    );
   }
-  if (last === 'machineClass') return textItems([['nixos', 'NixOS machine'], ['darwin', 'nix-darwin machine']], CompletionItemKind.EnumMember);
-  if (last === 'name' && path[path.length - 2] === 'module') return textItems(BUILTIN_MODULES.map((m) => [m, 'clan-core service']), CompletionItemKind.Module);
+  if (last === 'machineClass')
+    return textItems(
+      [
+        ['nixos', 'NixOS machine'],
+        ['darwin', 'nix-darwin machine'],
+      ],
+      CompletionItemKind.EnumMember,
+    );
+  if (last === 'name' && path[path.length - 2] === 'module')
+    return textItems(
+      BUILTIN_MODULES.map((m) => [m, 'clan-core service']),
+      CompletionItemKind.Module,
+    );
   if (last && /^(pre|post)(Backup|Restore)Script$/.test(last)) {
     const lineStart = file.text.lastIndexOf('\n', offset - 1) + 1;
     const before = file.text.slice(Math.max(lineStart, str.startIndex), offset);
     if (/\bsystemctl\s+(?:stop|start|restart|reload|kill|is-active)\s+(?:[\w@.-]+\s+)*[\w@.-]*$/.test(before)) {
-      return textItems(unitsOfMachine(file, path).map((u) => [u, 'systemd unit']), CompletionItemKind.Value);
+      return textItems(
+        unitsOfMachine(file, path).map((u) => [u, 'systemd unit']),
+        CompletionItemKind.Value,
+      );
     }
   }
   return [];
@@ -137,7 +186,9 @@ function unitsOfMachine(file: SourceFile, path: string[]): string[] {
   const units = new Set<string>();
   const machinePrefix = path[0] === 'machines' ? path.slice(0, 2) : [];
   // An explicit stack: a file may nest far deeper than the JavaScript stack allows.
-  const stack: Array<[Node, string[]]> = file.tree ? [[file.tree.rootNode, file.kind === 'machine' ? machinePrefix : []]] : [];
+  const stack: Array<[Node, string[]]> = file.tree
+    ? [[file.tree.rootNode, file.kind === 'machine' ? machinePrefix : []]]
+    : [];
   while (stack.length) {
     const [node, prefix] = stack.pop()!;
     for (const child of node.namedChildren) {

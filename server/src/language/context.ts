@@ -17,8 +17,13 @@ export function instanceOfPath(model: ClanModel, path: readonly string[]): Insta
  */
 export function serviceOfPath(model: ClanModel, path: readonly string[]): 'borgbackup' | 'localbackup' | undefined {
   const inst = instanceOfPath(model, path);
-  const name = inst ? (inst.isBuiltin ? inst.resolvedModule : undefined)
-    : path[0] === 'inventory' && path[1] === 'instances' ? path[2] : undefined;
+  const name = inst
+    ? inst.isBuiltin
+      ? inst.resolvedModule
+      : undefined
+    : path[0] === 'inventory' && path[1] === 'instances'
+      ? path[2]
+      : undefined;
   return name === 'borgbackup' || name === 'localbackup' ? name : undefined;
 }
 

@@ -24,7 +24,13 @@ export interface CursorContext {
   inList: boolean;
 }
 
-const WRAPPERS = new Set(['function_expression', 'let_expression', 'with_expression', 'parenthesized_expression', 'assert_expression']);
+const WRAPPERS = new Set([
+  'function_expression',
+  'let_expression',
+  'with_expression',
+  'parenthesized_expression',
+  'assert_expression',
+]);
 
 export function modulePrefix(file: SourceFile): string[] {
   return file.kind === 'machine' && file.machine !== undefined ? ['machines', file.machine] : [];
@@ -54,7 +60,8 @@ export function cursorContext(file: SourceFile, pos: Position, anchors: Anchor[]
   const segments: string[][] = [];
   // On a key: the binding's segments after the one under the cursor (`core.state.x` of `clan.core.state.x = …`).
   let rest: string[] = [];
-  const anchor = anchors.filter((a) => containsPosition(a.range, pos))
+  const anchor = anchors
+    .filter((a) => containsPosition(a.range, pos))
     .sort((a, b) => comparePositions(b.range.start, a.range.start))[0];
   // With a file path the whole path is read from the root and its prefix swapped; otherwise the walk stops at the
   // anchor's node (an attrset written with braces, e.g. the argument of `lib.clan`).
@@ -65,9 +72,14 @@ export function cursorContext(file: SourceFile, pos: Position, anchors: Anchor[]
   for (let cur: Node | null = node; cur; child = cur, cur = cur.parent) {
     // Above the anchor's own node the path belongs to the file's wrapping (flake outputs, flake-parts), not the clan.
     if (stopAtAnchor && (cur.startIndex < anchorStart || cur.endIndex > anchorEnd)) break;
-    if (!ctx.string && (cur.type === 'string_expression' || cur.type === 'indented_string_expression')
-      && cur.parent?.type !== 'attrpath') ctx.string = cur;
-    if (!ctx.attrset && (cur.type === 'attrset_expression' || cur.type === 'rec_attrset_expression') && cur !== node) ctx.attrset = cur;
+    if (
+      !ctx.string &&
+      (cur.type === 'string_expression' || cur.type === 'indented_string_expression') &&
+      cur.parent?.type !== 'attrpath'
+    )
+      ctx.string = cur;
+    if (!ctx.attrset && (cur.type === 'attrset_expression' || cur.type === 'rec_attrset_expression') && cur !== node)
+      ctx.attrset = cur;
     if (cur.type === 'list_expression' && !segments.length) ctx.inList = true;
     if (cur.type !== 'binding') continue;
     const attrpath = cur.childForFieldName('attrpath');
@@ -90,8 +102,12 @@ export function cursorContext(file: SourceFile, pos: Position, anchors: Anchor[]
   const fromRoot: string[] = [];
   for (const s of segments.reverse()) fromRoot.push(...s);
   const fp = anchor?.filePath;
-  const path = !anchor ? [...modulePrefix(file), ...fromRoot]
-    : fp ? (fp.every((seg, i) => fromRoot[i] === seg) ? [...anchor.path, ...fromRoot.slice(fp.length)] : fromRoot)
+  const path = !anchor
+    ? [...modulePrefix(file), ...fromRoot]
+    : fp
+      ? fp.every((seg, i) => fromRoot[i] === seg)
+        ? [...anchor.path, ...fromRoot.slice(fp.length)]
+        : fromRoot
       : [...anchor.path, ...fromRoot];
   if (ctx.key) {
     ctx.key.fullPath = [...path, ctx.key.name ?? '${…}'];
@@ -105,5 +121,7 @@ export function cursorContext(file: SourceFile, pos: Position, anchors: Anchor[]
 export function isKeyPosition(ctx: CursorContext): boolean {
   if (ctx.key) return true;
   const t = ctx.node.type;
-  return t === '{' || t === 'binding_set' || t === 'attrset_expression' || t === ';' || t === 'ERROR' || WRAPPERS.has(t);
+  return (
+    t === '{' || t === 'binding_set' || t === 'attrset_expression' || t === ';' || t === 'ERROR' || WRAPPERS.has(t)
+  );
 }

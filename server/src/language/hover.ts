@@ -20,7 +20,12 @@ export interface HoverOptions {
   tz?: string;
 }
 
-export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, options: HoverOptions = {}): Hover | undefined {
+export function hoverAt(
+  analysis: Analysis,
+  file: SourceFile,
+  pos: Position,
+  options: HoverOptions = {},
+): Hover | undefined {
   const ctx = cursorContext(file, pos, anchorsOf(analysis, file.uri));
   if (!ctx) return undefined;
   const { model } = analysis;
@@ -35,12 +40,21 @@ export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, opt
       return { range, contents: { kind: 'markdown', value: scheduleHover(literal, options) } };
     }
     if (literal !== undefined && last === 'exclude' && borg) {
-      return { range, contents: { kind: 'markdown', value: `**exclude pattern** \`${literal}\`\n\n${describeExclude(literal)}` } };
+      return {
+        range,
+        contents: { kind: 'markdown', value: `**exclude pattern** \`${literal}\`\n\n${describeExclude(literal)}` },
+      };
     }
     const tagRole = ctx.path.length >= 6 && ctx.path[3] === 'roles' && last === 'tags';
     if (literal !== undefined && tagRole) {
       const members = machinesWithTag(model, literal).map((m) => `\`${m.name}\``);
-      return { range, contents: { kind: 'markdown', value: `**tag** \`${literal}\`: ${members.length ? members.join(', ') : 'no machine carries it'}` } };
+      return {
+        range,
+        contents: {
+          kind: 'markdown',
+          value: `**tag** \`${literal}\`: ${members.length ? members.join(', ') : 'no machine carries it'}`,
+        },
+      };
     }
     return undefined;
   }
@@ -50,26 +64,38 @@ export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, opt
   const name = ctx.key.name ?? '';
   const parts: string[] = [];
   const match = lookupOption(fullPath, serviceOfPath(model, fullPath));
-  if (match?.node.doc) parts.push(formatOptionDoc(match.pattern.replace(/^inventory\.instances\.<instance>\./, ''), match.node.doc));
+  if (match?.node.doc)
+    parts.push(formatOptionDoc(match.pattern.replace(/^inventory\.instances\.<instance>\./, ''), match.node.doc));
 
   // What the value resolves to.
   const inst = instanceOfPath(model, fullPath);
   if (inst && fullPath.length === 5 && fullPath[3] === 'roles') {
     const role = findRole(inst, name);
     const { members, complete } = roleMembers(model, role);
-    const list = [...members.keys()].sort().map((m) => `\`${m}\``).join(', ') || 'none';
-    parts.push(`Members of \`${inst.name}\`/\`${name}\` after tag resolution: ${list}${complete ? '' : ' (and possibly more: some members are computed)'}`);
+    const list =
+      [...members.keys()]
+        .sort()
+        .map((m) => `\`${m}\``)
+        .join(', ') || 'none';
+    parts.push(
+      `Members of \`${inst.name}\`/\`${name}\` after tag resolution: ${list}${complete ? '' : ' (and possibly more: some members are computed)'}`,
+    );
   }
-  const machineKey = (fullPath.length === 3 && fullPath[0] === 'inventory' && fullPath[1] === 'machines')
-    || (fullPath.length === 2 && fullPath[0] === 'machines')
-    || (fullPath.length === 7 && fullPath[3] === 'roles' && fullPath[5] === 'machines');
+  const machineKey =
+    (fullPath.length === 3 && fullPath[0] === 'inventory' && fullPath[1] === 'machines') ||
+    (fullPath.length === 2 && fullPath[0] === 'machines') ||
+    (fullPath.length === 7 && fullPath[3] === 'roles' && fullPath[5] === 'machines');
   if (machineKey && model.machines.has(name)) {
     const summary = machineSummary(analysis, model.machines.get(name)!);
-    const jobs = summary.jobs.map((j) => `- \`${j.unit}\` → \`${j.repo ?? '(computed)'}\` at \`${j.startAt ?? '(computed)'}\``);
-    parts.push(`**machine** \`${name}\`${summary.tags.length ? ` — tags: ${summary.tags.map((t) => `\`${t}\``).join(', ')}` : ''}`
-      + `${summary.roles.length ? `\n\nRoles: ${summary.roles.join(', ')}` : ''}`
-      + `${jobs.length ? `\n\nBackup jobs:\n${jobs.join('\n')}` : ''}`
-      + `${summary.states.length ? `\n\nStates: ${summary.states.map((s) => `\`${s.name}\``).join(', ')}` : ''}`);
+    const jobs = summary.jobs.map(
+      (j) => `- \`${j.unit}\` → \`${j.repo ?? '(computed)'}\` at \`${j.startAt ?? '(computed)'}\``,
+    );
+    parts.push(
+      `**machine** \`${name}\`${summary.tags.length ? ` — tags: ${summary.tags.map((t) => `\`${t}\``).join(', ')}` : ''}` +
+        `${summary.roles.length ? `\n\nRoles: ${summary.roles.join(', ')}` : ''}` +
+        `${jobs.length ? `\n\nBackup jobs:\n${jobs.join('\n')}` : ''}` +
+        `${summary.states.length ? `\n\nStates: ${summary.states.map((s) => `\`${s.name}\``).join(', ')}` : ''}`,
+    );
   } else if (machineKey && !model.machines.has(name) && model.machinesComplete) {
     parts.push(`Machine \`${name}\` is not defined in this clan.`);
   }
@@ -81,8 +107,13 @@ export function hoverAt(analysis: Analysis, file: SourceFile, pos: Position, opt
   // meta.name: which clan-core the clan is locked to (some facts, such as where vars secrets live, depend on it).
   if (fullPath.length === 2 && fullPath[0] === 'meta' && fullPath[1] === 'name') {
     const v = model.clanCore;
-    parts.push(v ? `Locked to **${describeClanCore(v)}** (flake.lock input \`${v.input}\`${v.url ? `, ${v.url}` : ''})${v.varsLayout
-      ? `. Its borgbackup key: \`${borgKeyPath(v.varsLayout, '<machine>')}\`` : ''}.` : 'No flake.lock with a clan-core input next to this clan.');
+    parts.push(
+      v
+        ? `Locked to **${describeClanCore(v)}** (flake.lock input \`${v.input}\`${v.url ? `, ${v.url}` : ''})${
+            v.varsLayout ? `. Its borgbackup key: \`${borgKeyPath(v.varsLayout, '<machine>')}\`` : ''
+          }.`
+        : 'No flake.lock with a clan-core input next to this clan.',
+    );
   }
   if (parts.length === 0) return undefined;
   return { range: rangeOfNode(ctx.key.node), contents: { kind: 'markdown', value: parts.join('\n\n---\n\n') } };
@@ -110,6 +141,9 @@ export function scheduleHover(expr: string, options: HoverOptions = {}): string 
   const next = nextElapses(parsed.spec, options.now ?? new Date(), 3, options.tz);
   const lines = [`**startAt** \`${expr}\``, '', `Normalized form: \`${parsed.normalized}\``];
   if (next.length === 0) lines.push('', 'Next elapse: never');
-  else next.forEach((t, i) => lines.push('', `${i === 0 ? 'Next elapse' : `Iter. #${i + 1}`}: ${formatTimestamp(t, options.tz)}`));
+  else
+    next.forEach((t, i) =>
+      lines.push('', `${i === 0 ? 'Next elapse' : `Iter. #${i + 1}`}: ${formatTimestamp(t, options.tz)}`),
+    );
   return lines.join('\n');
 }

@@ -6,7 +6,13 @@ import { asAttrs } from '../model/nixValue';
 import type { Range } from '../model/range';
 import { settingsLayers } from '../model/settingsLayers';
 
-export function scheduleHints(analysis: Analysis, uri: string, range: Range, now = new Date(), tz?: string): InlayHint[] {
+export function scheduleHints(
+  analysis: Analysis,
+  uri: string,
+  range: Range,
+  now = new Date(),
+  tz?: string,
+): InlayHint[] {
   const out: InlayHint[] = [];
   for (const inst of analysis.model.instances) {
     if (!inst.isBorgbackup) continue;
@@ -19,7 +25,9 @@ export function scheduleHints(analysis: Analysis, uri: string, range: Range, now
       if (!parsed.ok) continue;
       const [next] = nextElapses(parsed.spec, now, 1, tz);
       out.push({
-        position: v.range.end, kind: InlayHintKind.Parameter, paddingLeft: true,
+        position: v.range.end,
+        kind: InlayHintKind.Parameter,
+        paddingLeft: true,
         label: next === undefined ? 'never runs' : `next: ${formatTimestamp(next, tz)}`,
       });
     }

@@ -25,15 +25,19 @@ export function nameRefs(analysis: Analysis): NameRef[] {
     for (const d of m.decls) {
       if (d.source === 'directory') {
         const cfg = join(toPath(d.ref.uri), 'configuration.nix');
-        if (existsSync(cfg)) out.push({ kind: 'machine', name: m.name, uri: toUri(cfg), range: d.ref.range, definition: true });
+        if (existsSync(cfg))
+          out.push({ kind: 'machine', name: m.name, uri: toUri(cfg), range: d.ref.range, definition: true });
       } else out.push({ kind: 'machine', name: m.name, uri: d.ref.uri, range: d.ref.range, definition: true });
     }
-    for (const t of m.tags) out.push({ kind: 'tag', name: t.name, uri: t.ref.uri, range: t.ref.range, definition: true });
+    for (const t of m.tags)
+      out.push({ kind: 'tag', name: t.name, uri: t.ref.uri, range: t.ref.range, definition: true });
   }
   for (const inst of model.instances) {
     for (const role of inst.roles) {
-      for (const mem of role.machines) out.push({ kind: 'machine', name: mem.name, uri: mem.ref.uri, range: mem.ref.range, definition: false });
-      for (const t of role.tags) out.push({ kind: 'tag', name: t.name, uri: t.ref.uri, range: t.ref.range, definition: false });
+      for (const mem of role.machines)
+        out.push({ kind: 'machine', name: mem.name, uri: mem.ref.uri, range: mem.ref.range, definition: false });
+      for (const t of role.tags)
+        out.push({ kind: 'tag', name: t.name, uri: t.ref.uri, range: t.ref.range, definition: false });
     }
   }
   // A tag declared by inventory.tags.<t> appears once per machine in the model: keep one ref per place.
@@ -47,13 +51,18 @@ export function nameRefs(analysis: Analysis): NameRef[] {
 }
 
 export function refAt(analysis: Analysis, uri: string, pos: Position): NameRef | undefined {
-  return nameRefs(analysis).find((r) => r.uri === uri && containsPosition(r.range, pos) && !(r.range.start.line === 0 && r.range.end.character === 0));
+  return nameRefs(analysis).find(
+    (r) =>
+      r.uri === uri && containsPosition(r.range, pos) && !(r.range.start.line === 0 && r.range.end.character === 0),
+  );
 }
 
 export function definitionsAt(analysis: Analysis, uri: string, pos: Position): Location[] {
   const at = refAt(analysis, uri, pos);
   if (!at) return [];
-  return nameRefs(analysis).filter((r) => r.kind === at.kind && r.name === at.name && r.definition).map((r) => ({ uri: r.uri, range: r.range }));
+  return nameRefs(analysis)
+    .filter((r) => r.kind === at.kind && r.name === at.name && r.definition)
+    .map((r) => ({ uri: r.uri, range: r.range }));
 }
 
 export function referencesAt(analysis: Analysis, uri: string, pos: Position, includeDeclaration: boolean): Location[] {
@@ -65,7 +74,11 @@ export function referencesAt(analysis: Analysis, uri: string, pos: Position, inc
     .map((r) => ({ uri: r.uri, range: r.range }));
 }
 
-export function prepareRenameAt(analysis: Analysis, uri: string, pos: Position): { range: Range; placeholder: string } | undefined {
+export function prepareRenameAt(
+  analysis: Analysis,
+  uri: string,
+  pos: Position,
+): { range: Range; placeholder: string } | undefined {
   const at = refAt(analysis, uri, pos);
   return at ? { range: at.range, placeholder: at.name } : undefined;
 }
@@ -74,13 +87,25 @@ export function prepareRenameAt(analysis: Analysis, uri: string, pos: Position):
  * Renames every written occurrence. Keys keep their quoting style (a key that needs quotes gets them); strings keep
  * theirs. A `machines/<m>/` directory is not moved: the rename says so through the edit's absence there.
  */
-export function renameAt(analysis: Analysis, uri: string, pos: Position, newName: string, texts: (uri: string) => string | undefined): WorkspaceEdit | undefined {
+export function renameAt(
+  analysis: Analysis,
+  uri: string,
+  pos: Position,
+  newName: string,
+  texts: (uri: string) => string | undefined,
+): WorkspaceEdit | undefined {
   const at = refAt(analysis, uri, pos);
   if (!at) return undefined;
   const changes: Record<string, TextEdit[]> = {};
   for (const r of nameRefs(analysis)) {
     if (r.kind !== at.kind || r.name !== at.name) continue;
-    if (r.range.start.line === 0 && r.range.start.character === 0 && r.range.end.line === 0 && r.range.end.character === 0) continue;
+    if (
+      r.range.start.line === 0 &&
+      r.range.start.character === 0 &&
+      r.range.end.line === 0 &&
+      r.range.end.character === 0
+    )
+      continue;
     const text = texts(r.uri);
     if (text === undefined) continue;
     const original = sliceRange(text, r.range);

@@ -44,94 +44,399 @@ function add(path: string, doc: OptionDoc): void {
 const ROLE = 'inventory.instances.<instance>.roles.<role>';
 const SETTINGS_AT = ['settings', 'machines.<machine>.settings', 'tags.<tag>.settings'];
 
-add('meta', { type: 'submodule', description: 'Metadata of the clan: its name, domain and description.', snippet: '{\n\tname = "$1";\n};' });
-add('meta.name', { type: 'strMatching "[a-zA-Z0-9_-]*"', description: 'Name of the clan; required and unique among the clans you use. Letters, digits, `_` and `-`.', snippet: '"$1";' });
-add('meta.domain', { type: 'strMatching (lowercase DNS labels)', default: '"clan"', description: 'Domain of the clan\'s machines: each is reached as `<machine>.<domain>`.', snippet: '"$1";' });
+add('meta', {
+  type: 'submodule',
+  description: 'Metadata of the clan: its name, domain and description.',
+  snippet: '{\n\tname = "$1";\n};',
+});
+add('meta.name', {
+  type: 'strMatching "[a-zA-Z0-9_-]*"',
+  description: 'Name of the clan; required and unique among the clans you use. Letters, digits, `_` and `-`.',
+  snippet: '"$1";',
+});
+add('meta.domain', {
+  type: 'strMatching (lowercase DNS labels)',
+  default: '"clan"',
+  description: "Domain of the clan's machines: each is reached as `<machine>.<domain>`.",
+  snippet: '"$1";',
+});
 add('meta.description', { type: 'null or string', default: 'null', description: 'A description of the clan.' });
 add('meta.icon', { type: 'null or string', default: 'null', description: 'An icon for the clan.' });
 add('inventory', { type: 'submodule', description: 'The inventory: machines, tags and service instances.' });
-add('inventory.machines', { type: 'attribute set of machines', default: '{ }', description: 'Machines of the clan. Machines are also added from every `machines/<name>/` directory and every key of the top-level `machines`.' });
-add('inventory.machines.<machine>', { type: 'submodule', description: 'A machine of the inventory.', snippet: '{\n\ttags = [ $1 ];\n};' });
-add('inventory.machines.<machine>.tags', { type: 'list of string', default: '[ ]', description: 'Tags of the machine; roles can select machines by tag. `all`, `nixos` and `darwin` are built in.', snippet: '[ "$1" ];' });
-add('inventory.machines.<machine>.machineClass', { type: 'one of "nixos", "darwin"', default: '"nixos"', description: 'The kind of machine. borgbackup has only a NixOS module: darwin machines get no backups.', snippet: '"${1|nixos,darwin|}";' });
-add('inventory.machines.<machine>.description', { type: 'null or string', default: 'null', description: 'A description of the machine.' });
-add('inventory.machines.<machine>.icon', { type: 'null or string', default: 'null', description: 'An icon for the machine.' });
-add('inventory.machines.<machine>.installedAt', { type: 'null or int (unix seconds)', default: 'null', description: 'When the machine was installed.' });
+add('inventory.machines', {
+  type: 'attribute set of machines',
+  default: '{ }',
+  description:
+    'Machines of the clan. Machines are also added from every `machines/<name>/` directory and every key of the top-level `machines`.',
+});
+add('inventory.machines.<machine>', {
+  type: 'submodule',
+  description: 'A machine of the inventory.',
+  snippet: '{\n\ttags = [ $1 ];\n};',
+});
+add('inventory.machines.<machine>.tags', {
+  type: 'list of string',
+  default: '[ ]',
+  description: 'Tags of the machine; roles can select machines by tag. `all`, `nixos` and `darwin` are built in.',
+  snippet: '[ "$1" ];',
+});
+add('inventory.machines.<machine>.machineClass', {
+  type: 'one of "nixos", "darwin"',
+  default: '"nixos"',
+  description: 'The kind of machine. borgbackup has only a NixOS module: darwin machines get no backups.',
+  snippet: '"${1|nixos,darwin|}";',
+});
+add('inventory.machines.<machine>.description', {
+  type: 'null or string',
+  default: 'null',
+  description: 'A description of the machine.',
+});
+add('inventory.machines.<machine>.icon', {
+  type: 'null or string',
+  default: 'null',
+  description: 'An icon for the machine.',
+});
+add('inventory.machines.<machine>.installedAt', {
+  type: 'null or int (unix seconds)',
+  default: 'null',
+  description: 'When the machine was installed.',
+});
 add('inventory.machines.<machine>.deploy', { type: 'submodule', description: 'How the clan CLI reaches the machine.' });
-add('inventory.machines.<machine>.deploy.targetHost', { type: 'null or string', default: 'null', description: 'SSH target `[ssh://][user@]host[:port]` used by `clan machines update` and `clan backups`. IPv6 needs brackets.', snippet: '"root@$1";' });
-add('inventory.machines.<machine>.deploy.buildHost', { type: 'null or string', default: 'null', description: 'Host that builds the machine\'s system.' });
-add('inventory.tags', { type: 'attribute set of list of string (or a function)', default: '{ }', description: 'Computed tags: `inventory.tags.foo = [ "a" "b" ]` adds tag `foo` to machines a and b.' });
-add('inventory.instances', { type: 'attribute set of service instances', default: '{ }', description: 'Service instances. An instance named `borgbackup` uses clan-core\'s borgbackup service without setting `module`.' });
-add('inventory.instances.<instance>', { type: 'submodule', description: 'A service instance: which module, and which machines hold its roles.' });
-add('inventory.instances.<instance>.module', { type: 'submodule', description: 'The clan service this instance runs.' });
-add('inventory.instances.<instance>.module.name', { type: 'string', default: 'the instance name', description: 'Name of the clan service module (`borgbackup`, `sshd`, `users`, ...).', snippet: '"$1";' });
-add('inventory.instances.<instance>.module.input', { type: 'null or string', default: 'null', description: '`null`: clan-core\'s built-in services; `"self"`: your flake\'s `modules`; otherwise a flake input that exports `clan.modules`.' });
-add('inventory.instances.<instance>.roles', { type: 'attribute set of roles', description: 'Roles of the instance. borgbackup has the roles `client` and `server`.' });
+add('inventory.machines.<machine>.deploy.targetHost', {
+  type: 'null or string',
+  default: 'null',
+  description:
+    'SSH target `[ssh://][user@]host[:port]` used by `clan machines update` and `clan backups`. IPv6 needs brackets.',
+  snippet: '"root@$1";',
+});
+add('inventory.machines.<machine>.deploy.buildHost', {
+  type: 'null or string',
+  default: 'null',
+  description: "Host that builds the machine's system.",
+});
+add('inventory.tags', {
+  type: 'attribute set of list of string (or a function)',
+  default: '{ }',
+  description: 'Computed tags: `inventory.tags.foo = [ "a" "b" ]` adds tag `foo` to machines a and b.',
+});
+add('inventory.instances', {
+  type: 'attribute set of service instances',
+  default: '{ }',
+  description:
+    "Service instances. An instance named `borgbackup` uses clan-core's borgbackup service without setting `module`.",
+});
+add('inventory.instances.<instance>', {
+  type: 'submodule',
+  description: 'A service instance: which module, and which machines hold its roles.',
+});
+add('inventory.instances.<instance>.module', {
+  type: 'submodule',
+  description: 'The clan service this instance runs.',
+});
+add('inventory.instances.<instance>.module.name', {
+  type: 'string',
+  default: 'the instance name',
+  description: 'Name of the clan service module (`borgbackup`, `sshd`, `users`, ...).',
+  snippet: '"$1";',
+});
+add('inventory.instances.<instance>.module.input', {
+  type: 'null or string',
+  default: 'null',
+  description:
+    '`null`: clan-core\'s built-in services; `"self"`: your flake\'s `modules`; otherwise a flake input that exports `clan.modules`.',
+});
+add('inventory.instances.<instance>.roles', {
+  type: 'attribute set of roles',
+  description: 'Roles of the instance. borgbackup has the roles `client` and `server`.',
+});
 add(`${ROLE}`, { type: 'submodule', description: 'A role: its members (machines, tags) and settings.' });
-add(`${ROLE}.machines`, { type: 'attribute set of { settings }', default: '{ }', description: 'Machines holding this role: `machines.<name> = { };` (an attribute set, not a list).' });
-add(`${ROLE}.machines.<machine>`, { type: 'submodule', description: 'A member machine, with optional per-machine settings.', snippet: '{ };' });
-add(`${ROLE}.tags`, { type: 'list of string, or attribute set of { settings }', default: '{ }', description: 'Every machine carrying one of these tags holds the role: `tags = [ "x" ]` or `tags.x = { settings = ...; };`.' });
-add(`${ROLE}.tags.<tag>`, { type: 'submodule', description: 'Machines with this tag, with optional per-tag settings.', snippet: '{ };' });
+add(`${ROLE}.machines`, {
+  type: 'attribute set of { settings }',
+  default: '{ }',
+  description: 'Machines holding this role: `machines.<name> = { };` (an attribute set, not a list).',
+});
+add(`${ROLE}.machines.<machine>`, {
+  type: 'submodule',
+  description: 'A member machine, with optional per-machine settings.',
+  snippet: '{ };',
+});
+add(`${ROLE}.tags`, {
+  type: 'list of string, or attribute set of { settings }',
+  default: '{ }',
+  description:
+    'Every machine carrying one of these tags holds the role: `tags = [ "x" ]` or `tags.x = { settings = ...; };`.',
+});
+add(`${ROLE}.tags.<tag>`, {
+  type: 'submodule',
+  description: 'Machines with this tag, with optional per-tag settings.',
+  snippet: '{ };',
+});
 // clan-core's localbackup (clanServices/localbackup/default.nix): one role, `default`.
 for (const at of SETTINGS_AT) {
   const lb = `inventory.instances.<instance>.roles.default.${at}`;
-  add(lb, { type: 'localbackup settings', default: '{ }', only: 'localbackup', description: 'Settings of localbackup: `targets` and `snapshots`. rsnapshot copies every state folder to each target.' });
-  add(`${lb}.snapshots`, { type: 'int', default: '20', only: 'localbackup', description: 'How many snapshots rsnapshot keeps (`retain snapshot N`).', snippet: '${1:20};' });
-  add(`${lb}.targets`, { type: 'attribute set of targets', only: 'localbackup', description: 'Directories (usually on a mounted drive) where the snapshots are kept; each becomes `localbackup-mount-<name>` / `localbackup-unmount-<name>` commands when it has a mountpoint.' });
-  add(`${lb}.targets.<destination>`, { type: 'submodule', only: 'localbackup', description: 'A backup target.', snippet: '{\n\tdirectory = "${1:/mnt/backup}";\n\tmountpoint = "${2:/mnt/backup}";\n};' });
-  add(`${lb}.targets.<destination>.directory`, { type: 'string (required)', only: 'localbackup', description: 'Where rsnapshot keeps this target\'s snapshots (`snapshot_root`).', snippet: '"${1:/mnt/backup}";' });
-  add(`${lb}.targets.<destination>.name`, { type: 'strMatching "^[a-zA-Z0-9._-]+$"', default: 'the attribute name', only: 'localbackup', description: 'Name of the backup job: `localbackup-mount-<name>` and the `<name>::<snapshot>` archive names `clan backups list` shows.' });
-  add(`${lb}.targets.<destination>.mountpoint`, { type: 'null or string', default: 'null', only: 'localbackup', description: 'Mounted (`mount -o X-mount.mkdir`) before the backup and unmounted after it, when set.', snippet: '"${1:/mnt/backup}";' });
-  for (const hook of ['preMountHook', 'postMountHook', 'preUnmountHook', 'postUnmountHook', 'preBackupHook', 'postBackupHook']) {
-    add(`${lb}.targets.<destination>.${hook}`, { type: 'null or lines', default: 'null', only: 'localbackup', description: `Shell commands run ${hook.replace(/Hook$/, '').replace(/^(pre|post)/, (m) => (m === 'pre' ? 'before ' : 'after ')).replace('Mount', 'mounting the target').replace('Unmount', 'unmounting the target').replace('Backup', 'the backup')}.`, snippet: "''\n\t$1\n'';" });
+  add(lb, {
+    type: 'localbackup settings',
+    default: '{ }',
+    only: 'localbackup',
+    description:
+      'Settings of localbackup: `targets` and `snapshots`. rsnapshot copies every state folder to each target.',
+  });
+  add(`${lb}.snapshots`, {
+    type: 'int',
+    default: '20',
+    only: 'localbackup',
+    description: 'How many snapshots rsnapshot keeps (`retain snapshot N`).',
+    snippet: '${1:20};',
+  });
+  add(`${lb}.targets`, {
+    type: 'attribute set of targets',
+    only: 'localbackup',
+    description:
+      'Directories (usually on a mounted drive) where the snapshots are kept; each becomes `localbackup-mount-<name>` / `localbackup-unmount-<name>` commands when it has a mountpoint.',
+  });
+  add(`${lb}.targets.<destination>`, {
+    type: 'submodule',
+    only: 'localbackup',
+    description: 'A backup target.',
+    snippet: '{\n\tdirectory = "${1:/mnt/backup}";\n\tmountpoint = "${2:/mnt/backup}";\n};',
+  });
+  add(`${lb}.targets.<destination>.directory`, {
+    type: 'string (required)',
+    only: 'localbackup',
+    description: "Where rsnapshot keeps this target's snapshots (`snapshot_root`).",
+    snippet: '"${1:/mnt/backup}";',
+  });
+  add(`${lb}.targets.<destination>.name`, {
+    type: 'strMatching "^[a-zA-Z0-9._-]+$"',
+    default: 'the attribute name',
+    only: 'localbackup',
+    description:
+      'Name of the backup job: `localbackup-mount-<name>` and the `<name>::<snapshot>` archive names `clan backups list` shows.',
+  });
+  add(`${lb}.targets.<destination>.mountpoint`, {
+    type: 'null or string',
+    default: 'null',
+    only: 'localbackup',
+    description: 'Mounted (`mount -o X-mount.mkdir`) before the backup and unmounted after it, when set.',
+    snippet: '"${1:/mnt/backup}";',
+  });
+  for (const hook of [
+    'preMountHook',
+    'postMountHook',
+    'preUnmountHook',
+    'postUnmountHook',
+    'preBackupHook',
+    'postBackupHook',
+  ]) {
+    add(`${lb}.targets.<destination>.${hook}`, {
+      type: 'null or lines',
+      default: 'null',
+      only: 'localbackup',
+      description: `Shell commands run ${hook
+        .replace(/Hook$/, '')
+        .replace(/^(pre|post)/, (m) => (m === 'pre' ? 'before ' : 'after '))
+        .replace('Mount', 'mounting the target')
+        .replace('Unmount', 'unmounting the target')
+        .replace('Backup', 'the backup')}.`,
+      snippet: "''\n\t$1\n'';",
+    });
   }
 }
-add(`${ROLE}.extraModules`, { type: 'list of modules', default: '[ ]', description: 'Extra NixOS modules for the members of this role.' });
+add(`${ROLE}.extraModules`, {
+  type: 'list of modules',
+  default: '[ ]',
+  description: 'Extra NixOS modules for the members of this role.',
+});
 for (const at of SETTINGS_AT) {
-  add(`${ROLE}.${at}`, { type: 'settings of the role (JSON-serializable)', default: '{ }', description: 'Settings of the role. Role, tag and machine settings merge; a scalar set at two layers with different values is an error unless one uses `lib.mkForce`.' });
+  add(`${ROLE}.${at}`, {
+    type: 'settings of the role (JSON-serializable)',
+    default: '{ }',
+    description:
+      'Settings of the role. Role, tag and machine settings merge; a scalar set at two layers with different values is an error unless one uses `lib.mkForce`.',
+  });
   const client = `inventory.instances.<instance>.roles.client.${at}`;
   const server = `inventory.instances.<instance>.roles.server.${at}`;
-  add(client, { type: 'borgbackup client settings', default: '{ }', description: 'Settings of a borgbackup client: `startAt`, `destinations`, `exclude`.', only: 'borgbackup' });
-  add(`${client}.startAt`, { type: 'string (systemd calendar event)', default: '"*-*-* 01:00:00"', only: 'borgbackup', description: 'When the `borgbackup-job-<destination>` timers fire (`OnCalendar=`, `Persistent=true`). One string, not a list. Examples: `"daily"`, `"*-*-* 04:00:00"`, `"Mon *-*-* 03:00:00"`.', snippet: '"${1:*-*-* 01:00:00}";' });
-  add(`${client}.destinations`, { type: 'attribute set of destinations', default: '{ }', only: 'borgbackup', description: 'External destinations in addition to the instance\'s servers; each becomes a `borgbackup-job-<name>` unit. A destination with a server\'s name replaces that server.' });
-  add(`${client}.destinations.<destination>`, { type: 'submodule', only: 'borgbackup', description: 'An external borg repository.', snippet: '{\n\trepo = "${1:ssh://user@host:23/./borgbackup}";\n};' });
-  add(`${client}.destinations.<destination>.repo`, { type: 'string (required)', only: 'borgbackup', description: 'borg repository: `user@host:/./path` (scp style, no port) or `ssh://user@host:port/./path`. `::` starts an archive name.', snippet: '"${1:user@host:/./borgbackup}";' });
-  add(`${client}.destinations.<destination>.rsh`, { type: 'string', default: '"ssh -i <borgbackup.ssh> -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=Yes -o PasswordAuthentication=no"', only: 'borgbackup', description: 'Replaces the whole default ssh command (BORG_RSH). The default already uses the clan\'s key and accepts a new host key once: put a port in an `ssh://host:port/` repo instead of setting `rsh`. A custom rsh needs `-i` with the key, whose path depends on the clan-core version (`/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh` on main since 2026-08, `/run/secrets/vars/borgbackup/borgbackup.ssh` before and on 26.05). No shell syntax: borg splits it like shlex and expands nothing.', snippet: '"ssh -i ${1:/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh} -o StrictHostKeyChecking=accept-new";' });
-  add(`${client}.destinations.<destination>.name`, { type: 'strMatching "^[a-zA-Z0-9._-]+$"', default: 'the attribute name', only: 'borgbackup', description: 'Name of the backup job. Leave it equal to the key: list and restore look for `borg-job-<name>`.' });
-  add(`${client}.exclude`, { type: 'list of string (borg patterns)', default: '[ ]', only: 'borgbackup', description: 'Patterns passed to `borg --exclude-from`: default style `fm:` (`*` crosses `/`, matched from the archive root); `sh:`, `re:`, `pp:`, `pf:` prefixes select other styles. A bare name like `__pycache__` matches only at the root: use `*/__pycache__`.', snippet: '[ "$1" ];' });
-  add(server, { type: 'borgbackup server settings', default: '{ }', only: 'borgbackup', description: 'Settings of a borgbackup server: `address`, `directory`.' });
-  add(`${server}.address`, { type: 'null or string', default: 'null (the machine name)', only: 'borgbackup', description: 'Address clients connect to; the repo is `borg@<address>:.`. No port (use a destination with `rsh = "ssh -p N ..."`); IPv6 in brackets.', snippet: '"$1";' });
-  add(`${server}.directory`, { type: 'string (absolute path)', default: '"/var/lib/borgbackup"', only: 'borgbackup', description: 'Directory holding the repositories: each client\'s is `<directory>/<client>`.', snippet: '"${1:/var/lib/borgbackup}";' });
+  add(client, {
+    type: 'borgbackup client settings',
+    default: '{ }',
+    description: 'Settings of a borgbackup client: `startAt`, `destinations`, `exclude`.',
+    only: 'borgbackup',
+  });
+  add(`${client}.startAt`, {
+    type: 'string (systemd calendar event)',
+    default: '"*-*-* 01:00:00"',
+    only: 'borgbackup',
+    description:
+      'When the `borgbackup-job-<destination>` timers fire (`OnCalendar=`, `Persistent=true`). One string, not a list. Examples: `"daily"`, `"*-*-* 04:00:00"`, `"Mon *-*-* 03:00:00"`.',
+    snippet: '"${1:*-*-* 01:00:00}";',
+  });
+  add(`${client}.destinations`, {
+    type: 'attribute set of destinations',
+    default: '{ }',
+    only: 'borgbackup',
+    description:
+      "External destinations in addition to the instance's servers; each becomes a `borgbackup-job-<name>` unit. A destination with a server's name replaces that server.",
+  });
+  add(`${client}.destinations.<destination>`, {
+    type: 'submodule',
+    only: 'borgbackup',
+    description: 'An external borg repository.',
+    snippet: '{\n\trepo = "${1:ssh://user@host:23/./borgbackup}";\n};',
+  });
+  add(`${client}.destinations.<destination>.repo`, {
+    type: 'string (required)',
+    only: 'borgbackup',
+    description:
+      'borg repository: `user@host:/./path` (scp style, no port) or `ssh://user@host:port/./path`. `::` starts an archive name.',
+    snippet: '"${1:user@host:/./borgbackup}";',
+  });
+  add(`${client}.destinations.<destination>.rsh`, {
+    type: 'string',
+    default:
+      '"ssh -i <borgbackup.ssh> -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=Yes -o PasswordAuthentication=no"',
+    only: 'borgbackup',
+    description:
+      "Replaces the whole default ssh command (BORG_RSH). The default already uses the clan's key and accepts a new host key once: put a port in an `ssh://host:port/` repo instead of setting `rsh`. A custom rsh needs `-i` with the key, whose path depends on the clan-core version (`/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh` on main since 2026-08, `/run/secrets/vars/borgbackup/borgbackup.ssh` before and on 26.05). No shell syntax: borg splits it like shlex and expands nothing.",
+    snippet:
+      '"ssh -i ${1:/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh} -o StrictHostKeyChecking=accept-new";',
+  });
+  add(`${client}.destinations.<destination>.name`, {
+    type: 'strMatching "^[a-zA-Z0-9._-]+$"',
+    default: 'the attribute name',
+    only: 'borgbackup',
+    description: 'Name of the backup job. Leave it equal to the key: list and restore look for `borg-job-<name>`.',
+  });
+  add(`${client}.exclude`, {
+    type: 'list of string (borg patterns)',
+    default: '[ ]',
+    only: 'borgbackup',
+    description:
+      'Patterns passed to `borg --exclude-from`: default style `fm:` (`*` crosses `/`, matched from the archive root); `sh:`, `re:`, `pp:`, `pf:` prefixes select other styles. A bare name like `__pycache__` matches only at the root: use `*/__pycache__`.',
+    snippet: '[ "$1" ];',
+  });
+  add(server, {
+    type: 'borgbackup server settings',
+    default: '{ }',
+    only: 'borgbackup',
+    description: 'Settings of a borgbackup server: `address`, `directory`.',
+  });
+  add(`${server}.address`, {
+    type: 'null or string',
+    default: 'null (the machine name)',
+    only: 'borgbackup',
+    description:
+      'Address clients connect to; the repo is `borg@<address>:.`. No port (use a destination with `rsh = "ssh -p N ..."`); IPv6 in brackets.',
+    snippet: '"$1";',
+  });
+  add(`${server}.directory`, {
+    type: 'string (absolute path)',
+    default: '"/var/lib/borgbackup"',
+    only: 'borgbackup',
+    description: "Directory holding the repositories: each client's is `<directory>/<client>`.",
+    snippet: '"${1:/var/lib/borgbackup}";',
+  });
 }
 
-add('machines', { type: 'attribute set of NixOS modules', default: '{ }', description: 'NixOS configuration per machine; `machines/<name>/configuration.nix` is imported as well.' });
-add('machines.<machine>', { type: 'NixOS module', description: 'The machine\'s NixOS configuration (an attribute set or `{ config, ... }: { ... }`).' });
+add('machines', {
+  type: 'attribute set of NixOS modules',
+  default: '{ }',
+  description: 'NixOS configuration per machine; `machines/<name>/configuration.nix` is imported as well.',
+});
+add('machines.<machine>', {
+  type: 'NixOS module',
+  description: "The machine's NixOS configuration (an attribute set or `{ config, ... }: { ... }`).",
+});
 const STATE = 'machines.<machine>.clan.core.state.<state>';
-add('machines.<machine>.clan.core.state', { type: 'attribute set of states', default: '{ }', description: 'Folders to back up and restore, with hooks. Every state goes to every destination of the machine\'s borgbackup client.' });
-add(STATE, { type: 'submodule', description: 'A state: folders and the four hooks. The name must match `^[a-zA-Z0-9_-]+$`; it is the `--service` of `clan backups restore`.', snippet: '{\n\tfolders = [ "$1" ];\n};' });
-add(`${STATE}.folders`, { type: 'list of string (absolute paths)', description: 'Folders of this state (required). Absolute paths; `~` and `$VAR` are not expanded. `[ ]` for a state that only runs hooks.', snippet: '[ "$1" ];' });
-add(`${STATE}.name`, { type: 'strMatching "^[a-zA-Z0-9_-]+$"', default: 'the attribute name', description: 'Name of the state.' });
+add('machines.<machine>.clan.core.state', {
+  type: 'attribute set of states',
+  default: '{ }',
+  description:
+    "Folders to back up and restore, with hooks. Every state goes to every destination of the machine's borgbackup client.",
+});
+add(STATE, {
+  type: 'submodule',
+  description:
+    'A state: folders and the four hooks. The name must match `^[a-zA-Z0-9_-]+$`; it is the `--service` of `clan backups restore`.',
+  snippet: '{\n\tfolders = [ "$1" ];\n};',
+});
+add(`${STATE}.folders`, {
+  type: 'list of string (absolute paths)',
+  description:
+    'Folders of this state (required). Absolute paths; `~` and `$VAR` are not expanded. `[ ]` for a state that only runs hooks.',
+  snippet: '[ "$1" ];',
+});
+add(`${STATE}.name`, {
+  type: 'strMatching "^[a-zA-Z0-9_-]+$"',
+  default: 'the attribute name',
+  description: 'Name of the state.',
+});
 const HOOK_DOCS: Record<string, string> = {
-  preBackupScript: 'Runs before each backup job (`ExecStartPre` of `borgbackup-job-<dest>`, as root, once per destination): stop services, dump databases. Its PATH is the systemd unit\'s: add `export PATH=${lib.makeBinPath [ ... ]}` for other tools. A failure fails the job.',
-  postBackupScript: 'Runs after each backup job (`ExecStopPost`, also after a failure): start again what the pre hook stopped.',
+  preBackupScript:
+    "Runs before each backup job (`ExecStartPre` of `borgbackup-job-<dest>`, as root, once per destination): stop services, dump databases. Its PATH is the systemd unit's: add `export PATH=${lib.makeBinPath [ ... ]}` for other tools. A failure fails the job.",
+  postBackupScript:
+    'Runs after each backup job (`ExecStopPost`, also after a failure): start again what the pre hook stopped.',
   preRestoreScript: 'Runs over ssh before `clan backups restore` extracts this state: stop services that use it.',
   postRestoreScript: 'Runs over ssh after the restore: start services again, verify.',
 };
 for (const [hook, description] of Object.entries(HOOK_DOCS)) {
-  add(`${STATE}.${hook}`, { type: 'null or lines (bash, run with `set -eu -o pipefail`)', default: 'null', description, snippet: "''\n\t$1\n'';" });
+  add(`${STATE}.${hook}`, {
+    type: 'null or lines (bash, run with `set -eu -o pipefail`)',
+    default: 'null',
+    description,
+    snippet: "''\n\t$1\n'';",
+  });
 }
 const PG = 'machines.<machine>.clan.core.postgresql';
-add(PG, { type: 'submodule', description: 'PostgreSQL dumps integrated with the backup: each database becomes a state with a `pg_dump` pre-backup hook and a restoring post-restore hook.' });
-add(`${PG}.enable`, { type: 'boolean', default: 'false', description: 'Enable the PostgreSQL server and the dumps.', snippet: 'true;' });
-add(`${PG}.databases`, { type: 'attribute set of databases', default: '{ }', description: 'Databases to dump and restore; each is stored in `/var/backup/postgres/<name>`.' });
+add(PG, {
+  type: 'submodule',
+  description:
+    'PostgreSQL dumps integrated with the backup: each database becomes a state with a `pg_dump` pre-backup hook and a restoring post-restore hook.',
+});
+add(`${PG}.enable`, {
+  type: 'boolean',
+  default: 'false',
+  description: 'Enable the PostgreSQL server and the dumps.',
+  snippet: 'true;',
+});
+add(`${PG}.databases`, {
+  type: 'attribute set of databases',
+  default: '{ }',
+  description: 'Databases to dump and restore; each is stored in `/var/backup/postgres/<name>`.',
+});
 add(`${PG}.databases.<database>`, { type: 'submodule', description: 'A database to back up.', snippet: '{ };' });
-add(`${PG}.databases.<database>.name`, { type: 'string', default: 'the attribute name', description: 'Name of the database.' });
-add(`${PG}.databases.<database>.service`, { type: 'string', default: 'the attribute name', description: 'Name of the `clan.core.state` entry for the dump (`^[a-zA-Z0-9_-]+$`).' });
-add(`${PG}.databases.<database>.create`, { type: 'submodule', description: 'Whether and how to create the database: `enable` and `options` only.' });
-add(`${PG}.databases.<database>.create.enable`, { type: 'boolean', default: 'true', description: 'Create the database if it does not exist (set `false` when `services.postgresql.ensureDatabases` creates it).' });
-add(`${PG}.databases.<database>.create.options`, { type: 'lazy attribute set of string', default: '{ }', description: '`CREATE DATABASE` options: `TEMPLATE`, `LC_COLLATE`, `LC_CTYPE`, `ENCODING`, `OWNER`.', snippet: '{\n\tOWNER = "$1";\n};' });
+add(`${PG}.databases.<database>.name`, {
+  type: 'string',
+  default: 'the attribute name',
+  description: 'Name of the database.',
+});
+add(`${PG}.databases.<database>.service`, {
+  type: 'string',
+  default: 'the attribute name',
+  description: 'Name of the `clan.core.state` entry for the dump (`^[a-zA-Z0-9_-]+$`).',
+});
+add(`${PG}.databases.<database>.create`, {
+  type: 'submodule',
+  description: 'Whether and how to create the database: `enable` and `options` only.',
+});
+add(`${PG}.databases.<database>.create.enable`, {
+  type: 'boolean',
+  default: 'true',
+  description:
+    'Create the database if it does not exist (set `false` when `services.postgresql.ensureDatabases` creates it).',
+});
+add(`${PG}.databases.<database>.create.options`, {
+  type: 'lazy attribute set of string',
+  default: '{ }',
+  description: '`CREATE DATABASE` options: `TEMPLATE`, `LC_COLLATE`, `LC_CTYPE`, `ENCODING`, `OWNER`.',
+  snippet: '{\n\tOWNER = "$1";\n};',
+});
 add(`${PG}.databases.<database>.restore`, { type: 'submodule', description: 'Restore behaviour.' });
-add(`${PG}.databases.<database>.restore.stopOnRestore`, { type: 'list of string (systemd units)', default: '[ ]', description: 'Units stopped while the dump is restored, then started again.', snippet: '[ "$1" ];' });
+add(`${PG}.databases.<database>.restore.stopOnRestore`, {
+  type: 'list of string (systemd units)',
+  default: '[ ]',
+  description: 'Units stopped while the dump is restored, then started again.',
+  snippet: '[ "$1" ];',
+});
 add(`${PG}.users`, { type: 'attribute set of users', default: '{ }', description: 'Database users to create.' });
 add(`${PG}.users.<user>.name`, { type: 'string', default: 'the attribute name', description: 'Name of the user.' });
 
@@ -166,10 +471,15 @@ function wildcardKind(_path: readonly string[], prefix: string[]): string {
 }
 
 /** Known children of the attrset at `path` (for completion). */
-export function childOptions(path: readonly string[], service: string | undefined): Array<{ key: string; doc?: OptionDoc }> {
+export function childOptions(
+  path: readonly string[],
+  service: string | undefined,
+): Array<{ key: string; doc?: OptionDoc }> {
   const m = lookupOption(path, service);
   if (!m) return [];
-  return [...m.node.children].filter(([, n]) => !n.doc?.only || n.doc.only === service).map(([key, n]) => (n.doc ? { key, doc: n.doc } : { key }));
+  return [...m.node.children]
+    .filter(([, n]) => !n.doc?.only || n.doc.only === service)
+    .map(([key, n]) => (n.doc ? { key, doc: n.doc } : { key }));
 }
 
 /** What kind of name a wildcard child of `path` is (machine, tag, ...), for completing names. */

@@ -4,8 +4,15 @@ import { rangeOfNode, Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import type { Node } from '../parsing/parser';
 
-const FOLDABLE = new Set(['attrset_expression', 'rec_attrset_expression', 'list_expression', 'indented_string_expression',
-  'let_expression', 'function_expression', 'parenthesized_expression']);
+const FOLDABLE = new Set([
+  'attrset_expression',
+  'rec_attrset_expression',
+  'list_expression',
+  'indented_string_expression',
+  'let_expression',
+  'function_expression',
+  'parenthesized_expression',
+]);
 
 export function foldingRanges(file: SourceFile): FoldingRange[] {
   const out: FoldingRange[] = [];
@@ -23,7 +30,8 @@ export function foldingRanges(file: SourceFile): FoldingRange[] {
       // Consecutive line comments fold as one block.
       if (start === commentEnd + 1) commentEnd = end;
       else {
-        if (commentEnd > commentStart && commentStart >= 0) out.push({ startLine: commentStart, endLine: commentEnd, kind: 'comment' });
+        if (commentEnd > commentStart && commentStart >= 0)
+          out.push({ startLine: commentStart, endLine: commentEnd, kind: 'comment' });
         commentStart = start;
         commentEnd = end;
       }
@@ -33,7 +41,8 @@ export function foldingRanges(file: SourceFile): FoldingRange[] {
       if (c) stack.push(c);
     }
   }
-  if (commentEnd > commentStart && commentStart >= 0) out.push({ startLine: commentStart, endLine: commentEnd, kind: 'comment' });
+  if (commentEnd > commentStart && commentStart >= 0)
+    out.push({ startLine: commentStart, endLine: commentEnd, kind: 'comment' });
   return out;
 }
 
@@ -45,8 +54,14 @@ export function selectionRanges(file: SourceFile, positions: Position[]): Select
     for (; node; node = node.parent) {
       const range = rangeOfNode(node);
       const last = chain[chain.length - 1];
-      if (last && last.range.start.line === range.start.line && last.range.start.character === range.start.character
-        && last.range.end.line === range.end.line && last.range.end.character === range.end.character) continue;
+      if (
+        last &&
+        last.range.start.line === range.start.line &&
+        last.range.start.character === range.start.character &&
+        last.range.end.line === range.end.line &&
+        last.range.end.character === range.end.character
+      )
+        continue;
       chain.push({ range });
     }
     let parent: SelectionRange | undefined;

@@ -39,12 +39,20 @@ export function scaffoldActions(analysis: Analysis, file: SourceFile, range: Ran
 function machineOfPath(path: string[]): string | undefined {
   if (path[0] === 'machines' && path.length >= 2) return path[1];
   if (path[0] === 'inventory' && path[1] === 'machines' && path.length >= 3) return path[2];
-  if (path[0] === 'inventory' && path[1] === 'instances' && path[3] === 'roles' && path[5] === 'machines' && path.length >= 7) return path[6];
+  if (
+    path[0] === 'inventory' &&
+    path[1] === 'instances' &&
+    path[3] === 'roles' &&
+    path[5] === 'machines' &&
+    path.length >= 7
+  )
+    return path[6];
   return undefined;
 }
 
 function statesOfPath(m: Machine, path: string[]): State | undefined {
-  if (path[0] !== 'machines' || path[2] !== 'clan' || path[3] !== 'core' || path[4] !== 'state' || path.length < 6) return undefined;
+  if (path[0] !== 'machines' || path[2] !== 'clan' || path[3] !== 'core' || path[4] !== 'state' || path.length < 6)
+    return undefined;
   return m.states.find((s) => s.name === path[5]);
 }
 
@@ -98,7 +106,8 @@ function stateActions(file: SourceFile, m: Machine, s: State, node: Node): Scaff
   const where = moduleRoot(file, m.name);
   if (!where || !s.attrs) return out;
   const bound = boundNames(node);
-  const systemdPath = bound.has('lib') && bound.has('config') ? 'export PATH=${lib.makeBinPath [ config.systemd.package ]}' : undefined;
+  const systemdPath =
+    bound.has('lib') && bound.has('config') ? 'export PATH=${lib.makeBinPath [ config.systemd.package ]}' : undefined;
   const statePath = [...where.prefix, 'clan', 'core', 'state', s.name];
   const add = (title: string, hooks: Array<[string, string]>) => {
     const edit = insertBindingsAtPath(file, where.root, statePath, hooks);
@@ -108,18 +117,44 @@ function stateActions(file: SourceFile, m: Machine, s: State, node: Node): Scaff
   const has = (h: string) => s.attrs!.entries.has(h);
   if (units.length && !has('preBackupScript') && !has('postBackupScript')) {
     add(`Add backup hooks that stop and start ${units.join(', ')}`, [
-      ['preBackupScript', hookText(units.map((u) => `systemctl stop ${u}`), systemdPath)],
-      ['postBackupScript', hookText(units.map((u) => `systemctl start ${u}`), systemdPath)],
+      [
+        'preBackupScript',
+        hookText(
+          units.map((u) => `systemctl stop ${u}`),
+          systemdPath,
+        ),
+      ],
+      [
+        'postBackupScript',
+        hookText(
+          units.map((u) => `systemctl start ${u}`),
+          systemdPath,
+        ),
+      ],
     ]);
   }
   if (units.length && !has('preRestoreScript') && !has('postRestoreScript')) {
     add(`Add restore hooks that stop and start ${units.join(', ')}`, [
-      ['preRestoreScript', hookText(units.map((u) => `systemctl stop ${u}`), systemdPath)],
-      ['postRestoreScript', hookText(units.map((u) => `systemctl start ${u}`), systemdPath)],
+      [
+        'preRestoreScript',
+        hookText(
+          units.map((u) => `systemctl stop ${u}`),
+          systemdPath,
+        ),
+      ],
+      [
+        'postRestoreScript',
+        hookText(
+          units.map((u) => `systemctl start ${u}`),
+          systemdPath,
+        ),
+      ],
     ]);
   }
   const folders = s.attrs.entries.get('folders')?.value;
-  const docker = folders?.kind === 'list' && folders.items.some((i) => i.kind === 'string' && i.value?.startsWith('/var/lib/docker'));
+  const docker =
+    folders?.kind === 'list' &&
+    folders.items.some((i) => i.kind === 'string' && i.value?.startsWith('/var/lib/docker'));
   if (docker && !has('preBackupScript') && !has('postBackupScript') && bound.has('lib') && bound.has('pkgs')) {
     const dockerPath = 'export PATH=${lib.makeBinPath [ pkgs.docker ]}:$PATH';
     add('Add Docker pause/unpause hooks', [
@@ -139,13 +174,24 @@ function clientEdit(model: ClanModel, m: Machine): TextEdit | undefined {
   const root = model.root;
   if (!file || !root) return undefined;
   const inst = borgInstances(model)[0];
-  if (inst) return insertAtPath(file, root, ['inventory', 'instances', inst.name, 'roles', 'client', 'machines', m.name], '{ }');
+  if (inst)
+    return insertAtPath(
+      file,
+      root,
+      ['inventory', 'instances', inst.name, 'roles', 'client', 'machines', m.name],
+      '{ }',
+    );
   // No instance yet: a client needs somewhere to back up to, so the new instance comes with a destination.
-  return insertAtPath(file, root, ['inventory', 'instances', 'borgbackup'], [
-    '{',
-    `  roles.client.machines.${nixAttrName(m.name)}.settings.destinations.storagebox = ${storageBox(m.name).split('\n').join('\n  ')};`,
-    '}',
-  ].join('\n'));
+  return insertAtPath(
+    file,
+    root,
+    ['inventory', 'instances', 'borgbackup'],
+    [
+      '{',
+      `  roles.client.machines.${nixAttrName(m.name)}.settings.destinations.storagebox = ${storageBox(m.name).split('\n').join('\n  ')};`,
+      '}',
+    ].join('\n'),
+  );
 }
 
 /**
@@ -154,11 +200,9 @@ function clientEdit(model: ClanModel, m: Machine): TextEdit | undefined {
  * .path` in clanServices/borgbackup/default.nix; the path changed in 2026-08) and accepts a new host key once.
  */
 function storageBox(_machine: string): string {
-  return [
-    '{',
-    `  repo = "ssh://${STORAGEBOX_USER}@${STORAGEBOX_USER}.your-storagebox.de:23/./borgbackup";`,
-    '}',
-  ].join('\n');
+  return ['{', `  repo = "ssh://${STORAGEBOX_USER}@${STORAGEBOX_USER}.your-storagebox.de:23/./borgbackup";`, '}'].join(
+    '\n',
+  );
 }
 
 function isClient(model: ClanModel, m: Machine): boolean {
@@ -175,7 +219,12 @@ function machineActions(model: ClanModel, file: SourceFile, m: Machine): Scaffol
   }
   const inst = borgInstances(model)[0];
   if (inst && !isServer && !client && model.clanFile && model.root) {
-    const edit = insertAtPath(model.clanFile, model.root, ['inventory', 'instances', inst.name, 'roles', 'server', 'machines', m.name], '{ }');
+    const edit = insertAtPath(
+      model.clanFile,
+      model.root,
+      ['inventory', 'instances', inst.name, 'roles', 'server', 'machines', m.name],
+      '{ }',
+    );
     if (edit) out.push({ kind: 'refactor', title: `Make ${m.name} a borgbackup server`, edits: [edit] });
   }
   // A Storage Box for an explicit client entry.
@@ -184,9 +233,25 @@ function machineActions(model: ClanModel, file: SourceFile, m: Machine): Scaffol
     if (!member || !model.clanFile || !model.root) continue;
     const existing = getPath(member.entry?.value, ['settings', 'destinations', 'storagebox']);
     if (existing) continue;
-    const edit = insertAtPath(model.clanFile, model.root,
-      ['inventory', 'instances', i.name, 'roles', 'client', 'machines', m.name, 'settings', 'destinations', 'storagebox'], storageBox(m.name));
-    if (edit) out.push({ kind: 'refactor', title: `Add a Hetzner Storage Box destination to ${m.name}`, edits: [edit] });
+    const edit = insertAtPath(
+      model.clanFile,
+      model.root,
+      [
+        'inventory',
+        'instances',
+        i.name,
+        'roles',
+        'client',
+        'machines',
+        m.name,
+        'settings',
+        'destinations',
+        'storagebox',
+      ],
+      storageBox(m.name),
+    );
+    if (edit)
+      out.push({ kind: 'refactor', title: `Add a Hetzner Storage Box destination to ${m.name}`, edits: [edit] });
   }
   out.push(...postgresActions(model, file, m));
   return out;
@@ -210,8 +275,17 @@ function postgresActions(model: ClanModel, file: SourceFile, m: Machine): Scaffo
     const unit = `${d}.service`;
     // Without a unit to stop, clan-core's restore of the dump runs `systemctl stop` with none and fails
     // (postgresql-restore-stops-nothing says so until the user names one).
-    if (!enabled.has(unit)) return [`  # TODO: restore.stopOnRestore = [ "<the units using ${d}>" ];`, `  databases.${nixAttrName(d)}.create.enable = false;`];
-    return [`  databases.${nixAttrName(d)} = {`, '    create.enable = false;', `    restore.stopOnRestore = [ "${unit}" ];`, '  };'];
+    if (!enabled.has(unit))
+      return [
+        `  # TODO: restore.stopOnRestore = [ "<the units using ${d}>" ];`,
+        `  databases.${nixAttrName(d)}.create.enable = false;`,
+      ];
+    return [
+      `  databases.${nixAttrName(d)} = {`,
+      '    create.enable = false;',
+      `    restore.stopOnRestore = [ "${unit}" ];`,
+      '  };',
+    ];
   };
   const block = ['{', '  enable = true;', ...dbs.flatMap(dbBlock), '}'].join('\n');
   const edit = insertAtPath(file, where.root, [...where.prefix, 'clan', 'core', 'postgresql'], block);
@@ -221,5 +295,7 @@ function postgresActions(model: ClanModel, file: SourceFile, m: Machine): Scaffo
     const c = clientEdit(model, m);
     if (c) edits.push(c);
   }
-  return [{ kind: 'refactor', title: `Back up PostgreSQL databases ${dbs.join(', ')} with clan.core.postgresql`, edits }];
+  return [
+    { kind: 'refactor', title: `Back up PostgreSQL databases ${dbs.join(', ')} with clan.core.postgresql`, edits },
+  ];
 }

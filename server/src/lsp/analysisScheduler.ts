@@ -67,10 +67,13 @@ export class AnalysisScheduler {
     const existing = this.pending.get(key);
     if (existing) clearTimeout(existing);
     // Coalesce bursts of keystrokes into one analysis; the analysis itself is a few milliseconds.
-    this.pending.set(key, setTimeout(() => {
-      this.pending.delete(key);
-      this.analyze(key);
-    }, delayMs));
+    this.pending.set(
+      key,
+      setTimeout(() => {
+        this.pending.delete(key);
+        this.analyze(key);
+      }, delayMs),
+    );
   }
 
   reanalyzeAll(): void {
@@ -108,16 +111,20 @@ export class AnalysisScheduler {
       analysis = analyzeClan(sources, { disabled: this.settings().disabled, memo: this.memo });
     } catch (e) {
       // Never let one bad file take the server down: report it and keep serving the others.
-      this.connection.console.error(`clan-backups: analysis of ${key} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      this.connection.console.error(
+        `clan-backups: analysis of ${key} failed: ${e instanceof Error ? e.stack : String(e)}`,
+      );
       void this.connection.sendNotification(StatusNotificationMethod, { health: 'error', message: String(e) });
       return undefined;
     }
     for (const err of analysis.internalErrors) this.connection.console.error(`clan-backups: internal error in ${err}`);
     const previous = this.clans.get(key);
-    const versions = new Map(analysis.model.files.flatMap((f) => {
-      const d = this.docs.get(f.uri);
-      return d ? [[f.uri, d.version] as const] : [];
-    }));
+    const versions = new Map(
+      analysis.model.files.flatMap((f) => {
+        const d = this.docs.get(f.uri);
+        return d ? [[f.uri, d.version] as const] : [];
+      }),
+    );
     const state: ClanState = { key, analysis, published: new Set(), versions };
     this.clans.set(key, state);
     this.publish(state, previous?.published);
@@ -135,7 +142,9 @@ export class AnalysisScheduler {
     for (const [uri, findings] of byUri) {
       const version = state.versions.get(uri);
       void this.connection.sendDiagnostics({
-        uri, diagnostics: findings.map(toDiagnostic), ...(version !== undefined ? { version } : {}),
+        uri,
+        diagnostics: findings.map(toDiagnostic),
+        ...(version !== undefined ? { version } : {}),
       });
       state.published.add(uri);
     }

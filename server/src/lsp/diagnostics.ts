@@ -11,8 +11,9 @@ const SOURCE = 'clan-backups';
  * Each diagnostic links to its rule page, shipped with the extension (docs/rules/<code>.md next to dist/), so the
  * link works offline. Bundled server: dist/ → ../docs; compiled tests: out/server/src/lsp → ../../../../docs.
  */
-const RULE_DOCS = [resolve(__dirname, '../docs/rules'), resolve(__dirname, '../../../../docs/rules')]
-  .find((d) => existsSync(d));
+const RULE_DOCS = [resolve(__dirname, '../docs/rules'), resolve(__dirname, '../../../../docs/rules')].find((d) =>
+  existsSync(d),
+);
 
 const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,

@@ -22,7 +22,13 @@ export class DocumentStore {
   private readonly docs = new Map<string, StoredDoc>();
 
   open(uri: string, languageId: string, version: number, text: string): OpenDoc {
-    const doc: StoredDoc = { uri, languageId, version, text, positions: TextDocument.create(uri, languageId, version, text) };
+    const doc: StoredDoc = {
+      uri,
+      languageId,
+      version,
+      text,
+      positions: TextDocument.create(uri, languageId, version, text),
+    };
     // A file too large to parse has no tree; the analysis reports it (see readNixSource).
     if (isNixUri(uri) && !tooLargeToParse(text)) doc.tree = parseNix(text);
     this.docs.set(uri, doc);
@@ -44,16 +50,19 @@ export class DocumentStore {
         let start = positions.offsetAt(change.range.start);
         let end = positions.offsetAt(change.range.end);
         if (end < start) [start, end] = [end, start];
-        text = tree ? editTree(tree, text, start, end, change.text) : text.slice(0, start) + change.text + text.slice(end);
+        text = tree
+          ? editTree(tree, text, start, end, change.text)
+          : text.slice(0, start) + change.text + text.slice(end);
         // TextDocument.update moves the following line starts instead of scanning the whole text again, but it counts
         // the line breaks of the inserted text alone: where a `\r` now ends just before either edge of the edit, a
         // `\r\n` may have been joined or split there, and only a rebuild counts the lines right. A range that names a
         // line past the end of the document (a sloppy client's) is rebuilt after too.
         const edge = start + change.text.length;
         const pastEnd = Math.max(change.range.start.line, change.range.end.line) >= positions.lineCount;
-        positions = pastEnd || text[start - 1] === '\r' || text[edge - 1] === '\r'
-          ? TextDocument.create(uri, doc.languageId, version, text)
-          : TextDocument.update(positions, [change], version);
+        positions =
+          pastEnd || text[start - 1] === '\r' || text[edge - 1] === '\r'
+            ? TextDocument.create(uri, doc.languageId, version, text)
+            : TextDocument.update(positions, [change], version);
       } else {
         // A full-text change invalidates the old tree: nothing can be reused.
         text = change.text;

@@ -4,8 +4,17 @@
 // features. Documents are kept with incremental trees; each change re-analyses the clan the document belongs to
 // (analysisScheduler.ts) and the features answer from the current analysis.
 import {
-  CodeAction, CodeActionKind, CodeActionParams, Connection, createConnection, InitializeParams, InitializeResult,
-  ProposedFeatures, TextDocumentSyncKind, TextEdit as LspTextEdit, WorkspaceEdit,
+  CodeAction,
+  CodeActionKind,
+  CodeActionParams,
+  Connection,
+  createConnection,
+  InitializeParams,
+  InitializeResult,
+  ProposedFeatures,
+  TextDocumentSyncKind,
+  TextEdit as LspTextEdit,
+  WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -39,7 +48,10 @@ export class ClanLanguageServer {
   private hasConfigurationCapability = false;
   private workspaceFolders: string[] = [];
 
-  constructor(private readonly connection: Connection, debounceMs = 30) {
+  constructor(
+    private readonly connection: Connection,
+    debounceMs = 30,
+  ) {
     this.analyses = new AnalysisScheduler(connection, this.docs, this.cache, () => this.settings, debounceMs);
   }
 
@@ -66,7 +78,12 @@ export class ClanLanguageServer {
       void this.refreshSettings().then(() => this.analyses.reanalyzeAll());
     });
     c.onDidOpenTextDocument((p) => {
-      const doc = this.docs.open(p.textDocument.uri, p.textDocument.languageId, p.textDocument.version, p.textDocument.text);
+      const doc = this.docs.open(
+        p.textDocument.uri,
+        p.textDocument.languageId,
+        p.textDocument.version,
+        p.textDocument.text,
+      );
       // Opening is no burst of keystrokes: analyse on the next turn of the event loop, not after the debounce.
       this.schedule(p.textDocument.uri, this.index?.update(doc.uri, doc.text, doc.tree), 0);
     });
@@ -84,17 +101,40 @@ export class ClanLanguageServer {
     });
     c.onCodeAction((p, token) => (token.isCancellationRequested ? [] : this.codeActions(p)));
     // A request cancelled before it was handled (the user typed on) is answered at once with an empty result.
-    c.onHover((p, token) => (token.isCancellationRequested ? null : this.withFile(p.textDocument.uri, (a, f) => hoverAt(a, f, p.position)) ?? null));
-    c.onCompletion((p, token) => (token.isCancellationRequested ? [] : this.withFile(p.textDocument.uri, (a, f) => completionsAt(a, f, p.position)) ?? []));
+    c.onHover((p, token) =>
+      token.isCancellationRequested
+        ? null
+        : (this.withFile(p.textDocument.uri, (a, f) => hoverAt(a, f, p.position)) ?? null),
+    );
+    c.onCompletion((p, token) =>
+      token.isCancellationRequested
+        ? []
+        : (this.withFile(p.textDocument.uri, (a, f) => completionsAt(a, f, p.position)) ?? []),
+    );
     c.onDocumentSymbol((p) => this.withFile(p.textDocument.uri, (a) => documentSymbols(a, p.textDocument.uri)) ?? []);
-    c.onDefinition((p) => this.withFile(p.textDocument.uri, (a) => definitionsAt(a, p.textDocument.uri, p.position)) ?? []);
-    c.onReferences((p) => this.withFile(p.textDocument.uri, (a) => referencesAt(a, p.textDocument.uri, p.position, p.context.includeDeclaration)) ?? []);
-    c.onPrepareRename((p) => this.withFile(p.textDocument.uri, (a) => prepareRenameAt(a, p.textDocument.uri, p.position)) ?? null);
-    c.onRenameRequest((p) => this.withFile(p.textDocument.uri, (a) => renameAt(a, p.textDocument.uri, p.position, p.newName,
-      (uri) => fileOf(a, uri)?.text)) ?? null);
+    c.onDefinition(
+      (p) => this.withFile(p.textDocument.uri, (a) => definitionsAt(a, p.textDocument.uri, p.position)) ?? [],
+    );
+    c.onReferences(
+      (p) =>
+        this.withFile(p.textDocument.uri, (a) =>
+          referencesAt(a, p.textDocument.uri, p.position, p.context.includeDeclaration),
+        ) ?? [],
+    );
+    c.onPrepareRename(
+      (p) => this.withFile(p.textDocument.uri, (a) => prepareRenameAt(a, p.textDocument.uri, p.position)) ?? null,
+    );
+    c.onRenameRequest(
+      (p) =>
+        this.withFile(p.textDocument.uri, (a) =>
+          renameAt(a, p.textDocument.uri, p.position, p.newName, (uri) => fileOf(a, uri)?.text),
+        ) ?? null,
+    );
     c.onFoldingRanges((p) => this.withFile(p.textDocument.uri, (_a, f) => foldingRanges(f)) ?? []);
     c.onSelectionRanges((p) => this.withFile(p.textDocument.uri, (_a, f) => selectionRanges(f, p.positions)) ?? []);
-    c.languages.inlayHint.on((p) => this.withFile(p.textDocument.uri, (a) => scheduleHints(a, p.textDocument.uri, p.range)) ?? []);
+    c.languages.inlayHint.on(
+      (p) => this.withFile(p.textDocument.uri, (a) => scheduleHints(a, p.textDocument.uri, p.range)) ?? [],
+    );
     c.onRequest(JobsRequestMethod, (p: JobsParams) => this.jobs(p));
     c.onShutdown(() => this.analyses.dispose());
   }
@@ -110,7 +150,10 @@ export class ClanLanguageServer {
       const index = new WorkspaceIndex(this.workspaceFolders, this.cache);
       this.analyses.index = index;
       // In slices: open files get (partial, quiet) diagnostics meanwhile; then every clan is analysed in full.
-      void index.scanAsync().then(() => this.analyses.indexReady(), (e) => this.connection.console.error(`clan-backups: indexing failed: ${String(e)}`));
+      void index.scanAsync().then(
+        () => this.analyses.indexReady(),
+        (e) => this.connection.console.error(`clan-backups: indexing failed: ${String(e)}`),
+      );
     }
     return {
       capabilities: {
@@ -143,7 +186,6 @@ export class ClanLanguageServer {
     this.settings = applySettings(this.settings, raw);
   }
 
-
   /** Runs a language feature on the current analysis and file; a failure is logged, never crashes the server. */
   private withFile<T>(uri: string, fn: (analysis: Analysis, file: SourceFile) => T): T | undefined {
     const analysis = this.analysisFor(uri);
@@ -152,7 +194,9 @@ export class ClanLanguageServer {
     try {
       return fn(analysis, file);
     } catch (e) {
-      this.connection.console.error(`clan-backups: request on ${uri} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      this.connection.console.error(
+        `clan-backups: request on ${uri} failed: ${e instanceof Error ? e.stack : String(e)}`,
+      );
       return undefined;
     }
   }
@@ -172,9 +216,14 @@ export class ClanLanguageServer {
     }
     for (const f of analysis.findings) {
       if (f.uri !== params.textDocument.uri || !f.fixes) continue;
-      if (comparePositions(f.range.end, params.range.start) < 0 || comparePositions(params.range.end, f.range.start) < 0) continue;
-      const diagnostic = params.context.diagnostics.find((d) => d.code === f.code
-        && comparePositions(d.range.start, f.range.start) === 0);
+      if (
+        comparePositions(f.range.end, params.range.start) < 0 ||
+        comparePositions(params.range.end, f.range.start) < 0
+      )
+        continue;
+      const diagnostic = params.context.diagnostics.find(
+        (d) => d.code === f.code && comparePositions(d.range.start, f.range.start) === 0,
+      );
       for (const fix of f.fixes) {
         const changes: WorkspaceEdit['changes'] = {};
         for (const e of fix.edits) (changes[e.uri] ??= []).push(LspTextEdit.replace(e.range, e.newText));
@@ -191,7 +240,9 @@ export class ClanLanguageServer {
     let uri = params.uri;
     if (!uri) {
       const first = this.index?.ready ? this.index.clans()[0]?.sources.clanFile : undefined;
-      const dir = first ? undefined : this.workspaceFolders.map((w) => findClanDir(join(w, 'clan.nix')) ?? findClanDirBelow(w)).find(Boolean);
+      const dir = first
+        ? undefined
+        : this.workspaceFolders.map((w) => findClanDir(join(w, 'clan.nix')) ?? findClanDirBelow(w)).find(Boolean);
       if (!first && !dir) return { clanDir: '', machines: [] };
       uri = first?.uri ?? toUri(join(dir!, 'clan.nix'));
     }

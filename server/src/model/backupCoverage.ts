@@ -131,8 +131,10 @@ function stateFolders(m: Machine): { folders: string[]; options: Set<string> } |
         // borg reads a relative folder from `/`; an empty one names nothing.
         const f = item.value.replace(/^\.\//, '');
         if (f) folders.push(normalise(f.startsWith('/') ? f : `/${f}`));
-      }
-      else if (item.kind === 'opaque' && /^config\.services\.[\w-]+(\.[\w-]+)+$/.test(item.text.replace(/\s+/g, ''))) {
+      } else if (
+        item.kind === 'opaque' &&
+        /^config\.services\.[\w-]+(\.[\w-]+)+$/.test(item.text.replace(/\s+/g, ''))
+      ) {
         // `config.services.<x>.<option>` is exactly that option's value: it covers that directory.
         options.add(item.text.replace(/\s+/g, '').slice('config.services.'.length));
       } else return undefined;
@@ -209,14 +211,25 @@ export function backupCoverage(model: ClanModel): Coverage {
       if (!found) continue;
       const dirs = dataDirs(m, s);
       if (!dirs) continue;
-      const missing = dirs.filter(({ dir, options }) => !options.some((o) => states.options.has(o))
-        && !places(dir, s.dynamicUser === true).some((p) => states.folders.some((f) => covers(f, p)))).map((d) => d.dir);
+      const missing = dirs
+        .filter(
+          ({ dir, options }) =>
+            !options.some((o) => states.options.has(o)) &&
+            !places(dir, s.dynamicUser === true).some((p) => states.folders.some((f) => covers(f, p))),
+        )
+        .map((d) => d.dir);
       const db = databaseOf(m, s);
       if (db === 'unknown') continue;
       const database = db !== undefined && dumped && !dumped.has(db) ? db : undefined;
       if (db !== undefined && !dumped) continue;
       if (missing.length === 0 && database === undefined) continue;
-      const u: UncoveredService = { machine: m.name, service: s, enable: found.enable, config: found.config, dirs: missing };
+      const u: UncoveredService = {
+        machine: m.name,
+        service: s,
+        enable: found.enable,
+        config: found.config,
+        dirs: missing,
+      };
       if (database !== undefined) u.database = database;
       uncovered.push(u);
     }
@@ -238,4 +251,3 @@ function enabledIn(m: Machine, name: string): { enable: NixValue; config: NixVal
   }
   return found;
 }
-

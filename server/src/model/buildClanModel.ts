@@ -3,7 +3,21 @@
 
 import { readClanCoreVersion } from './clanCoreVersion';
 import { mergeFragments } from './clanFragments';
-import { BUILTIN_MODULES, ClanModel, ClanSources, findRole, Instance, Machine, PostgresConfig, Ref, Role, RoleMemberRef, RoleTagRef, roleMembers, State } from './clanModel';
+import {
+  BUILTIN_MODULES,
+  ClanModel,
+  ClanSources,
+  findRole,
+  Instance,
+  Machine,
+  PostgresConfig,
+  Ref,
+  Role,
+  RoleMemberRef,
+  RoleTagRef,
+  roleMembers,
+  State,
+} from './clanModel';
 import { AttrEntry, AttrsValue, asAttrs, getPath, NixValue } from './nixValue';
 import type { Range } from './range';
 import type { SourceFile } from './sourceFile';
@@ -35,15 +49,30 @@ function hasImports(v: NixValue | undefined): boolean {
 }
 
 export function buildClanModel(src: ClanSources): ClanModel {
-  const files = uniqueFiles([src.clanFile, ...src.machineFiles, src.inventoryJson,
-    ...(src.fragments ?? []).map((f) => f.file), ...(src.files ?? [])]);
+  const files = uniqueFiles([
+    src.clanFile,
+    ...src.machineFiles,
+    src.inventoryJson,
+    ...(src.fragments ?? []).map((f) => f.file),
+    ...(src.files ?? []),
+  ]);
   const merged = src.fragments ? mergeFragments(src.fragments, new Map(files.map((f) => [f.uri, f]))) : undefined;
   const machineFiles = merged ? [...src.machineFiles, ...merged.machineModules] : src.machineFiles;
   const model: ClanModel = {
-    dir: src.dir, files, machines: new Map(), machinesComplete: true, tagsComplete: true, instances: [],
-    instancesComplete: true, legacyServices: [], meta: {}, duplicateSettings: [...merged?.duplicateSettings ?? []],
+    dir: src.dir,
+    files,
+    machines: new Map(),
+    machinesComplete: true,
+    tagsComplete: true,
+    instances: [],
+    instancesComplete: true,
+    legacyServices: [],
+    meta: {},
+    duplicateSettings: [...(merged?.duplicateSettings ?? [])],
     lone: src.lone === true,
-    ...(src.flakeLock && readClanCoreVersion(src.flakeLock.text) ? { clanCore: readClanCoreVersion(src.flakeLock.text)! } : {}),
+    ...(src.flakeLock && readClanCoreVersion(src.flakeLock.text)
+      ? { clanCore: readClanCoreVersion(src.flakeLock.text)! }
+      : {}),
     anchors: (src.fragments ?? []).map((f) => {
       const filePath = pathTo(f.file.root, f.value);
       return { uri: f.file.uri, range: f.value.range, path: f.path, ...(filePath ? { filePath } : {}) };
@@ -51,7 +80,10 @@ export function buildClanModel(src: ClanSources): ClanModel {
   };
   if (src.clanFile) model.clanFile = src.clanFile;
   const root = merged ? merged.root : asAttrs(src.clanFile?.root);
-  if ((src.clanFile || merged) && (!root || root.dynamicKeys || root.entries.has('imports') || src.clanFile?.syntaxProblems.length)) {
+  if (
+    (src.clanFile || merged) &&
+    (!root || root.dynamicKeys || root.entries.has('imports') || src.clanFile?.syntaxProblems.length)
+  ) {
     model.machinesComplete = model.tagsComplete = model.instancesComplete = false;
   }
   for (const u of [...(merged?.unknowns ?? []), ...(src.unknowns ?? [])]) {
@@ -66,8 +98,16 @@ export function buildClanModel(src: ClanSources): ClanModel {
     let m = model.machines.get(name);
     if (!m) {
       m = {
-        name, decls: [], tags: [], tagsOpaque: false, machineClass: 'nixos', configs: [], configComplete: true,
-        states: [], statesOpaque: false, postgresql: [],
+        name,
+        decls: [],
+        tags: [],
+        tagsOpaque: false,
+        machineClass: 'nixos',
+        configs: [],
+        configComplete: true,
+        states: [],
+        statesOpaque: false,
+        postgresql: [],
       };
       model.machines.set(name, m);
     }
@@ -75,10 +115,14 @@ export function buildClanModel(src: ClanSources): ClanModel {
   };
 
   // meta: top-level `meta`, or the inventory's (older layout).
-  const metaName = getPath(root, ['meta', 'name']) ?? getPath(root, ['inventory', 'meta', 'name'])
-    ?? getPath(src.inventoryJson?.root, ['meta', 'name']);
-  const metaDomain = getPath(root, ['meta', 'domain']) ?? getPath(root, ['inventory', 'meta', 'domain'])
-    ?? getPath(src.inventoryJson?.root, ['meta', 'domain']);
+  const metaName =
+    getPath(root, ['meta', 'name']) ??
+    getPath(root, ['inventory', 'meta', 'name']) ??
+    getPath(src.inventoryJson?.root, ['meta', 'name']);
+  const metaDomain =
+    getPath(root, ['meta', 'domain']) ??
+    getPath(root, ['inventory', 'meta', 'domain']) ??
+    getPath(src.inventoryJson?.root, ['meta', 'domain']);
   if (metaName) model.meta.name = metaName;
   if (metaDomain) model.meta.domain = metaDomain;
 
@@ -120,7 +164,11 @@ export function buildClanModel(src: ClanSources): ClanModel {
       if (machines && !fromJson && !machines.implicit) model.inventoryMachines ??= machines;
       for (const [name, e] of machines?.entries ?? []) {
         const m = getMachine(name);
-        m.decls.push({ source: fromJson ? 'inventory-json' : 'inventory', ref: ref(e.value.uri, e.keyRange), value: e.value });
+        m.decls.push({
+          source: fromJson ? 'inventory-json' : 'inventory',
+          ref: ref(e.value.uri, e.keyRange),
+          value: e.value,
+        });
         const body = asAttrs(e.value);
         if (!body) {
           m.tagsOpaque = true;
@@ -131,7 +179,8 @@ export function buildClanModel(src: ClanSources): ClanModel {
         if (tags) {
           if (tags.value.kind === 'list') {
             for (const t of tags.value.items) {
-              if (t.kind === 'string' && t.value !== undefined) m.tags.push({ name: t.value, ref: ref(t.uri, t.range) });
+              if (t.kind === 'string' && t.value !== undefined)
+                m.tags.push({ name: t.value, ref: ref(t.uri, t.range) });
               else {
                 m.tagsOpaque = true;
                 model.tagsComplete = false;
@@ -181,7 +230,10 @@ export function buildClanModel(src: ClanSources): ClanModel {
   }
   for (const dir of src.machineDirs) {
     const m = getMachine(dir.name);
-    m.decls.push({ source: 'directory', ref: ref(dir.uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }) });
+    m.decls.push({
+      source: 'directory',
+      ref: ref(dir.uri, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }),
+    });
   }
   for (const f of machineFiles) {
     if (f.machine === undefined) continue;
@@ -190,7 +242,8 @@ export function buildClanModel(src: ClanSources): ClanModel {
     if (f.syntaxProblems.length) m.configComplete = false;
   }
   // Tags of machines named only in inventory.tags do not declare machines.
-  for (const [name, m] of model.machines) if (m.decls.length === 0 && m.configs.length === 0) model.machines.delete(name);
+  for (const [name, m] of model.machines)
+    if (m.decls.length === 0 && m.configs.length === 0) model.machines.delete(name);
 
   for (const m of model.machines.values()) readMachineConfig(m);
 
@@ -230,7 +283,8 @@ function markExtraModules(model: ClanModel): void {
       if (hasExtra(role.attrs?.entries.get('extraModules')?.value)) {
         for (const name of roleMembers(model, role).members.keys()) mark(name);
       }
-      for (const m of role.machines) if (hasExtra(asAttrs(m.entry?.value)?.entries.get('extraModules')?.value)) mark(m.name);
+      for (const m of role.machines)
+        if (hasExtra(asAttrs(m.entry?.value)?.entries.get('extraModules')?.value)) mark(m.name);
     }
   }
 }
@@ -252,7 +306,8 @@ function joinInstance(model: ClanModel, into: Instance, other: Instance): void {
     const twice = (path: string[], a: Ref | undefined, b: Ref | undefined) => {
       if (a && b) model.duplicateSettings.push({ path: [...base, ...path], refs: [a, b] });
     };
-    const settingsRef = (r: Role) => (r.settings && r.settingsEntry ? ref(r.settings.uri, r.settingsEntry.keyRange) : undefined);
+    const settingsRef = (r: Role) =>
+      r.settings && r.settingsEntry ? ref(r.settings.uri, r.settingsEntry.keyRange) : undefined;
     twice(['settings'], settingsRef(mine), settingsRef(role));
     if (!mine.settings && role.settings) {
       mine.settings = role.settings;
@@ -260,13 +315,23 @@ function joinInstance(model: ClanModel, into: Instance, other: Instance): void {
     }
     for (const m of role.machines) {
       const prev = mine.machines.find((x) => x.name === m.name);
-      if (prev) twice(['machines', m.name, 'settings'], prev.settings && ref(prev.settings.uri, prev.settings.range), m.settings && ref(m.settings.uri, m.settings.range));
+      if (prev)
+        twice(
+          ['machines', m.name, 'settings'],
+          prev.settings && ref(prev.settings.uri, prev.settings.range),
+          m.settings && ref(m.settings.uri, m.settings.range),
+        );
       if (!prev) mine.machines.push(m);
       else if (!prev.settings && m.settings) prev.settings = m.settings;
     }
     for (const t of role.tags) {
       const prev = mine.tags.find((x) => x.name === t.name);
-      if (prev) twice(['tags', t.name, 'settings'], prev.settings && ref(prev.settings.uri, prev.settings.range), t.settings && ref(t.settings.uri, t.settings.range));
+      if (prev)
+        twice(
+          ['tags', t.name, 'settings'],
+          prev.settings && ref(prev.settings.uri, prev.settings.range),
+          t.settings && ref(t.settings.uri, t.settings.range),
+        );
       if (!prev) mine.tags.push(t);
       else if (!prev.settings && t.settings) prev.settings = t.settings;
     }
@@ -302,7 +367,13 @@ function readMachineConfig(m: Machine): void {
         const states = asAttrs(stateEntry.value);
         if (!states || states.dynamicKeys) m.statesOpaque = true;
         for (const [name, e] of states?.entries ?? []) {
-          const s: State = { name, machine: m.name, keyRef: ref(e.value.uri, e.keyRange), value: e.value, parent: states! };
+          const s: State = {
+            name,
+            machine: m.name,
+            keyRef: ref(e.value.uri, e.keyRange),
+            value: e.value,
+            parent: states!,
+          };
           const a = asAttrs(e.value);
           if (a) s.attrs = a;
           else m.statesOpaque = true;
@@ -330,8 +401,15 @@ function readMachineConfig(m: Machine): void {
 function readInstance(name: string, entry: AttrEntry): Instance {
   const attrs = asAttrs(entry.value);
   const inst: Instance = {
-    name, ref: ref(entry.value.uri, entry.keyRange), entry, resolvedModule: undefined, isBorgbackup: false, isLocalbackup: false,
-    isBuiltin: false, roles: [], rolesOpaque: !attrs || attrs.dynamicKeys,
+    name,
+    ref: ref(entry.value.uri, entry.keyRange),
+    entry,
+    resolvedModule: undefined,
+    isBorgbackup: false,
+    isLocalbackup: false,
+    isBuiltin: false,
+    roles: [],
+    rolesOpaque: !attrs || attrs.dynamicKeys,
   };
   if (attrs) inst.attrs = attrs;
   const moduleName = getPath(attrs, ['module', 'name']);
@@ -373,7 +451,12 @@ function readInstance(name: string, entry: AttrEntry): Instance {
 function readRole(name: string, entry: AttrEntry): Role {
   const attrs = asAttrs(entry.value);
   const role: Role = {
-    name, ref: ref(entry.value.uri, entry.keyRange), entry, machines: [], machinesForm: 'absent', tags: [],
+    name,
+    ref: ref(entry.value.uri, entry.keyRange),
+    entry,
+    machines: [],
+    machinesForm: 'absent',
+    tags: [],
     tagsOpaque: !attrs || attrs.dynamicKeys,
   };
   if (!attrs) {
@@ -424,4 +507,3 @@ function readRole(name: string, entry: AttrEntry): Role {
   if (config) role.legacyConfig = config;
   return role;
 }
-

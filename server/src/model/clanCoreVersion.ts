@@ -96,7 +96,8 @@ export function readClanCoreVersion(lockText: string): ClanCoreVersion | undefin
     if (r) v.ref = r;
     const original = node.original ?? {};
     if (typeof original.url === 'string') v.url = original.url;
-    else if (typeof original.owner === 'string' && typeof original.repo === 'string') v.url = `${String(original.type)}:${original.owner}/${original.repo}`;
+    else if (typeof original.owner === 'string' && typeof original.repo === 'string')
+      v.url = `${String(original.type)}:${original.owner}/${original.repo}`;
     const layout = layoutOf(v.ref, v.lastModified);
     if (layout) v.varsLayout = layout;
     return v;
@@ -106,12 +107,15 @@ export function readClanCoreVersion(lockText: string): ClanCoreVersion | undefin
 
 /** Where the borgbackup key of `machine` is under that layout (sops backend). */
 export function borgKeyPath(layout: 'per-machine' | 'flat', machine: string): string {
-  return layout === 'per-machine' ? `/run/secrets/vars/per-machine/${machine}/borgbackup/borgbackup.ssh` : '/run/secrets/vars/borgbackup/borgbackup.ssh';
+  return layout === 'per-machine'
+    ? `/run/secrets/vars/per-machine/${machine}/borgbackup/borgbackup.ssh`
+    : '/run/secrets/vars/borgbackup/borgbackup.ssh';
 }
 
 /** A short description for hover and the tree: `clan-core main @ 1a2b3c4 (2026-08-22)`. */
 export function describeClanCore(v: ClanCoreVersion): string {
   const date = v.lastModified !== undefined ? new Date(v.lastModified * 1000).toISOString().slice(0, 10) : undefined;
   return [`clan-core${v.ref ? ` ${v.ref}` : ''}`, v.rev ? `@ ${v.rev.slice(0, 7)}` : '', date ? `(${date})` : '']
-    .filter(Boolean).join(' ');
+    .filter(Boolean)
+    .join(' ');
 }

@@ -8,9 +8,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Node } from '../parsing/parser';
-import {
-  AttrEntry, AttrsValue, asAttrs, FunctionValue, ListValue, NixValue, OpaqueValue, Priority,
-} from './nixValue';
+import { AttrEntry, AttrsValue, asAttrs, FunctionValue, ListValue, NixValue, OpaqueValue, Priority } from './nixValue';
 import { attrName, readValue } from './valueReader';
 import { Range, rangeOfNode } from './range';
 import type { SourceFile } from './sourceFile';
@@ -69,11 +67,18 @@ export function isSettingsSlot(path: readonly string[]): boolean {
  * business): the first definition is kept and the part becomes an unknown. `machines.<m>` is a deferred module, so
  * a second definition is another module of the machine, not a conflict. The fragments' values are never mutated.
  */
-export function mergeFragments(fragments: ClanFragment[], files: ReadonlyMap<string, SourceFile> = new Map()): MergedClan {
+export function mergeFragments(
+  fragments: ClanFragment[],
+  files: ReadonlyMap<string, SourceFile> = new Map(),
+): MergedClan {
   const first = fragments[0];
   const root: AttrsValue = {
-    kind: 'attrs', uri: first?.file.uri ?? '', range: first?.value.range ?? zeroRange(), entries: new Map(),
-    dynamicKeys: false, implicit: true,
+    kind: 'attrs',
+    uri: first?.file.uri ?? '',
+    range: first?.value.range ?? zeroRange(),
+    entries: new Map(),
+    dynamicKeys: false,
+    implicit: true,
   };
   const out: MergedClan = { root, machineModules: [], unknowns: [], duplicateSettings: [] };
   const owned = new WeakSet([root]);
@@ -91,7 +96,12 @@ export function mergeFragments(fragments: ClanFragment[], files: ReadonlyMap<str
     if (f.path.length === 0) {
       const attrs = asAttrs(f.value);
       if (!attrs) {
-        out.unknowns.push({ path: [], reason: 'a clan module that is not an attribute set', uri: f.value.uri, range: f.value.range });
+        out.unknowns.push({
+          path: [],
+          reason: 'a clan module that is not an attribute set',
+          uri: f.value.uri,
+          range: f.value.range,
+        });
         continue;
       }
       mergeAttrsInto(root, attrs, [], ctx);
@@ -102,7 +112,11 @@ export function mergeFragments(fragments: ClanFragment[], files: ReadonlyMap<str
     let value: NixValue = f.value;
     for (let i = f.path.length - 1; i >= 0; i--) {
       wrapped = {
-        kind: 'attrs', uri: f.file.uri, range: f.value.range, dynamicKeys: false, implicit: true,
+        kind: 'attrs',
+        uri: f.file.uri,
+        range: f.value.range,
+        dynamicKeys: false,
+        implicit: true,
         entries: new Map([[f.path[i]!, { name: f.path[i]!, keyRange: f.value.range, value }]]),
       };
       value = wrapped;
@@ -186,7 +200,18 @@ export type ClanDefinition =
 
 const CLAN_CALL = /(^|\.)(lib\.clan|lib\.buildClan|buildClan)$/;
 /** Top-level options of a clan (clan-core modules/clan/top-level-interface.nix); NixOS's `clan.*` options (`clan.core`, …) have none. */
-const CLAN_KEYS = ['inventory', 'machines', 'meta', 'modules', 'imports', 'specialArgs', 'directory', 'self', 'pkgsForSystem', 'templates'];
+const CLAN_KEYS = [
+  'inventory',
+  'machines',
+  'meta',
+  'modules',
+  'imports',
+  'specialArgs',
+  'directory',
+  'self',
+  'pkgsForSystem',
+  'templates',
+];
 
 /** Whether a value has the shape of a clan module (and not of NixOS's `clan.core…`). */
 export function looksLikeClan(v: NixValue | undefined): boolean {
@@ -211,7 +236,10 @@ export function findClanDefinitions(file: SourceFile, fileName: string): ClanDef
           out.push({ kind: 'call', file, value: readValue(args[0]!, file.uri, file.text), range: rangeOfNode(node) });
           continue;
         }
-      } else if ((node.type === 'attrset_expression' || node.type === 'rec_attrset_expression') && hasClanBinding(node)) {
+      } else if (
+        (node.type === 'attrset_expression' || node.type === 'rec_attrset_expression') &&
+        hasClanBinding(node)
+      ) {
         const isRoot = rootAttrs && sameRange(rootAttrs.range, rangeOfNode(node));
         const found = isRoot ? [] : optionValues(asAttrs(readValue(node, file.uri, file.text)));
         if (found.length) {
@@ -233,7 +261,8 @@ export function findClanDefinitions(file: SourceFile, fileName: string): ClanDef
 }
 
 const NESTED_HINT = /lib\.clan|buildClan|mkFlake/;
-const OPTION_HINT = /\b(flake\.)?clan\s*=\s*[{(]|\bclan\.(inventory|machines|meta|modules|imports|specialArgs|directory)\b/;
+const OPTION_HINT =
+  /\b(flake\.)?clan\s*=\s*[{(]|\bclan\.(inventory|machines|meta|modules|imports|specialArgs|directory)\b/;
 
 /** The clan-shaped `clan` and `flake.clan` values of a flake-parts module. */
 function optionValues(attrs: AttrsValue | undefined): NixValue[] {
@@ -246,8 +275,12 @@ function optionValues(attrs: AttrsValue | undefined): NixValue[] {
 }
 
 function sameRange(a: Range, b: Range): boolean {
-  return a.start.line === b.start.line && a.start.character === b.start.character
-    && a.end.line === b.end.line && a.end.character === b.end.character;
+  return (
+    a.start.line === b.start.line &&
+    a.start.character === b.start.character &&
+    a.end.line === b.end.line &&
+    a.end.character === b.end.character
+  );
 }
 
 function isClanShapedFile(root: NixValue): boolean {
@@ -290,8 +323,12 @@ export interface FileLoader {
 }
 
 const PRIORITY: Record<string, Priority> = {
-  mkForce: 'force', 'lib.mkForce': 'force', mkDefault: 'default', 'lib.mkDefault': 'default',
-  mkOptionDefault: 'default', 'lib.mkOptionDefault': 'default',
+  mkForce: 'force',
+  'lib.mkForce': 'force',
+  mkDefault: 'default',
+  'lib.mkDefault': 'default',
+  mkOptionDefault: 'default',
+  'lib.mkOptionDefault': 'default',
 };
 const RECURSIVE_UPDATE = /(^|\.)recursiveUpdate$/;
 
@@ -318,7 +355,8 @@ export class Resolver {
   pathTarget(v: NixValue): string | undefined {
     if (v.kind !== 'path') return undefined;
     const text = v.text;
-    if (!text.startsWith('./') && !text.startsWith('../') && !text.startsWith('/') && text !== '.' && text !== '..') return undefined;
+    if (!text.startsWith('./') && !text.startsWith('../') && !text.startsWith('/') && text !== '.' && text !== '..')
+      return undefined;
     if (!v.uri.startsWith('file:')) return undefined;
     let p = text.startsWith('/') ? text : resolve(dirname(fileURLToPath(v.uri)), text);
     this.touched.add(p);
@@ -370,11 +408,11 @@ export class Resolver {
       }
       case 'list': {
         const items = v.items.map((i) => this.resolve(i));
-        return items.some((x, i) => x !== v.items[i]) ? { ...v, items } as ListValue : v;
+        return items.some((x, i) => x !== v.items[i]) ? ({ ...v, items } as ListValue) : v;
       }
       case 'function': {
         const body = this.resolve(v.body);
-        return body !== v.body ? { ...v, body } as FunctionValue : v;
+        return body !== v.body ? ({ ...v, body } as FunctionValue) : v;
       }
       default:
         return v;
@@ -420,7 +458,12 @@ export class Resolver {
       const entries = new Map(a.entries);
       for (const [k, e] of b.entries) entries.set(k, e);
       return {
-        kind: 'attrs', uri, range: rangeOfNode(node), entries, dynamicKeys: a.dynamicKeys || b.dynamicKeys, implicit: false,
+        kind: 'attrs',
+        uri,
+        range: rangeOfNode(node),
+        entries,
+        dynamicKeys: a.dynamicKeys || b.dynamicKeys,
+        implicit: false,
       };
     }
     if (node.type !== 'apply_expression') return undefined;
@@ -561,8 +604,12 @@ export class FragmentCollector {
    * Collects the modules a value's `imports` names into `imported` and returns the value without `imports` when
    * all of them could be followed (the module system deduplicates path imports, hence `seen`).
    */
-  private followImports(value: NixValue, file: SourceFile, seen: Set<string>,
-    imported: Array<{ value: NixValue; file: SourceFile }>): NixValue {
+  private followImports(
+    value: NixValue,
+    file: SourceFile,
+    seen: Set<string>,
+    imported: Array<{ value: NixValue; file: SourceFile }>,
+  ): NixValue {
     const attrs = asAttrs(value);
     const entry = attrs?.entries.get('imports');
     if (!entry) return value;

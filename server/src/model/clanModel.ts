@@ -13,10 +13,37 @@ export const BUILTIN_TAGS = ['all', 'nixos', 'darwin'];
 
 /** clan-core's built-in clan services (clan-core clanServices/, read at d7c35d9, 2026-08-22). */
 export const BUILTIN_MODULES = [
-  'admin', 'borgbackup', 'certificates', 'coredns', 'data-mesher', 'dm-dns', 'dyndns', 'emergency-access', 'garage',
-  'hello-world', 'importer', 'installer', 'internet', 'kde', 'localbackup', 'matrix-synapse', 'monitoring', 'mycelium',
-  'ncps', 'p2p-ssh-iroh', 'packages', 'pki', 'sshd', 'syncthing', 'tor', 'trusted-nix-caches', 'users', 'wifi',
-  'wireguard', 'yggdrasil', 'zerotier',
+  'admin',
+  'borgbackup',
+  'certificates',
+  'coredns',
+  'data-mesher',
+  'dm-dns',
+  'dyndns',
+  'emergency-access',
+  'garage',
+  'hello-world',
+  'importer',
+  'installer',
+  'internet',
+  'kde',
+  'localbackup',
+  'matrix-synapse',
+  'monitoring',
+  'mycelium',
+  'ncps',
+  'p2p-ssh-iroh',
+  'packages',
+  'pki',
+  'sshd',
+  'syncthing',
+  'tor',
+  'trusted-nix-caches',
+  'users',
+  'wifi',
+  'wireguard',
+  'yggdrasil',
+  'zerotier',
 ];
 
 /**
@@ -212,8 +239,14 @@ export function machinesWithTag(model: ClanModel, tag: string): Machine[] {
     index = new Map();
     const all = [...model.machines.values()];
     index.set('all', all);
-    index.set('nixos', all.filter((m) => m.machineClass === 'nixos'));
-    index.set('darwin', all.filter((m) => m.machineClass === 'darwin'));
+    index.set(
+      'nixos',
+      all.filter((m) => m.machineClass === 'nixos'),
+    );
+    index.set(
+      'darwin',
+      all.filter((m) => m.machineClass === 'darwin'),
+    );
     for (const m of all) {
       for (const t of new Set(m.tags.map((x) => x.name))) {
         if (BUILTIN_TAGS.includes(t)) continue;
@@ -241,8 +274,10 @@ export function roleMembers(model: ClanModel, role: Role | undefined): RoleMembe
   for (const t of role.tags) {
     for (const m of machinesWithTag(model, t.name)) add({ machine: m.name, ref: t.ref, via: 'tag', tag: t.name });
   }
-  const complete = (role.machinesForm === 'attrs' || role.machinesForm === 'absent') && !role.tagsOpaque
-    && (role.tags.length === 0 || (model.tagsComplete && model.machinesComplete));
+  const complete =
+    (role.machinesForm === 'attrs' || role.machinesForm === 'absent') &&
+    !role.tagsOpaque &&
+    (role.tags.length === 0 || (model.tagsComplete && model.machinesComplete));
   const result = { members, complete };
   roleMemberCache.set(role, result);
   return result;
@@ -258,7 +293,7 @@ export function mayGetStateFromServices(model: ClanModel, machine: string): bool
   for (const inst of model.instances) {
     const builtin = inst.resolvedModule !== undefined && inst.isBuiltin;
     // A built-in adds state only through the roles listed in STATE_ROLES; any other service could.
-    const stateRoles = builtin ? STATE_ROLES[inst.resolvedModule!] ?? [] : undefined;
+    const stateRoles = builtin ? (STATE_ROLES[inst.resolvedModule!] ?? []) : undefined;
     if (stateRoles?.length === 0) continue;
     if (inst.rolesOpaque) return true;
     for (const role of inst.roles) {

@@ -35,16 +35,26 @@ export interface ReadCache {
  * readValueReporting for a document read before: `prev` is the cache of the previous read, valid only when the
  * tree was parsed incrementally from that read's tree (see parser.isDerivedFrom). Returns the cache for the next read.
  */
-export function readValueIncremental(node: Node, uri: string, text: string, prev: ReadCache | undefined):
-  { value: NixValue; duplicates: DuplicateAttr[]; cache: ReadCache } {
+export function readValueIncremental(
+  node: Node,
+  uri: string,
+  text: string,
+  prev: ReadCache | undefined,
+): { value: NixValue; duplicates: DuplicateAttr[]; cache: ReadCache } {
   const reuse = new Reuse(prev);
   const duplicates: DuplicateAttr[] = [];
   const value = new ValueReader(uri, text, duplicates, reuse).read(node);
   return { value, duplicates, cache: { entries: reuse.next, heads: reuse.nextHeads } };
 }
 
-const CACHEABLE = new Set(['attrset_expression', 'rec_attrset_expression', 'function_expression', 'list_expression',
-  'indented_string_expression', 'let_expression']);
+const CACHEABLE = new Set([
+  'attrset_expression',
+  'rec_attrset_expression',
+  'function_expression',
+  'list_expression',
+  'indented_string_expression',
+  'let_expression',
+]);
 const MIN_CACHED_LENGTH = 48;
 const NO_DUPLICATES: DuplicateAttr[] = [];
 
@@ -100,7 +110,8 @@ class Reuse implements ReadReuse {
     if (old && old.length === length) {
       // The same node with the same length is the same text (see the top of this file), maybe moved.
       const { row, column } = binding.startPosition;
-      head = old.line === row && old.character === column ? old : new Shift(old.line, old.character, row, column).head(old);
+      head =
+        old.line === row && old.character === column ? old : new Shift(old.line, old.character, row, column).head(old);
     } else {
       head = read(binding);
     }
@@ -147,7 +158,12 @@ class Shift {
   /** Old values to their copies. */
   private readonly map = new Map<NixValue, NixValue>();
 
-  constructor(private readonly firstLine: number, character: number, line: number, newCharacter: number) {
+  constructor(
+    private readonly firstLine: number,
+    character: number,
+    line: number,
+    newCharacter: number,
+  ) {
     this.lineDelta = line - firstLine;
     this.charDelta = newCharacter - character;
   }
@@ -170,16 +186,25 @@ class Shift {
   head(h: BindingHead): BindingHead {
     const at = this.position({ line: h.line, character: h.character });
     return {
-      length: h.length, line: at.line, character: at.character, names: h.names,
-      keyRanges: h.keyRanges.map((r) => this.range(r)), range: this.range(h.range),
+      length: h.length,
+      line: at.line,
+      character: at.character,
+      names: h.names,
+      keyRanges: h.keyRanges.map((r) => this.range(r)),
+      range: this.range(h.range),
     };
   }
 
   entry(e: ReadCacheEntry, value: NixValue): ReadCacheEntry {
     const dc = e.line === this.firstLine ? this.charDelta : 0;
     return {
-      type: e.type, length: e.length, line: e.line + this.lineDelta, character: e.character + dc, value,
-      duplicates: e.duplicates.length ? e.duplicates.map((d) => this.duplicate(d)) : e.duplicates, children: e.children,
+      type: e.type,
+      length: e.length,
+      line: e.line + this.lineDelta,
+      character: e.character + dc,
+      value,
+      duplicates: e.duplicates.length ? e.duplicates.map((d) => this.duplicate(d)) : e.duplicates,
+      children: e.children,
     };
   }
 
@@ -206,8 +231,14 @@ class Shift {
     switch (v.kind) {
       case 'string':
         out = {
-          kind: 'string', uri: v.uri, range, priority: v.priority, value: v.value, pieces: this.pieces(v.pieces),
-          indented: v.indented, literal: v.literal === v.range ? range : this.range(v.literal),
+          kind: 'string',
+          uri: v.uri,
+          range,
+          priority: v.priority,
+          value: v.value,
+          pieces: this.pieces(v.pieces),
+          indented: v.indented,
+          literal: v.literal === v.range ? range : this.range(v.literal),
         };
         break;
       case 'list':
@@ -217,12 +248,20 @@ class Shift {
         const entries = new Map<string, AttrEntry>();
         for (const [k, e] of v.entries) {
           entries.set(k, {
-            name: e.name, keyRange: this.range(e.keyRange), value: this.value(e.value),
+            name: e.name,
+            keyRange: this.range(e.keyRange),
+            value: this.value(e.value),
             binding: e.binding && this.range(e.binding),
           });
         }
         out = {
-          kind: 'attrs', uri: v.uri, range, priority: v.priority, entries, dynamicKeys: v.dynamicKeys, implicit: v.implicit,
+          kind: 'attrs',
+          uri: v.uri,
+          range,
+          priority: v.priority,
+          entries,
+          dynamicKeys: v.dynamicKeys,
+          implicit: v.implicit,
         };
         break;
       }

@@ -6,7 +6,6 @@ import type { ClanSources } from './clanModel';
 import { OpenDocument, Overlay, readJsonSource, readNixSource, SourceCache, SourceFile } from './sourceFile';
 import { toUri } from '../util/uris';
 
-
 export class UnreadableInput extends Error {}
 
 function readText(path: string, overlay?: Overlay): OpenDocument | undefined {
@@ -34,7 +33,6 @@ export function findClanDir(path: string): string | undefined {
   return undefined;
 }
 
-
 /** Reads a file of a clan; a binary file becomes a syntax problem of that file instead of failing the whole clan. */
 function readMember(path: string, overlay?: Overlay): OpenDocument | SourceFile | undefined {
   try {
@@ -52,7 +50,13 @@ function isSourceFile(x: OpenDocument | SourceFile): x is SourceFile {
   return 'syntaxProblems' in x;
 }
 
-function cachedNix(cache: SourceCache | undefined, path: string, kind: SourceFile['kind'], doc: OpenDocument, machine?: string): SourceFile {
+function cachedNix(
+  cache: SourceCache | undefined,
+  path: string,
+  kind: SourceFile['kind'],
+  doc: OpenDocument,
+  machine?: string,
+): SourceFile {
   const uri = toUri(path);
   const hit = cache?.get(uri);
   if (hit && hit.text === doc.text && hit.kind === kind && (!doc.tree || hit.tree === doc.tree)) return hit;

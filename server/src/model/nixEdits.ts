@@ -34,7 +34,11 @@ export function lineIndent(text: string, offset: number): string {
 export function indentUnit(text: string): string {
   const m = /\n( +|\t)\S/.exec(text);
   if (!m) return '  ';
-  return m[1]!.startsWith('\t') ? '\t' : m[1]!.length >= 4 && m[1]!.length % 4 === 0 && !/\n {2}\S/.test(text) ? '    ' : '  ';
+  return m[1]!.startsWith('\t')
+    ? '\t'
+    : m[1]!.length >= 4 && m[1]!.length % 4 === 0 && !/\n {2}\S/.test(text)
+      ? '    '
+      : '  ';
 }
 
 /**
@@ -52,8 +56,12 @@ export function insertBinding(file: SourceFile, attrs: AttrsValue, binding: stri
   const openIndent = lineIndent(text, start);
   const entries = [...attrs.entries.values()].filter((e) => e.value.uri === file.uri);
   const firstKey = entries.length ? file.lines.offsetAt(entries[0]!.keyRange.start) : -1;
-  const inner = firstKey >= 0 && text.lastIndexOf('\n', firstKey) > start ? lineIndent(text, firstKey) : openIndent + unit;
-  const body = binding.split('\n').map((l, i) => (i === 0 || l === '' ? l : inner + l)).join('\n');
+  const inner =
+    firstKey >= 0 && text.lastIndexOf('\n', firstKey) > start ? lineIndent(text, firstKey) : openIndent + unit;
+  const body = binding
+    .split('\n')
+    .map((l, i) => (i === 0 || l === '' ? l : inner + l))
+    .join('\n');
   const between = text.slice(start + 1, close);
   if (!between.includes('\n')) {
     // `{ }` or `{ a = 1; }` on one line: open it up.
@@ -72,13 +80,22 @@ export function insertBinding(file: SourceFile, attrs: AttrsValue, binding: stri
  * in `file` (so `a.b.c` lands as `c = …;` inside an existing `a.b = { … };`, or as `a.b.c = …;` at the top).
  * Undefined when the path already exists or nothing along it can take a binding.
  */
-export function insertAtPath(file: SourceFile, root: AttrsValue, path: string[], valueText: string): TextEdit | undefined {
+export function insertAtPath(
+  file: SourceFile,
+  root: AttrsValue,
+  path: string[],
+  valueText: string,
+): TextEdit | undefined {
   return insertBindingsAtPath(file, root, path.slice(0, -1), [[path[path.length - 1]!, valueText]]);
 }
 
 /** Several `key = value;` bindings under one parent path, inserted together (see insertAtPath). */
-export function insertBindingsAtPath(file: SourceFile, root: AttrsValue, parent: string[],
-  bindings: Array<[string, string]>): TextEdit | undefined {
+export function insertBindingsAtPath(
+  file: SourceFile,
+  root: AttrsValue,
+  parent: string[],
+  bindings: Array<[string, string]>,
+): TextEdit | undefined {
   let target: AttrsValue | undefined = root.implicit ? undefined : root;
   let depth = 0;
   let reached = 0;

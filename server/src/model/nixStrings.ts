@@ -40,7 +40,10 @@ class LazyTextPiece {
   readonly kind = 'text' as const;
   private cached: number[] | undefined;
 
-  constructor(readonly text: string, private readonly runs: Array<[number, number, number, number]>) {}
+  constructor(
+    readonly text: string,
+    private readonly runs: Array<[number, number, number, number]>,
+  ) {}
 
   // A getter on the class, not one defined per object: defining a property on each of thousands of pieces made
   // every piece a slow dictionary-mode object.
@@ -73,14 +76,24 @@ export function readString(node: Node, type: string, uri: string, text: string, 
         value += decoded;
       }
     }
-    return { kind: 'string', uri, range, literal: range, indented, value, pieces: value ? [new LazyTextPiece(value, runs)] : [] };
+    return {
+      kind: 'string',
+      uri,
+      range,
+      literal: range,
+      indented,
+      value,
+      pieces: value ? [new LazyTextPiece(value, runs)] : [],
+    };
   }
   // Segments: literal fragments (offsets step through the source), escapes (every decoded character points at the
   // escape) and interpolations. Indentation stripping works on whole segments, not characters.
   const segs: Seg[] = [];
   for (const part of parts) {
-    if (part.type === 'string_fragment') segs.push({ kind: 'text', text: part.text, doc: part.startIndex - base, step: 1 });
-    else if (part.type === 'escape_sequence') segs.push({ kind: 'text', text: decodeEscape(part.text, indented), doc: part.startIndex - base, step: 0 });
+    if (part.type === 'string_fragment')
+      segs.push({ kind: 'text', text: part.text, doc: part.startIndex - base, step: 1 });
+    else if (part.type === 'escape_sequence')
+      segs.push({ kind: 'text', text: decodeEscape(part.text, indented), doc: part.startIndex - base, step: 0 });
     else if (part.type === 'interpolation') segs.push({ kind: 'interp', node: part });
     // dollar_escape (`''` before `$`, or `\` before `${`) contributes nothing: the `$` is the next fragment.
   }
@@ -98,7 +111,10 @@ export function readString(node: Node, type: string, uri: string, text: string, 
     if (seg.kind === 'interp') {
       flush();
       pieces.push({
-        kind: 'interpolation', range: rangeOfNode(seg.node), start: seg.node.startIndex - base, end: seg.node.endIndex - base,
+        kind: 'interpolation',
+        range: rangeOfNode(seg.node),
+        start: seg.node.startIndex - base,
+        end: seg.node.endIndex - base,
         source: text.slice(seg.node.startIndex, seg.node.endIndex),
       });
       continue;

@@ -34,11 +34,25 @@ export interface StringValue extends Base {
    */
   literal: Range;
 }
-export interface NumberValue extends Base { kind: 'int' | 'float'; value: number }
-export interface BoolValue extends Base { kind: 'bool'; value: boolean }
-export interface NullValue extends Base { kind: 'null' }
-export interface PathValue extends Base { kind: 'path'; text: string }
-export interface ListValue extends Base { kind: 'list'; items: NixValue[] }
+export interface NumberValue extends Base {
+  kind: 'int' | 'float';
+  value: number;
+}
+export interface BoolValue extends Base {
+  kind: 'bool';
+  value: boolean;
+}
+export interface NullValue extends Base {
+  kind: 'null';
+}
+export interface PathValue extends Base {
+  kind: 'path';
+  text: string;
+}
+export interface ListValue extends Base {
+  kind: 'list';
+  items: NixValue[];
+}
 export interface AttrEntry {
   name: string;
   /** Range of the key where it is (first) written; for dotted paths, the segment of this attribute. */
@@ -71,7 +85,7 @@ export interface OpaqueValue extends Base {
 }
 
 export type NixValue =
-  | StringValue | NumberValue | BoolValue | NullValue | PathValue | ListValue | AttrsValue | FunctionValue | OpaqueValue;
+  StringValue | NumberValue | BoolValue | NullValue | PathValue | ListValue | AttrsValue | FunctionValue | OpaqueValue;
 
 /** An attribute defined twice in one attribute set: Nix refuses the file while parsing. */
 export interface DuplicateAttr {
@@ -79,7 +93,6 @@ export interface DuplicateAttr {
   /** The attribute path as written in the attrset, e.g. `a.b`. */
   name: string;
 }
-
 
 // ---- navigation helpers used by the model ----
 
@@ -112,16 +125,26 @@ export function stringValue(v: NixValue | undefined): string | undefined {
 /** Human-readable type name for messages ("a list", "a string"). */
 export function describeKind(v: NixValue): string {
   switch (v.kind) {
-    case 'string': return 'a string';
-    case 'int': return 'an integer';
-    case 'float': return 'a float';
-    case 'bool': return 'a boolean';
-    case 'null': return 'null';
-    case 'path': return 'a path';
-    case 'list': return 'a list';
-    case 'attrs': return 'an attribute set';
-    case 'function': return 'a function';
-    case 'opaque': return 'an expression';
+    case 'string':
+      return 'a string';
+    case 'int':
+      return 'an integer';
+    case 'float':
+      return 'a float';
+    case 'bool':
+      return 'a boolean';
+    case 'null':
+      return 'null';
+    case 'path':
+      return 'a path';
+    case 'list':
+      return 'a list';
+    case 'attrs':
+      return 'an attribute set';
+    case 'function':
+      return 'a function';
+    case 'opaque':
+      return 'an expression';
   }
 }
 
@@ -134,7 +157,12 @@ export function literalOffset(v: StringValue, lines: LineIndex): number {
  * The document offsets [start, end) of the characters [from, to) of a string's literal value, for pointing inside
  * the string. Undefined when the string is not a literal. `lines` is the index of the file the value was read from.
  */
-export function stringOffsets(v: StringValue, lines: LineIndex, from: number, to: number): { start: number; end: number } | undefined {
+export function stringOffsets(
+  v: StringValue,
+  lines: LineIndex,
+  from: number,
+  to: number,
+): { start: number; end: number } | undefined {
   // A literal is one text piece (the empty string has none); anything else has no single source span to point into.
   if (v.value === undefined || v.pieces.length !== 1 || v.pieces[0]!.kind !== 'text') return undefined;
   const offsets = v.pieces[0]!.offsets;

@@ -39,7 +39,11 @@ export function layersForMember(model: ClanModel, inst: Instance, role: Role, ma
     if (l.layer === 'role') return true;
     if (l.layer === 'machine') return l.owner === machine;
     const tag = l.owner!;
-    return tag === 'all' ? model.machines.has(machine) : tag === 'nixos' || tag === 'darwin' ? cls === tag : tags.has(tag);
+    return tag === 'all'
+      ? model.machines.has(machine)
+      : tag === 'nixos' || tag === 'darwin'
+        ? cls === tag
+        : tags.has(tag);
   });
 }
 
@@ -49,18 +53,23 @@ export function layersForMember(model: ClanModel, inst: Instance, role: Role, ma
  */
 export function literalJson(v: NixValue): unknown {
   switch (v.kind) {
-    case 'string': return v.value;
+    case 'string':
+      return v.value;
     case 'int':
     case 'float':
-    case 'bool': return v.value;
-    case 'null': return null;
-    case 'list': return v.items.filter(isLiteral).map(literalJson);
+    case 'bool':
+      return v.value;
+    case 'null':
+      return null;
+    case 'list':
+      return v.items.filter(isLiteral).map(literalJson);
     case 'attrs': {
       const o: Record<string, unknown> = {};
       for (const [k, e] of v.entries) if (isLiteral(e.value)) o[k] = literalJson(e.value);
       return o;
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 

@@ -44,11 +44,22 @@ export interface SourceFile {
  * Reads a Nix file. With the editor's `tree` and the previous read of the same document (`prev`), the values of
  * subtrees the edit did not touch are reused (see incrementalRead.ts).
  */
-export function readNixSource(uri: string, kind: FileKind, text: string, tree?: Tree, machine?: string, prev?: SourceFile): SourceFile {
+export function readNixSource(
+  uri: string,
+  kind: FileKind,
+  text: string,
+  tree?: Tree,
+  machine?: string,
+  prev?: SourceFile,
+): SourceFile {
   const lines = new LineIndex(text);
   if (tooLargeToParse(text)) {
     const file: SourceFile = {
-      uri, kind, text, lines, root: { kind: 'opaque', reason: 'too-large', text: '', uri, range: lines.rangeOf(0, 0) },
+      uri,
+      kind,
+      text,
+      lines,
+      root: { kind: 'opaque', reason: 'too-large', text: '', uri, range: lines.rangeOf(0, 0) },
       syntaxProblems: [{ range: lines.rangeOf(0, 0), message: tooLargeMessage(text) }],
     };
     if (machine !== undefined) file.machine = machine;
@@ -64,10 +75,14 @@ export function readNixSource(uri: string, kind: FileKind, text: string, tree?: 
   const problems = syntaxProblems(t, lines);
   // tree-sitter accepts an attribute defined twice; Nix's parser does not (and `nix-instantiate --parse` agrees).
   if (!t.rootNode.hasError) {
-    for (const d of duplicates) problems.push({ range: d.range, message: `syntax error: attribute '${d.name}' already defined` });
+    for (const d of duplicates)
+      problems.push({ range: d.range, message: `syntax error: attribute '${d.name}' already defined` });
   }
   if (!expr && problems.length === 0) {
-    problems.push({ range: lines.rangeOf(text.length, text.length), message: 'syntax error: unexpected end of file: the file holds no Nix expression' });
+    problems.push({
+      range: lines.rangeOf(text.length, text.length),
+      message: 'syntax error: unexpected end of file: the file holds no Nix expression',
+    });
   }
   const file: SourceFile = { uri, kind, text, lines, root, tree: t, syntaxProblems: problems };
   if (incremental) file.readCache = incremental.cache;
@@ -136,20 +151,28 @@ export function readJsonSource(uri: string, text: string): SourceFile {
   const lines = new LineIndex(text);
   if (tooLargeToParse(text)) {
     return {
-      uri, kind: 'inventory-json', text, lines, root: { kind: 'opaque', reason: 'too-large', text: '', uri, range: lines.rangeOf(0, 0) },
+      uri,
+      kind: 'inventory-json',
+      text,
+      lines,
+      root: { kind: 'opaque', reason: 'too-large', text: '', uri, range: lines.rangeOf(0, 0) },
       syntaxProblems: [{ range: lines.rangeOf(0, 0), message: tooLargeMessage(text) }],
     };
   }
   const errors: ParseError[] = [];
   // jsonc-parser recurses once per nesting level and overflows the stack near 10,000 levels: refuse those first.
   const tooDeep = jsonNestingBeyond(text, MAX_JSON_DEPTH);
-  const tree = tooDeep < 0 ? parseJsonTree(text, errors, { allowTrailingComma: false, disallowComments: true }) : undefined;
+  const tree =
+    tooDeep < 0 ? parseJsonTree(text, errors, { allowTrailingComma: false, disallowComments: true }) : undefined;
   const syntax = errors.map((e) => ({
     range: lines.rangeOf(e.offset, e.offset + Math.max(e.length, 1)),
     message: `invalid JSON: ${printParseErrorCode(e.error)}`,
   }));
   if (tooDeep >= 0) {
-    syntax.push({ range: lines.rangeOf(tooDeep, tooDeep + 1), message: `invalid JSON: nested more than ${MAX_JSON_DEPTH} levels deep` });
+    syntax.push({
+      range: lines.rangeOf(tooDeep, tooDeep + 1),
+      message: `invalid JSON: nested more than ${MAX_JSON_DEPTH} levels deep`,
+    });
   }
   const root: NixValue = tree
     ? jsonToValue(tree, uri, lines)
@@ -182,7 +205,15 @@ function jsonToValue(node: JsonNode, uri: string, lines: LineIndex): NixValue {
       const value = String(node.value);
       // JSON escapes make offsets inexact; map every character to the string's opening quote + index as an estimate.
       const offsets = Array.from({ length: value.length }, (_, i) => 1 + i);
-      return { kind: 'string', value, pieces: [{ kind: 'text', text: value, offsets }], indented: false, uri, range, literal: range };
+      return {
+        kind: 'string',
+        value,
+        pieces: [{ kind: 'text', text: value, offsets }],
+        indented: false,
+        uri,
+        range,
+        literal: range,
+      };
     }
     case 'number':
       return { kind: Number.isInteger(node.value) ? 'int' : 'float', value: Number(node.value), uri, range };

@@ -6,8 +6,14 @@ import type { AttrEntry, AttrsValue, DuplicateAttr, NixValue, OpaqueValue, Prior
 import { Range, rangeOfNode } from './range';
 
 const PRIORITY_WRAPPERS: Record<string, Priority> = {
-  mkForce: 'force', 'lib.mkForce': 'force', mkDefault: 'default', 'lib.mkDefault': 'default',
-  mkOverride: 'override', 'lib.mkOverride': 'override', mkOptionDefault: 'default', 'lib.mkOptionDefault': 'default',
+  mkForce: 'force',
+  'lib.mkForce': 'force',
+  mkDefault: 'default',
+  'lib.mkDefault': 'default',
+  mkOverride: 'override',
+  'lib.mkOverride': 'override',
+  mkOptionDefault: 'default',
+  'lib.mkOptionDefault': 'default',
 };
 
 /**
@@ -44,7 +50,11 @@ export function readValue(node: Node, uri: string, text: string): NixValue {
 }
 
 /** readValue, plus the duplicate attribute definitions it met (which Nix reports as parse errors). */
-export function readValueReporting(node: Node, uri: string, text: string): { value: NixValue; duplicates: DuplicateAttr[] } {
+export function readValueReporting(
+  node: Node,
+  uri: string,
+  text: string,
+): { value: NixValue; duplicates: DuplicateAttr[] } {
   const duplicates: DuplicateAttr[] = [];
   return { value: new ValueReader(uri, text, duplicates).read(node), duplicates };
 }
@@ -53,7 +63,12 @@ export function readValueReporting(node: Node, uri: string, text: string): { val
 export class ValueReader {
   private depth = 0;
 
-  constructor(readonly uri: string, readonly text: string, readonly duplicates?: DuplicateAttr[], private readonly reuse?: ReadReuse) {}
+  constructor(
+    readonly uri: string,
+    readonly text: string,
+    readonly duplicates?: DuplicateAttr[],
+    private readonly reuse?: ReadReuse,
+  ) {}
 
   read(node: Node): NixValue {
     if (this.depth >= MAX_READ_DEPTH) return this.opaque(node, 'too-deep');
@@ -93,12 +108,18 @@ export class ValueReader {
       case 'path_expression':
       case 'hpath_expression':
       case 'spath_expression':
-        if (node.namedChildren.some((c) => c?.type === 'interpolation')) return opaqueAt(node, uri, range, 'interpolation');
+        if (node.namedChildren.some((c) => c?.type === 'interpolation'))
+          return opaqueAt(node, uri, range, 'interpolation');
         return { kind: 'path', text: nodeText(node, text), uri, range };
       case 'list_expression':
         return {
-          kind: 'list', uri, range,
-          items: node.childrenForFieldName('element').filter(isNode).map((c) => this.read(c)),
+          kind: 'list',
+          uri,
+          range,
+          items: node
+            .childrenForFieldName('element')
+            .filter(isNode)
+            .map((c) => this.read(c)),
         };
       case 'attrset_expression':
       case 'rec_attrset_expression':
@@ -159,7 +180,12 @@ export class ValueReader {
 
   private readAttrs(node: Node, range: Range): AttrsValue {
     const attrs: AttrsValue = {
-      kind: 'attrs', uri: this.uri, range, entries: new Map(), dynamicKeys: false, implicit: false,
+      kind: 'attrs',
+      uri: this.uri,
+      range,
+      entries: new Map(),
+      dynamicKeys: false,
+      implicit: false,
     };
     const bindings = node.namedChildren.find((c) => c?.type === 'binding_set');
     if (!bindings) return attrs;
@@ -214,7 +240,12 @@ export class ValueReader {
         current = ownedCopy(current, existing, existing.value, owned);
       } else {
         const implicit: AttrsValue = {
-          kind: 'attrs', uri: this.uri, range: head.range, entries: new Map(), dynamicKeys: false, implicit: true,
+          kind: 'attrs',
+          uri: this.uri,
+          range: head.range,
+          entries: new Map(),
+          dynamicKeys: false,
+          implicit: true,
         };
         current.entries.set(name, { name, keyRange, value: implicit });
         owned.add(implicit);
@@ -260,8 +291,12 @@ function bindingHead(binding: Node): BindingHead | undefined {
   const segments = path.childrenForFieldName('attr').filter(isNode);
   const { row, column } = binding.startPosition;
   return {
-    length: binding.endIndex - binding.startIndex, line: row, character: column, names: segments.map(attrName),
-    keyRanges: segments.map(rangeOfNode), range: rangeOfNode(binding),
+    length: binding.endIndex - binding.startIndex,
+    line: row,
+    character: column,
+    names: segments.map(attrName),
+    keyRanges: segments.map(rangeOfNode),
+    range: rangeOfNode(binding),
   };
 }
 

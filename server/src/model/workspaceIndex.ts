@@ -19,7 +19,14 @@
 import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Tree } from '../parsing/parser';
-import { ClanDefinition, ClanUnknown, FileLoader, findClanDefinitions, FragmentCollector, Resolver } from './clanFragments';
+import {
+  ClanDefinition,
+  ClanUnknown,
+  FileLoader,
+  findClanDefinitions,
+  FragmentCollector,
+  Resolver,
+} from './clanFragments';
 import type { ClanSources } from './clanModel';
 import { asAttrs } from './nixValue';
 import type { Overlay, SourceCache } from './sourceFile';
@@ -194,7 +201,9 @@ export class WorkspaceIndex {
   // ---- building clans ----
 
   private keysConcerning(path: string): string[] {
-    return this.build().filter((c) => concerns(c, path)).map((c) => c.key);
+    return this.build()
+      .filter((c) => concerns(c, path))
+      .map((c) => c.key);
   }
 
   private build(): BuiltClan[] {
@@ -220,7 +229,9 @@ export class WorkspaceIndex {
       if (e) for (const d of this.defsOf(e)) defs.push({ ...d, path: p });
     }
     const partial: ClanUnknown = {
-      path: [], reason: 'the workspace index is not ready', uri: toUri(path),
+      path: [],
+      reason: 'the workspace index is not ready',
+      uri: toUri(path),
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     };
     const clan = this.buildFrom(defs, [partial]).find((c) => concerns(c, path));
@@ -247,7 +258,9 @@ export class WorkspaceIndex {
     }
     for (const [dir, list] of groups) out.push(this.buildClan(keyed(dir), dir, list, extra));
     // Shallow files first: a clan.nix importing another clan-shaped file owns it.
-    const files = defs.filter((x) => x.kind === 'file').sort((a, b) => depth(a.path) - depth(b.path) || compareStrings(a.path, b.path));
+    const files = defs
+      .filter((x) => x.kind === 'file')
+      .sort((a, b) => depth(a.path) - depth(b.path) || compareStrings(a.path, b.path));
     for (const d of files) {
       if (out.some((c) => c.files.has(d.path))) continue;
       const dir = dirname(d.path);
@@ -255,14 +268,24 @@ export class WorkspaceIndex {
       const unknowns = [...extra];
       // Beside or inside another clan, the file is most likely a part of it reached in a way the index cannot follow.
       if (out.some((c) => isInside(c.sources.dir, flake) || isInside(d.path, c.sources.dir))) {
-        unknowns.push({ path: [], reason: 'another clan nearby does not visibly import this file', uri: d.file.uri, range: d.range });
+        unknowns.push({
+          path: [],
+          reason: 'another clan nearby does not visibly import this file',
+          uri: d.file.uri,
+          range: d.range,
+        });
       }
       out.push(this.buildClan(keyed(dir), dir, [d], unknowns));
     }
     return out;
   }
 
-  private buildClan(key: string, dir: string, defs: Array<ClanDefinition & { path: string }>, unknowns: ClanUnknown[]): BuiltClan {
+  private buildClan(
+    key: string,
+    dir: string,
+    defs: Array<ClanDefinition & { path: string }>,
+    unknowns: ClanUnknown[],
+  ): BuiltClan {
     const resolver = new Resolver(this.loader);
     const collector = new FragmentCollector(resolver);
     const files = new Set<string>(defs.map((d) => d.path));
@@ -270,7 +293,9 @@ export class WorkspaceIndex {
     const sources: ClanSources = { dir, machineFiles: [], machineDirs: [] };
     // The primary file: where the inventory is written, so clan-level findings and quick fixes that point into the
     // inventory land in the right file; else the first definition.
-    const primary = collector.out.fragments.find((f) => f.path.length === 0 && asAttrs(f.value)?.entries.has('inventory'));
+    const primary = collector.out.fragments.find(
+      (f) => f.path.length === 0 && asAttrs(f.value)?.entries.has('inventory'),
+    );
     const clanFile = primary?.file ?? defs[0]?.file;
     if (clanFile) sources.clanFile = clanFile;
     const machinesDir = join(dir, 'machines');
@@ -403,7 +428,8 @@ export class WorkspaceIndex {
     try {
       return readdirSync(dir, { withFileTypes: true })
         .filter((d) => d.isDirectory() || (d.isSymbolicLink() && this.isDirectory(join(dir, d.name))))
-        .map((d) => d.name).sort();
+        .map((d) => d.name)
+        .sort();
     } catch {
       return [];
     }
@@ -450,7 +476,7 @@ export class WorkspaceIndex {
     if (!root) return false;
     if (relative(root, path).split(sep).some(skippedName)) return false;
     let rules = this.rulesAbove(root);
-    for (let dir = root; ; ) {
+    for (let dir = root; ;) {
       rules = [...rules, ...this.rulesOf(dir)];
       const rel = relative(dir, path);
       if (!rel || !rel.includes(sep)) break;
@@ -488,7 +514,6 @@ function depth(path: string): number {
   return path.split(sep).length;
 }
 
-
 function skippedName(name: string): boolean {
   return ALWAYS_SKIPPED.has(name) || name.startsWith('result');
 }
@@ -509,7 +534,11 @@ function nearestMarkedDir(file: string): string | undefined {
   }
 }
 
-function indexFor(pathOrDir: string, overlay?: Overlay, cache?: SourceCache): { index: WorkspaceIndex; abs: string; isDir: boolean } {
+function indexFor(
+  pathOrDir: string,
+  overlay?: Overlay,
+  cache?: SourceCache,
+): { index: WorkspaceIndex; abs: string; isDir: boolean } {
   const abs = resolve(pathOrDir);
   const isDir = existsSync(abs) && statSync(abs).isDirectory();
   const root = isDir ? abs : nearestMarkedDir(abs);

@@ -8,7 +8,11 @@
 // formal (a name or the end of a default), never after `{`, `,` or `...`: `{ , }:`, `{ a, , b }:` and `{ ..., }:`
 // stay syntax errors, as in Nix (its lexer and grammar: nix/src/libexpr/lexer.l, parser.y).
 
-const enum Mode { Code, String, IndString }
+const enum Mode {
+  Code,
+  String,
+  IndString,
+}
 
 interface Frame {
   mode: Mode;
@@ -18,10 +22,14 @@ interface Frame {
 
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 const isIdStart = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
-const isSchemeChar = (c: number) => isIdStart(c) && c !== 0x5f || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+const isSchemeChar = (c: number) =>
+  (isIdStart(c) && c !== 0x5f) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
 // The characters of a URI's path (Nix's lexer: [a-zA-Z0-9\%\/\?\:\@\&\=\+\$\,\-\_\.\!\~\*\']).
-const isUriChar = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)
-  || '%/?:@&=+$,-_.!~*\''.includes(String.fromCharCode(c));
+const isUriChar = (c: number) =>
+  (c >= 0x61 && c <= 0x7a) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x30 && c <= 0x39) ||
+  "%/?:@&=+$,-_.!~*'".includes(String.fromCharCode(c));
 
 const CANDIDATE = /,\s*[}#/]/g;
 const STRING_SPECIAL = /["\\$]/g;
@@ -47,7 +55,7 @@ export function trailingFormalCommas(text: string): number[] {
     if (comma >= 0) {
       if (!closeSeen && c === 0x7d /* } */) closeSeen = true;
       else {
-        if (closeSeen && (c === 0x3a /* : */ || c === 0x40 /* @ */)) out.push(comma);
+        if (closeSeen && (c === 0x3a /* : */ || c === 0x40) /* @ */) out.push(comma);
         comma = -1;
         closeSeen = false;
       }
@@ -69,9 +77,13 @@ export function trailingFormalCommas(text: string): number[] {
         continue;
       }
       if (c === 0x5c /* \ */) i += 2;
-      else if (c === 0x22 /* " */) { stack.pop(); i++; }
-      else if (c === 0x24 /* $ */ && text.charCodeAt(i + 1) === 0x7b) { stack.push({ mode: Mode.Code, braces: 0 }); i += 2; }
-      else if (c === 0x24 && text.charCodeAt(i + 1) === 0x24) i += 2;
+      else if (c === 0x22 /* " */) {
+        stack.pop();
+        i++;
+      } else if (c === 0x24 /* $ */ && text.charCodeAt(i + 1) === 0x7b) {
+        stack.push({ mode: Mode.Code, braces: 0 });
+        i += 2;
+      } else if (c === 0x24 && text.charCodeAt(i + 1) === 0x24) i += 2;
       else i++;
       continue;
     }
@@ -85,9 +97,14 @@ export function trailingFormalCommas(text: string): number[] {
         const next = text.charCodeAt(i + 2);
         if (next === 0x24 || next === 0x27) i += 3;
         else if (next === 0x5c) i += 4;
-        else { stack.pop(); i += 2; }
-      } else if (c === 0x24 && text.charCodeAt(i + 1) === 0x7b) { stack.push({ mode: Mode.Code, braces: 0 }); i += 2; }
-      else if (c === 0x24 && text.charCodeAt(i + 1) === 0x24) i += 2;
+        else {
+          stack.pop();
+          i += 2;
+        }
+      } else if (c === 0x24 && text.charCodeAt(i + 1) === 0x7b) {
+        stack.push({ mode: Mode.Code, braces: 0 });
+        i += 2;
+      } else if (c === 0x24 && text.charCodeAt(i + 1) === 0x24) i += 2;
       else i++;
       continue;
     }
@@ -108,7 +125,12 @@ export function trailingFormalCommas(text: string): number[] {
       i = end < 0 ? n : end + 2;
       continue;
     }
-    if (c === 0x22) { token('other', i, c); stack.push({ mode: Mode.String, braces: 0 }); i++; continue; }
+    if (c === 0x22) {
+      token('other', i, c);
+      stack.push({ mode: Mode.String, braces: 0 });
+      i++;
+      continue;
+    }
     if (c === 0x27 && text.charCodeAt(i + 1) === 0x27) {
       token('other', i, c);
       stack.push({ mode: Mode.IndString, braces: 0 });
@@ -141,8 +163,17 @@ export function trailingFormalCommas(text: string): number[] {
       i += 3;
       continue;
     }
-    if (c === 0x2c /* , */) { token(',', i, c); i++; continue; }
-    if (c === 0x7b /* { */) { token('{', i, c); frame.braces++; i++; continue; }
+    if (c === 0x2c /* , */) {
+      token(',', i, c);
+      i++;
+      continue;
+    }
+    if (c === 0x7b /* { */) {
+      token('{', i, c);
+      frame.braces++;
+      i++;
+      continue;
+    }
     if (c === 0x7d /* } */) {
       if (frame.braces === 0 && stack.length > 1) {
         // The end of an interpolation: back into the string, where no token is in progress.

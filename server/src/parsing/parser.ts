@@ -27,8 +27,13 @@ declare const WebAssembly: {
 
 /** The bundles sit next to the wasm files in dist/; compiled tests run from out/, two or three levels below. */
 export function findWasmDir(): string {
-  const candidates = [__dirname, resolve(__dirname, '..'), resolve(__dirname, '../../dist'),
-    resolve(__dirname, '../../../dist'), resolve(__dirname, '../../../../dist')];
+  const candidates = [
+    __dirname,
+    resolve(__dirname, '..'),
+    resolve(__dirname, '../../dist'),
+    resolve(__dirname, '../../../dist'),
+    resolve(__dirname, '../../../../dist'),
+  ];
   for (const dir of candidates) {
     if (WASM_FILES.every((f) => existsSync(join(dir, f)))) return dir;
   }
@@ -42,7 +47,9 @@ export function initParsing(wasmDir?: string): Promise<void> {
     const dir = wasmDir ?? findWasmDir();
     // The three modules compile at once, on V8's background threads (WebAssembly.compile), instead of one after
     // another on the main thread; the bash grammar alone is 1.3 MB of wasm.
-    const [runtime, nixModule, bashModule] = await Promise.all(WASM_FILES.map((f) => WebAssembly.compile(readFileSync(join(dir, f)))));
+    const [runtime, nixModule, bashModule] = await Promise.all(
+      WASM_FILES.map((f) => WebAssembly.compile(readFileSync(join(dir, f)))),
+    );
     await Parser.init({
       // Emscripten's hook for a module compiled elsewhere: instantiate with its imports, hand back instance and module.
       instantiateWasm: (imports: unknown, done: (instance: WasmInstance, module: WasmModule) => void) => {
@@ -134,14 +141,16 @@ export function pointAt(text: string, offset: number): Point {
 export function editTree(tree: Tree, oldText: string, start: number, end: number, insert: string): string {
   const newText = oldText.slice(0, start) + insert + oldText.slice(end);
   const newEnd = start + insert.length;
-  tree.edit(new Edit({
-    startIndex: start,
-    oldEndIndex: end,
-    newEndIndex: newEnd,
-    startPosition: pointAt(oldText, start),
-    oldEndPosition: pointAt(oldText, end),
-    newEndPosition: pointAt(newText, newEnd),
-  }));
+  tree.edit(
+    new Edit({
+      startIndex: start,
+      oldEndIndex: end,
+      newEndIndex: newEnd,
+      startPosition: pointAt(oldText, start),
+      oldEndPosition: pointAt(oldText, end),
+      newEndPosition: pointAt(newText, newEnd),
+    }),
+  );
   // A comma outside the edit can start or stop being blanked (`{ a, }:` → `{ a, b }:`): the parser reads it anew only
   // where the tree is told that the text changed.
   const before = blankedIn.get(tree);
@@ -153,11 +162,16 @@ export function editTree(tree: Tree, oldText: string, start: number, end: number
     for (const at of new Set([...was, ...now])) {
       if (was.has(at) === now.has(at) || (at >= start && at < newEnd)) continue;
       const point = pointAt(newText, at);
-      tree.edit(new Edit({
-        startIndex: at, oldEndIndex: at + 1, newEndIndex: at + 1,
-        startPosition: point, oldEndPosition: { row: point.row, column: point.column + 1 },
-        newEndPosition: { row: point.row, column: point.column + 1 },
-      }));
+      tree.edit(
+        new Edit({
+          startIndex: at,
+          oldEndIndex: at + 1,
+          newEndIndex: at + 1,
+          startPosition: point,
+          oldEndPosition: { row: point.row, column: point.column + 1 },
+          newEndPosition: { row: point.row, column: point.column + 1 },
+        }),
+      );
     }
     blankedIn.set(tree, [...now]);
   }

@@ -18,7 +18,10 @@ suite('activation', () => {
     assert.ok(process.versions.node, 'not a Node extension host');
     const [maj, min] = vscode.version.split('.').map(Number);
     const want = /(\d+)\.(\d+)/.exec(h.MANIFEST.engines.vscode);
-    assert.ok(maj > Number(want[1]) || (maj === Number(want[1]) && min >= Number(want[2])), `VS Code ${vscode.version} < ${h.MANIFEST.engines.vscode}`);
+    assert.ok(
+      maj > Number(want[1]) || (maj === Number(want[1]) && min >= Number(want[2])),
+      `VS Code ${vscode.version} < ${h.MANIFEST.engines.vscode}`,
+    );
   });
 
   test('the manifest contributes the documented commands under the "Clan Backups" category', () => {

@@ -29,7 +29,10 @@ function pickByLabel(wanted) {
       if (hit) return hit;
     }
     for (const w of all) {
-      const hit = list.find((i) => h.labelOf(i).includes(w) || String(i.description || '').includes(w) || String(i.detail || '').includes(w));
+      const hit = list.find(
+        (i) =>
+          h.labelOf(i).includes(w) || String(i.description || '').includes(w) || String(i.detail || '').includes(w),
+      );
       if (hit) return hit;
     }
     return undefined;
@@ -37,7 +40,10 @@ function pickByLabel(wanted) {
 }
 
 // Confirm warnings (the restore confirmation); leave information toasts ("Refresh archives"...) unanswered.
-const confirmFirst = (msg, buttons, kind) => kind !== 'warning' ? undefined : buttons.find((b) => !/cancel|no\b|don't|later/i.test(typeof b === 'string' ? b : b.title));
+const confirmFirst = (msg, buttons, kind) =>
+  kind !== 'warning'
+    ? undefined
+    : buttons.find((b) => !/cancel|no\b|don't|later/i.test(typeof b === 'string' ? b : b.title));
 
 function callsOf(sub) {
   return h.fakeClanCalls().filter((a) => a[0] === 'backups' && a[1] === sub);
@@ -60,12 +66,22 @@ suite('commands', () => {
     const before = callsOf('create').length;
     const { calls } = await h.withPrompts({ pick: pickByLabel([m.name]), confirm: confirmFirst }, async () => {
       await vscode.commands.executeCommand(h.commandId('runBackup'));
-      await h.waitFor(() => callsOf('create').length > before, { what: 'a `clan backups create` call', timeoutMs: 20_000 });
+      await h.waitFor(() => callsOf('create').length > before, {
+        what: 'a `clan backups create` call',
+        timeoutMs: 20_000,
+      });
     });
     const argv = callsOf('create').pop();
-    assert.equal(argv[2], m.name, `created a backup of ${argv[2]}, not ${m.name} (prompts: ${JSON.stringify(calls.map((c) => c.kind))})`);
+    assert.equal(
+      argv[2],
+      m.name,
+      `created a backup of ${argv[2]}, not ${m.name} (prompts: ${JSON.stringify(calls.map((c) => c.kind))})`,
+    );
     assertFlakeAfterSubcommand(argv, h.workspaceDir());
-    assert.ok(!calls.some((c) => c.kind === 'error'), `error shown: ${JSON.stringify(calls.filter((c) => c.kind === 'error'))}`);
+    assert.ok(
+      !calls.some((c) => c.kind === 'error'),
+      `error shown: ${JSON.stringify(calls.filter((c) => c.kind === 'error'))}`,
+    );
   });
 
   test('"List backups" runs `clan backups list` and shows the archives it printed', async () => {
@@ -87,10 +103,15 @@ suite('commands', () => {
     const provider = h.treeProviderFrom(await h.activate());
     assert.ok(provider, 'no tree data provider exported by activate()');
     let labels = [];
-    await h.waitFor(async () => {
-      labels = await collectLabels(provider, 4);
-      return labels.some((row) => row.some(shown));
-    }, { what: `archive ${tail} in the tree`, timeoutMs: 20_000 }).catch((e) => assert.fail(`${e.message}\ntree: ${JSON.stringify(labels)}`));
+    await h
+      .waitFor(
+        async () => {
+          labels = await collectLabels(provider, 4);
+          return labels.some((row) => row.some(shown));
+        },
+        { what: `archive ${tail} in the tree`, timeoutMs: 20_000 },
+      )
+      .catch((e) => assert.fail(`${e.message}\ntree: ${JSON.stringify(labels)}`));
     const argv = callsOf('list').pop();
     assert.equal(argv[2], m.name);
     assertFlakeAfterSubcommand(argv, h.workspaceDir());
@@ -104,15 +125,24 @@ suite('commands', () => {
     const before = callsOf('restore').length;
     const { calls } = await h.withPrompts({ pick: pickByLabel([archive, m.name]), confirm: confirmFirst }, async () => {
       await vscode.commands.executeCommand(h.commandId('restoreBackup'));
-      await h.waitFor(() => callsOf('restore').length > before, { what: 'a `clan backups restore` call', timeoutMs: 20_000 });
+      await h.waitFor(() => callsOf('restore').length > before, {
+        what: 'a `clan backups restore` call',
+        timeoutMs: 20_000,
+      });
     });
     const argv = callsOf('restore').pop();
     const positional = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1].startsWith('--')));
     assert.deepEqual(positional.slice(0, 5), ['backups', 'restore', m.name, 'borgbackup', archive]);
     assertFlakeAfterSubcommand(argv, h.workspaceDir());
     const lists = callsOf('list').slice(listsBefore);
-    assert.ok(lists.length > 0 && lists.every((l) => l.includes('--provider')), `listed without --provider: ${JSON.stringify(lists)}`);
-    assert.ok(calls.some((c) => c.kind === 'warning' && c.buttons.length > 0), 'restore ran without asking for confirmation (showWarningMessage)');
+    assert.ok(
+      lists.length > 0 && lists.every((l) => l.includes('--provider')),
+      `listed without --provider: ${JSON.stringify(lists)}`,
+    );
+    assert.ok(
+      calls.some((c) => c.kind === 'warning' && c.buttons.length > 0),
+      'restore ran without asking for confirmation (showWarningMessage)',
+    );
   });
 
   test('"Restore backup" does nothing when the confirmation is dismissed', async () => {
@@ -121,7 +151,10 @@ suite('commands', () => {
     const before = callsOf('restore').length;
     await h.withPrompts({ pick: pickByLabel([archive, m.name]), confirm: () => undefined }, async (calls) => {
       await vscode.commands.executeCommand(h.commandId('restoreBackup'));
-      await h.waitFor(() => calls.some((c) => c.kind === 'warning'), { what: 'the restore confirmation (showWarningMessage)', timeoutMs: 20_000 });
+      await h.waitFor(() => calls.some((c) => c.kind === 'warning'), {
+        what: 'the restore confirmation (showWarningMessage)',
+        timeoutMs: 20_000,
+      });
     });
     assert.equal(callsOf('restore').length, before, 'clan backups restore ran although the confirmation was dismissed');
   });
@@ -129,7 +162,10 @@ suite('commands', () => {
   test('"Restart language server" brings the diagnostics back', async () => {
     const doc = await h.openClanNix();
     await vscode.commands.executeCommand(h.commandId('restartServer'));
-    const ds = await h.waitForDiagnostics(doc.uri, (x) => x.length > 0, { what: 'diagnostics after the restart', timeoutMs: 30_000 });
+    const ds = await h.waitForDiagnostics(doc.uri, (x) => x.length > 0, {
+      what: 'diagnostics after the restart',
+      timeoutMs: 30_000,
+    });
     assert.ok(ds.length > 0);
   });
 
@@ -147,7 +183,8 @@ suite('commands: the real CLI (issue #16)', () => {
   let api;
   let original;
   const stateFile = () => process.env.FAKE_CLAN_STATE;
-  const failedArchive = (m) => archiveNameFor(m.name, m.jobs[0]).replace('2026-01-02T01:00:00', '2026-01-03T01:00:00.failed');
+  const failedArchive = (m) =>
+    archiveNameFor(m.name, m.jobs[0]).replace('2026-01-02T01:00:00', '2026-01-03T01:00:00.failed');
   function patchState(f) {
     const state = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
     f(state);
@@ -158,9 +195,17 @@ suite('commands: the real CLI (issue #16)', () => {
     return JSON.parse(lines[lines.length - 1]);
   }
   function logSince(n) {
-    return fs.readFileSync(process.env.FAKE_CLAN_LOG, 'utf8').trim().split('\n').slice(n).map((l) => JSON.parse(l));
+    return fs
+      .readFileSync(process.env.FAKE_CLAN_LOG, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(n)
+      .map((l) => JSON.parse(l));
   }
-  const logLength = () => (fs.existsSync(process.env.FAKE_CLAN_LOG) ? fs.readFileSync(process.env.FAKE_CLAN_LOG, 'utf8').trim().split('\n').length : 0);
+  const logLength = () =>
+    fs.existsSync(process.env.FAKE_CLAN_LOG)
+      ? fs.readFileSync(process.env.FAKE_CLAN_LOG, 'utf8').trim().split('\n').length
+      : 0;
 
   suiteSetup(async () => {
     await h.openClanNix();
@@ -188,24 +233,41 @@ suite('commands: the real CLI (issue #16)', () => {
     const calls = logSince(before).filter((c) => c.argv[1] === 'list');
     assert.ok(calls.length > 0, 'no clan backups list call');
     for (const c of calls) {
-      assert.ok(c.provider, `clan ${c.argv.join(' ')} lists without --provider: clan raises on the first provider that fails`);
+      assert.ok(
+        c.provider,
+        `clan ${c.argv.join(' ')} lists without --provider: clan raises on the first provider that fails`,
+      );
       assert.equal(c.argv[c.argv.indexOf('--provider') + 1], c.provider);
     }
-    assert.ok(calls.some((c) => c.provider === 'borgbackup'), 'borgbackup was not listed');
+    assert.ok(
+      calls.some((c) => c.provider === 'borgbackup'),
+      'borgbackup was not listed',
+    );
     const failed = outcome.listing.archives.find((a) => a.name === failedArchive(m));
-    assert.ok(failed, `the failed archive is not listed: ${JSON.stringify(outcome.listing.archives.map((a) => a.name))}`);
+    assert.ok(
+      failed,
+      `the failed archive is not listed: ${JSON.stringify(outcome.listing.archives.map((a) => a.name))}`,
+    );
     assert.equal(failed.failed, true);
     assert.equal(failed.time, '2026-01-03T01:00:00');
     // Sorted with the others by date ("Run backup now" above added archives of today's date).
     const times = outcome.listing.archives.map((a) => a.time);
-    assert.ok(times.every((t) => t !== undefined), `undated archives: ${JSON.stringify(outcome.listing.archives)}`);
+    assert.ok(
+      times.every((t) => t !== undefined),
+      `undated archives: ${JSON.stringify(outcome.listing.archives)}`,
+    );
     assert.deepEqual(times, [...times].sort().reverse(), 'the archives are not newest first');
     const provider = h.treeProviderFrom(api);
     let labels = [];
-    await h.waitFor(async () => {
-      labels = await collectLabels(provider, 4);
-      return labels.some((row) => row[0] === '2026-01-03 01:00:00 (failed)');
-    }, { what: 'the failed archive in the tree', timeoutMs: 20_000 }).catch((e) => assert.fail(`${e.message}\ntree: ${JSON.stringify(labels)}`));
+    await h
+      .waitFor(
+        async () => {
+          labels = await collectLabels(provider, 4);
+          return labels.some((row) => row[0] === '2026-01-03 01:00:00 (failed)');
+        },
+        { what: 'the failed archive in the tree', timeoutMs: 20_000 },
+      )
+      .catch((e) => assert.fail(`${e.message}\ntree: ${JSON.stringify(labels)}`));
   });
 
   test('"List backups" of the localbackup provider shows the first line of clan\'s error and a Show Output button', async () => {
@@ -218,7 +280,10 @@ suite('commands: the real CLI (issue #16)', () => {
     assert.equal(lastLog().provider, 'localbackup');
     const err = calls.find((c) => c.kind === 'error');
     assert.ok(err, `no error shown: ${JSON.stringify(calls)}`);
-    assert.equal(err.message, 'clan backups list failed: Failed to list backups for provider localbackup: localbackup-list exited with 1');
+    assert.equal(
+      err.message,
+      'clan backups list failed: Failed to list backups for provider localbackup: localbackup-list exited with 1',
+    );
     assert.ok(err.buttons.includes('Show Output'), `buttons: ${JSON.stringify(err.buttons)}`);
   });
 
@@ -243,7 +308,7 @@ suite('commands: the real CLI (issue #16)', () => {
     assert.match(plan.detail, /rsync -a/);
   });
 
-  test('a failing restore shows the first meaningful line of clan\'s multi-line error, with Show Output', async () => {
+  test("a failing restore shows the first meaningful line of clan's multi-line error, with Show Output", async () => {
     const m = client();
     const gone = archiveNameFor(m.name, m.jobs[0]).replace('2026-01-02', '2020-01-01');
     const previous = api.setRestoreConfirmation(async () => true);
@@ -257,10 +322,17 @@ suite('commands: the real CLI (issue #16)', () => {
       api.setRestoreConfirmation(previous);
     }
     assert.equal(outcome.status, 'failed');
-    assert.match(outcome.result.stderr, /^Restore failed for the following services:$/m, 'the whole error is in the result (and the output channel)');
+    assert.match(
+      outcome.result.stderr,
+      /^Restore failed for the following services:$/m,
+      'the whole error is in the result (and the output channel)',
+    );
     const err = calls.find((c) => c.kind === 'error');
     assert.ok(err, `no error shown: ${JSON.stringify(calls)}`);
-    assert.match(err.message, /^clan backups restore failed: Restore failed for the following services: \w+: Archive \S+ does not exist\./);
+    assert.match(
+      err.message,
+      /^clan backups restore failed: Restore failed for the following services: \w+: Archive \S+ does not exist\./,
+    );
     assert.ok(err.buttons.includes('Show Output'));
   });
 
@@ -272,26 +344,50 @@ suite('commands: the real CLI (issue #16)', () => {
     const provider = h.treeProviderFrom(api);
     try {
       const edit = new vscode.WorkspaceEdit();
-      edit.replace(doc.uri, new vscode.Range(doc.positionAt(at), doc.positionAt(at + line.length)), 'services.openssh.enable = true;');
+      edit.replace(
+        doc.uri,
+        new vscode.Range(doc.positionAt(at), doc.positionAt(at + line.length)),
+        'services.openssh.enable = true;',
+      );
       assert.ok(await vscode.workspace.applyEdit(edit));
-      const desktop = () => api.getModels().flatMap((x) => x.machines).find((x) => x.name === 'desktop');
-      await h.waitFor(async () => {
-        await api.refresh();
-        const d = desktop();
-        return d && d.hasState === 'no' && d.jobs.length === 0;
-      }, { what: 'desktop without state and jobs in the jobs model', timeoutMs: 30_000 });
+      const desktop = () =>
+        api
+          .getModels()
+          .flatMap((x) => x.machines)
+          .find((x) => x.name === 'desktop');
+      await h.waitFor(
+        async () => {
+          await api.refresh();
+          const d = desktop();
+          return d && d.hasState === 'no' && d.jobs.length === 0;
+        },
+        { what: 'desktop without state and jobs in the jobs model', timeoutMs: 30_000 },
+      );
       assert.deepEqual(desktop().providers, []);
       let labels = [];
-      await h.waitFor(async () => {
-        labels = await collectLabels(provider, 3);
-        return labels.some((row) => row[0] === 'No backup job: the machine has no clan.core.state');
-      }, { what: 'the reason in the tree', timeoutMs: 20_000 }).catch((e) => assert.fail(`${e.message}\ntree: ${JSON.stringify(labels)}`));
+      await h
+        .waitFor(
+          async () => {
+            labels = await collectLabels(provider, 3);
+            return labels.some((row) => row[0] === 'No backup job: the machine has no clan.core.state');
+          },
+          { what: 'the reason in the tree', timeoutMs: 20_000 },
+        )
+        .catch((e) => assert.fail(`${e.message}\ntree: ${JSON.stringify(labels)}`));
     } finally {
       await h.restoreDocument(doc);
-      await h.waitFor(async () => {
-        await api.refresh();
-        return api.getModels().flatMap((x) => x.machines).find((x) => x.name === 'desktop')?.jobs.length > 0;
-      }, { what: 'desktop\'s jobs back after restoring clan.nix', timeoutMs: 30_000 });
+      await h.waitFor(
+        async () => {
+          await api.refresh();
+          return (
+            api
+              .getModels()
+              .flatMap((x) => x.machines)
+              .find((x) => x.name === 'desktop')?.jobs.length > 0
+          );
+        },
+        { what: "desktop's jobs back after restoring clan.nix", timeoutMs: 30_000 },
+      );
     }
   });
 });
@@ -302,7 +398,11 @@ async function collectLabels(provider, depth) {
     if (d > depth) return;
     for (const c of (await provider.getChildren(el)) || []) {
       const item = await provider.getTreeItem(c);
-      out.push([typeof item.label === 'string' ? item.label : item.label && item.label.label, item.description, item.tooltip && String(item.tooltip.value || item.tooltip)]);
+      out.push([
+        typeof item.label === 'string' ? item.label : item.label && item.label.label,
+        item.description,
+        item.tooltip && String(item.tooltip.value || item.tooltip),
+      ]);
       if (item.collapsibleState) await visit(c, d + 1);
     }
   }

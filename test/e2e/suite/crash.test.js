@@ -27,13 +27,16 @@ function serverPids() {
 
 /** The one running server process, once the client is running again and answers a request. */
 async function runningServer(api, doc, notPid) {
-  return h.waitFor(async () => {
-    if (api.serverState() !== 'running') return undefined;
-    const pids = serverPids().filter((p) => p !== notPid);
-    if (pids.length !== 1) return undefined;
-    const symbols = await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', doc.uri);
-    return symbols && symbols.length > 0 ? pids[0] : undefined;
-  }, { timeoutMs: 30_000, what: 'a restarted language server that answers requests' });
+  return h.waitFor(
+    async () => {
+      if (api.serverState() !== 'running') return undefined;
+      const pids = serverPids().filter((p) => p !== notPid);
+      if (pids.length !== 1) return undefined;
+      const symbols = await vscode.commands.executeCommand('vscode.executeDocumentSymbolProvider', doc.uri);
+      return symbols && symbols.length > 0 ? pids[0] : undefined;
+    },
+    { timeoutMs: 30_000, what: 'a restarted language server that answers requests' },
+  );
 }
 
 suite('crash recovery', () => {
@@ -63,7 +66,9 @@ suite('crash recovery', () => {
       process.kill(pid, 'SIGKILL');
       await h.waitFor(() => messages.length === 2, { what: 'the give-up message' });
       assert.match(messages[1], /crashed 6 times in 3 minutes and was not restarted/);
-      await h.waitFor(() => api.serverState() === 'stopped' && serverPids().length === 0, { what: 'the client to stay stopped' });
+      await h.waitFor(() => api.serverState() === 'stopped' && serverPids().length === 0, {
+        what: 'the client to stay stopped',
+      });
       // The documented way out starts it again, with the crash count reset.
       await vscode.commands.executeCommand(h.commandId('restartServer'));
       await runningServer(api, doc, pid);

@@ -12,7 +12,9 @@ const fmt = (d) => `${d.code} ${d.severity} ${d.line}:${d.column}-${d.endLine}:$
 const fmtPinned = (d) => (d.column === undefined ? `${d.code} ${d.severity} line ${d.line}` : fmt(d));
 /** A pinned entry matches a shown diagnostic on code, severity, start line, and the full range when pinned. */
 const matches = (w, g) =>
-  w.code === g.code && w.severity === g.severity && w.line === g.line &&
+  w.code === g.code &&
+  w.severity === g.severity &&
+  w.line === g.line &&
   (w.column === undefined || (w.column === g.column && w.endLine === g.endLine && w.endColumn === g.endColumn));
 
 /** VS Code diagnostics as 1-based {code, severity, line, column, endLine, endColumn}, sorted. */
@@ -31,7 +33,13 @@ function fromVscode(ds) {
 }
 
 function byPos(a, b) {
-  return a.line - b.line || (a.column ?? 0) - (b.column ?? 0) || (a.endLine ?? 0) - (b.endLine ?? 0) || (a.endColumn ?? 0) - (b.endColumn ?? 0) || a.code.localeCompare(b.code);
+  return (
+    a.line - b.line ||
+    (a.column ?? 0) - (b.column ?? 0) ||
+    (a.endLine ?? 0) - (b.endLine ?? 0) ||
+    (a.endColumn ?? 0) - (b.endColumn ?? 0) ||
+    a.code.localeCompare(b.code)
+  );
 }
 
 function resolveCliFile(dir, file) {
@@ -54,12 +62,18 @@ suite('diagnostics', () => {
     let got = [];
     const unmatched = () => want.filter((w) => !w.optional && !got.some((g) => matches(w, g)));
     try {
-      await h.waitForDiagnostics(uri, (ds) => {
-        got = fromVscode(ds);
-        return unmatched().length === 0;
-      }, { what: `the pinned diagnostics on ${name}` });
+      await h.waitForDiagnostics(
+        uri,
+        (ds) => {
+          got = fromVscode(ds);
+          return unmatched().length === 0;
+        },
+        { what: `the pinned diagnostics on ${name}` },
+      );
     } catch (e) {
-      assert.fail(`${e.message}\nmissing: ${unmatched().map(fmtPinned).join(' | ')}\ngot: ${got.map(fmt).join(' | ')}\npinned: ${wantText.join(' | ')}`);
+      assert.fail(
+        `${e.message}\nmissing: ${unmatched().map(fmtPinned).join(' | ')}\ngot: ${got.map(fmt).join(' | ')}\npinned: ${wantText.join(' | ')}`,
+      );
     }
     const extra = got.filter((g) => !want.some((w) => matches(w, g)));
     assert.deepEqual(extra.map(fmt), [], `unexpected diagnostics on ${name}: ${extra.map(fmt).join(' | ')}`);
@@ -93,19 +107,33 @@ suite('diagnostics', () => {
     for (const d of cli) {
       const f = resolveCliFile(dir, d.file);
       if (!byFile.has(f)) byFile.set(f, []);
-      byFile.get(f).push({ code: d.code, severity: d.severity, line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn });
+      byFile.get(f).push({
+        code: d.code,
+        severity: d.severity,
+        line: d.line,
+        column: d.column,
+        endLine: d.endLine,
+        endColumn: d.endColumn,
+      });
     }
-    assert.ok(byFile.has(path.join(dir, 'clan.nix')), `the CLI reported nothing for clan.nix (files: ${[...byFile.keys()].join(', ')})`);
+    assert.ok(
+      byFile.has(path.join(dir, 'clan.nix')),
+      `the CLI reported nothing for clan.nix (files: ${[...byFile.keys()].join(', ')})`,
+    );
     for (const [file, list] of byFile) {
       const uri = vscode.Uri.file(file);
       if (file.endsWith('.nix')) await vscode.workspace.openTextDocument(uri);
       const want = list.sort(byPos).map(fmt);
       let got = [];
       try {
-        await h.waitForDiagnostics(uri, (ds) => {
-          got = fromVscode(ds).map(fmt);
-          return JSON.stringify(got) === JSON.stringify(want);
-        }, { what: `editor diagnostics equal to the CLI's for ${path.relative(dir, file)}`, timeoutMs: 20_000 });
+        await h.waitForDiagnostics(
+          uri,
+          (ds) => {
+            got = fromVscode(ds).map(fmt);
+            return JSON.stringify(got) === JSON.stringify(want);
+          },
+          { what: `editor diagnostics equal to the CLI's for ${path.relative(dir, file)}`, timeoutMs: 20_000 },
+        );
       } catch (e) {
         assert.fail(`${e.message}\nCLI:    ${want.join(' | ')}\neditor: ${got.join(' | ')}`);
       }
@@ -113,14 +141,20 @@ suite('diagnostics', () => {
   });
 
   test('editing clan.nix updates the diagnostics (incremental re-check), undo restores them', async () => {
-    const before = fromVscode(await h.waitForDiagnostics(doc.uri, (x) => x.length > 0, { what: 'diagnostics before the edit' })).map(fmt);
+    const before = fromVscode(
+      await h.waitForDiagnostics(doc.uri, (x) => x.length > 0, { what: 'diagnostics before the edit' }),
+    ).map(fmt);
     const editor = await vscode.window.showTextDocument(doc);
     // Break the syntax at the very end of the file: a syntax-error must appear.
     const end = doc.lineAt(doc.lineCount - 1).range.end;
     await editor.edit((e) => e.insert(end, '\n{ broken = ;'));
-    await h.waitForDiagnostics(doc.uri, (ds) => ds.some((d) => h.codeOf(d) === 'syntax-error'), { what: 'syntax-error after breaking the file' });
+    await h.waitForDiagnostics(doc.uri, (ds) => ds.some((d) => h.codeOf(d) === 'syntax-error'), {
+      what: 'syntax-error after breaking the file',
+    });
     await vscode.commands.executeCommand('undo');
-    await h.waitForDiagnostics(doc.uri, (ds) => JSON.stringify(fromVscode(ds).map(fmt)) === JSON.stringify(before), { what: 'the original diagnostics after undo' });
+    await h.waitForDiagnostics(doc.uri, (ds) => JSON.stringify(fromVscode(ds).map(fmt)) === JSON.stringify(before), {
+      what: 'the original diagnostics after undo',
+    });
     assert.equal(doc.isDirty, false, 'undo should leave the document unmodified');
   });
 });

@@ -72,7 +72,9 @@ function fakeClanState() {
   for (const m of DEMO_MACHINES) {
     const destinations = Object.fromEntries(m.jobs.map((d) => [d, REPOS[d] || `borg@${d}:.`]));
     machines[m.name] = {
-      providers: m.jobs.length ? { borgbackup: { destinations, archives: m.jobs.map((d) => archiveNameFor(m.name, d)) } } : {},
+      providers: m.jobs.length
+        ? { borgbackup: { destinations, archives: m.jobs.map((d) => archiveNameFor(m.name, d)) } }
+        : {},
       states: {},
     };
   }
@@ -82,4 +84,12 @@ function fakeClanState() {
   return { machines };
 }
 
-module.exports = { jobUnit, EXPECTED_CLAN_NIX, EXPECTED_WEB_CONFIGURATION, DEMO_MACHINES, QUICK_FIX, archiveNameFor, fakeClanState };
+module.exports = {
+  jobUnit,
+  EXPECTED_CLAN_NIX,
+  EXPECTED_WEB_CONFIGURATION,
+  DEMO_MACHINES,
+  QUICK_FIX,
+  archiveNameFor,
+  fakeClanState,
+};

@@ -39,7 +39,9 @@ async function waitFor(fn, { timeoutMs = 20_000, intervalMs = 100, what = 'condi
       lastErr = e;
     }
     if (Date.now() > end) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${lastErr.message})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${lastErr.message})` : ''}`,
+      );
     }
     await sleepTick(intervalMs);
   }
@@ -124,7 +126,10 @@ function cliCheck(dir) {
 /** Wait until the diagnostics for `uri` satisfy `pred` and then stay unchanged for a short quiet period. */
 async function waitForDiagnostics(uri, pred, { timeoutMs = 30_000, what = 'diagnostics' } = {}) {
   const end = Date.now() + timeoutMs;
-  const key = (ds) => JSON.stringify(ds.map((d) => [codeOf(d), d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character]));
+  const key = (ds) =>
+    JSON.stringify(
+      ds.map((d) => [codeOf(d), d.range.start.line, d.range.start.character, d.range.end.line, d.range.end.character]),
+    );
   let last = null;
   let since = 0;
   for (;;) {
@@ -141,7 +146,8 @@ async function waitForDiagnostics(uri, pred, { timeoutMs = 30_000, what = 'diagn
       last = null;
     }
     if (Date.now() > end) {
-      const have = ds.map((d) => `${codeOf(d)}@${d.range.start.line + 1}:${d.range.start.character + 1}`).join(', ') || 'none';
+      const have =
+        ds.map((d) => `${codeOf(d)}@${d.range.start.line + 1}:${d.range.start.character + 1}`).join(', ') || 'none';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; have: ${have}`);
     }
     await new Promise((resolve) => {
@@ -205,11 +211,13 @@ async function withPrompts({ pick, confirm, input }, body) {
     calls.push({ kind: 'quickPick', items: resolved, options });
     return pick ? pick(resolved, options) : undefined;
   };
-  const message = (kind) => async (msg, ...rest) => {
-    const buttons = buttonsOf(rest);
-    calls.push({ kind, message: msg, buttons });
-    return confirm && buttons.length ? confirm(msg, buttons, kind) : undefined;
-  };
+  const message =
+    (kind) =>
+    async (msg, ...rest) => {
+      const buttons = buttonsOf(rest);
+      calls.push({ kind, message: msg, buttons });
+      return confirm && buttons.length ? confirm(msg, buttons, kind) : undefined;
+    };
   w.showWarningMessage = message('warning');
   w.showInformationMessage = message('information');
   w.showErrorMessage = message('error');
@@ -248,7 +256,10 @@ async function restoreDocument(doc) {
   assert.equal(fs.readFileSync(doc.uri.fsPath, 'utf8'), want, `${doc.uri.fsPath} on disk differs from the example`);
 }
 
-const labelOf = (item) => (typeof item === 'string' ? item : item && (typeof item.label === 'string' ? item.label : item.label && item.label.label)) || '';
+const labelOf = (item) =>
+  (typeof item === 'string'
+    ? item
+    : item && (typeof item.label === 'string' ? item.label : item.label && item.label.label)) || '';
 
 /** The tree data provider(s) the client exposes through its activate() API, if any. */
 function treeProviderFrom(api) {
@@ -262,7 +273,25 @@ function treeProviderFrom(api) {
 }
 
 module.exports = {
-  REPO, MANIFEST, EXTENSION_ID, SEVERITY, workspaceDir, clanNixPath, waitFor, getExtension, activate, commandId,
-  contributedCommands, openClanNix, ourDiagnostics, codeOf, cliCheck, waitForDiagnostics, fakeClanCalls,
-  withPrompts, labelOf, treeProviderFrom, restoreDocument,
+  REPO,
+  MANIFEST,
+  EXTENSION_ID,
+  SEVERITY,
+  workspaceDir,
+  clanNixPath,
+  waitFor,
+  getExtension,
+  activate,
+  commandId,
+  contributedCommands,
+  openClanNix,
+  ourDiagnostics,
+  codeOf,
+  cliCheck,
+  waitForDiagnostics,
+  fakeClanCalls,
+  withPrompts,
+  labelOf,
+  treeProviderFrom,
+  restoreDocument,
 };

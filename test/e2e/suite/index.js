@@ -68,10 +68,16 @@ function run() {
         if (failures > 0) reject(new Error(`${failures} tests failed.`));
         else resolve();
       });
-      runner.on('fail', (test, err) => failed.push(`${test.fullTitle()}: ${String(err && err.message).split('\n')[0]}`));
+      runner.on('fail', (test, err) =>
+        failed.push(`${test.fullTitle()}: ${String(err && err.message).split('\n')[0]}`),
+      );
     } catch (err) {
       if (logFile) fs.appendFileSync(logFile, `suite crashed: ${err && err.stack}\n`);
-      if (resultsFile) fs.writeFileSync(resultsFile, JSON.stringify({ passes: 0, failures: 1, tests: 1, failed: [`suite crashed: ${err}`] }));
+      if (resultsFile)
+        fs.writeFileSync(
+          resultsFile,
+          JSON.stringify({ passes: 0, failures: 1, tests: 1, failed: [`suite crashed: ${err}`] }),
+        );
       reject(err);
     }
   });

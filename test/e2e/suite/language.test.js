@@ -26,7 +26,11 @@ function findStartAt(doc) {
   assert.ok(m, 'clan.nix has no literal `startAt = "..."` to hover or complete around');
   const keyOffset = m.index;
   const valueOffset = m.index + m[0].indexOf('"') + 1;
-  return { keyPos: doc.positionAt(keyOffset), valuePos: doc.positionAt(valueOffset + Math.floor(m[1].length / 2)), value: m[1] };
+  return {
+    keyPos: doc.positionAt(keyOffset),
+    valuePos: doc.positionAt(valueOffset + Math.floor(m[1].length / 2)),
+    value: m[1],
+  };
 }
 
 suite('language features', () => {
@@ -49,11 +53,14 @@ suite('language features', () => {
     const start = valuePos.translate(0, -Math.floor(value.length / 2));
     await editor.edit((e) => e.replace(new vscode.Range(start, start.translate(0, value.length)), 'daily'));
     const at = start.translate(0, 2);
-    const text = await h.waitFor(async () => {
-      const hovers = await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, at);
-      const t = hoverText(hovers || []);
-      return /normalized/i.test(t) ? t : undefined;
-    }, { what: 'a hover with the normalized form of startAt "daily"', timeoutMs: 15_000 });
+    const text = await h.waitFor(
+      async () => {
+        const hovers = await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, at);
+        const t = hoverText(hovers || []);
+        return /normalized/i.test(t) ? t : undefined;
+      },
+      { what: 'a hover with the normalized form of startAt "daily"', timeoutMs: 15_000 },
+    );
     assert.match(text, /\*-\*-\* 00:00:00/, `hover lacks the normalized form *-*-* 00:00:00:\n${text}`);
     assert.match(text, /next elapse/i, `hover lacks the next elapses:\n${text}`);
   });
@@ -69,11 +76,16 @@ suite('language features', () => {
     await editor.edit((e) => e.insert(new vscode.Position(lineNo, 0), `${indent}${typed}\n`));
     const at = new vscode.Position(lineNo, indent.length + typed.length);
     let labels = [];
-    await h.waitFor(async () => {
-      const list = await vscode.commands.executeCommand('vscode.executeCompletionItemProvider', doc.uri, at);
-      labels = completionLabels(list);
-      return CLIENT_KEYS.every((k) => labels.includes(k));
-    }, { what: `completion items ${CLIENT_KEYS.join(', ')}`, timeoutMs: 15_000 }).catch((e) => assert.fail(`${e.message}; offered: ${labels.join(', ')}`));
+    await h
+      .waitFor(
+        async () => {
+          const list = await vscode.commands.executeCommand('vscode.executeCompletionItemProvider', doc.uri, at);
+          labels = completionLabels(list);
+          return CLIENT_KEYS.every((k) => labels.includes(k));
+        },
+        { what: `completion items ${CLIENT_KEYS.join(', ')}`, timeoutMs: 15_000 },
+      )
+      .catch((e) => assert.fail(`${e.message}; offered: ${labels.join(', ')}`));
     const wrong = SERVER_KEYS.filter((k) => labels.includes(k));
     assert.deepEqual(wrong, [], `server-role keys offered in client settings: ${wrong.join(', ')}`);
   });
@@ -87,11 +99,14 @@ suite('language features', () => {
     const indent = /^\s*/.exec(doc.lineAt(lineNo).text)[0];
     await editor.edit((e) => e.insert(new vscode.Position(lineNo, 0), `${indent}roles.\n`));
     const at = new vscode.Position(lineNo, indent.length + 'roles.'.length);
-    const labels = await h.waitFor(async () => {
-      const list = await vscode.commands.executeCommand('vscode.executeCompletionItemProvider', doc.uri, at);
-      const ls = completionLabels(list);
-      return ls.includes('client') && ls.includes('server') ? ls : undefined;
-    }, { what: 'completion items client and server after `roles.`', timeoutMs: 15_000 });
+    const labels = await h.waitFor(
+      async () => {
+        const list = await vscode.commands.executeCommand('vscode.executeCompletionItemProvider', doc.uri, at);
+        const ls = completionLabels(list);
+        return ls.includes('client') && ls.includes('server') ? ls : undefined;
+      },
+      { what: 'completion items client and server after `roles.`', timeoutMs: 15_000 },
+    );
     assert.ok(labels.includes('client') && labels.includes('server'));
   });
 });

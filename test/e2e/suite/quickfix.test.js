@@ -12,8 +12,18 @@ async function applyAction(action) {
 }
 
 async function quickFixesFor(doc, diag) {
-  const actions = (await vscode.commands.executeCommand('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value)) || [];
-  return actions.filter((a) => (a.diagnostics || []).some((d) => h.codeOf(d) === h.codeOf(diag)) || (a.kind && a.kind.value.startsWith('quickfix')));
+  const actions =
+    (await vscode.commands.executeCommand(
+      'vscode.executeCodeActionProvider',
+      doc.uri,
+      diag.range,
+      vscode.CodeActionKind.QuickFix.value,
+    )) || [];
+  return actions.filter(
+    (a) =>
+      (a.diagnostics || []).some((d) => h.codeOf(d) === h.codeOf(diag)) ||
+      (a.kind && a.kind.value.startsWith('quickfix')),
+  );
 }
 
 suite('quick fixes', () => {
@@ -29,13 +39,23 @@ suite('quick fixes', () => {
 
   test(`the pinned quick fix (${QUICK_FIX ? QUICK_FIX.code : 'none pinned'}) rewrites clan.nix and clears its diagnostic`, async () => {
     assert.ok(QUICK_FIX, 'test/e2e/suite/expected.js pins no QUICK_FIX for demo-clan');
-    const ds = await h.waitForDiagnostics(doc.uri, (x) => x.some((d) => h.codeOf(d) === QUICK_FIX.code), { what: `a ${QUICK_FIX.code} diagnostic` });
-    const diag = ds.find((d) => h.codeOf(d) === QUICK_FIX.code && (!QUICK_FIX.line || d.range.start.line + 1 === QUICK_FIX.line));
-    assert.ok(diag, `no ${QUICK_FIX.code} on line ${QUICK_FIX.line}; have: ${ds.map((d) => `${h.codeOf(d)}@${d.range.start.line + 1}:${d.range.start.character + 1}`).join(', ')}\nline ${QUICK_FIX.line}: ${doc.lineAt(QUICK_FIX.line - 1).text}`);
-    const actions = await h.waitFor(async () => {
-      const a = await quickFixesFor(doc, diag);
-      return a.length ? a : undefined;
-    }, { what: `quick fixes for ${QUICK_FIX.code}`, timeoutMs: 15_000 });
+    const ds = await h.waitForDiagnostics(doc.uri, (x) => x.some((d) => h.codeOf(d) === QUICK_FIX.code), {
+      what: `a ${QUICK_FIX.code} diagnostic`,
+    });
+    const diag = ds.find(
+      (d) => h.codeOf(d) === QUICK_FIX.code && (!QUICK_FIX.line || d.range.start.line + 1 === QUICK_FIX.line),
+    );
+    assert.ok(
+      diag,
+      `no ${QUICK_FIX.code} on line ${QUICK_FIX.line}; have: ${ds.map((d) => `${h.codeOf(d)}@${d.range.start.line + 1}:${d.range.start.character + 1}`).join(', ')}\nline ${QUICK_FIX.line}: ${doc.lineAt(QUICK_FIX.line - 1).text}`,
+    );
+    const actions = await h.waitFor(
+      async () => {
+        const a = await quickFixesFor(doc, diag);
+        return a.length ? a : undefined;
+      },
+      { what: `quick fixes for ${QUICK_FIX.code}`, timeoutMs: 15_000 },
+    );
     const action = actions.find((a) => QUICK_FIX.title.test(a.title));
     assert.ok(action, `no action titled ${QUICK_FIX.title}; offered: ${actions.map((a) => a.title).join(' | ')}`);
     await applyAction(action);
@@ -48,14 +68,15 @@ suite('quick fixes', () => {
     );
   });
 
-  test('every quick fix offered for the example\'s diagnostics applies cleanly (edit or command)', async () => {
+  test("every quick fix offered for the example's diagnostics applies cleanly (edit or command)", async () => {
     const ds = await h.waitForDiagnostics(doc.uri, (x) => x.length > 0, { what: 'diagnostics' });
     const original = doc.getText();
     let tried = 0;
     for (const diag of ds) {
       const actions = await quickFixesFor(doc, diag);
       for (const action of actions) {
-        if (!action.edit && !action.command) assert.fail(`action "${action.title}" for ${h.codeOf(diag)} has neither edit nor command`);
+        if (!action.edit && !action.command)
+          assert.fail(`action "${action.title}" for ${h.codeOf(diag)} has neither edit nor command`);
         await applyAction(action);
         tried++;
         assert.notEqual(doc.getText(), original, `"${action.title}" (${h.codeOf(diag)}) changed nothing`);

@@ -17,8 +17,16 @@ async function walk(provider, depth) {
     const children = (await provider.getChildren(element)) || [];
     for (const child of children) {
       const item = await provider.getTreeItem(child);
-      rows.push({ label: labelText(item), description: item.description, contextValue: item.contextValue, depth: d, element: child, item });
-      if (item.collapsibleState !== vscode.TreeItemCollapsibleState.None && item.collapsibleState !== undefined) await visit(child, d + 1);
+      rows.push({
+        label: labelText(item),
+        description: item.description,
+        contextValue: item.contextValue,
+        depth: d,
+        element: child,
+        item,
+      });
+      if (item.collapsibleState !== vscode.TreeItemCollapsibleState.None && item.collapsibleState !== undefined)
+        await visit(child, d + 1);
     }
   }
   await visit(undefined, 0);
@@ -34,7 +42,10 @@ suite('tree view', () => {
   });
 
   test('activate() exposes the tree data provider for tests', () => {
-    assert.ok(provider, 'activate() returns no object with getChildren/getTreeItem (expected e.g. { treeDataProvider })');
+    assert.ok(
+      provider,
+      'activate() returns no object with getChildren/getTreeItem (expected e.g. { treeDataProvider })',
+    );
   });
 
   test('the manifest contributes the view in its own activity-bar container', () => {
@@ -59,18 +70,26 @@ suite('tree view', () => {
         const end = rows.findIndex((r, i) => i > mi && r.depth <= rows[mi].depth);
         const below = rows.slice(mi + 1, end < 0 ? rows.length : end).map((r) => r.label);
         for (const job of (m.jobs || []).map(jobUnit)) {
-          if (!below.some((l) => l === job || l.startsWith(`${job} `))) return `job ${job} is not below machine ${m.name} (below it: ${below.join(', ')})`;
+          if (!below.some((l) => l === job || l.startsWith(`${job} `)))
+            return `job ${job} is not below machine ${m.name} (below it: ${below.join(', ')})`;
         }
       }
       return '';
     };
-    await h.waitFor(async () => {
-      rows = await walk(provider, 3);
-      problem = check();
-      return problem === '';
-    }, { what: `tree items ${want.join(', ')}`, timeoutMs: 30_000 }).catch((e) => {
-      assert.fail(`${e.message}\n${problem}\nitems:\n${rows.map((r) => `${'  '.repeat(r.depth)}${r.label}${r.description ? ` (${r.description})` : ''}`).join('\n')}`);
-    });
+    await h
+      .waitFor(
+        async () => {
+          rows = await walk(provider, 3);
+          problem = check();
+          return problem === '';
+        },
+        { what: `tree items ${want.join(', ')}`, timeoutMs: 30_000 },
+      )
+      .catch((e) => {
+        assert.fail(
+          `${e.message}\n${problem}\nitems:\n${rows.map((r) => `${'  '.repeat(r.depth)}${r.label}${r.description ? ` (${r.description})` : ''}`).join('\n')}`,
+        );
+      });
   });
 
   test('a machine with uncovered data shows "Not backed up", and its inline action adds the state', async () => {
@@ -78,12 +97,19 @@ suite('tree view', () => {
     assert.ok(m, 'expected.js names no machine with notBackedUp');
     let rows = [];
     const uncovered = () => rows.filter((r) => r.contextValue && r.contextValue.startsWith('uncovered'));
-    await h.waitFor(async () => {
-      rows = await walk(provider, 4);
-      return uncovered().length > 0;
-    }, { what: `a "Not backed up" item below ${m.name}`, timeoutMs: 30_000 }).catch((e) => {
-      assert.fail(`${e.message}\nitems:\n${rows.map((r) => `${'  '.repeat(r.depth)}${r.label} [${r.contextValue}]`).join('\n')}`);
-    });
+    await h
+      .waitFor(
+        async () => {
+          rows = await walk(provider, 4);
+          return uncovered().length > 0;
+        },
+        { what: `a "Not backed up" item below ${m.name}`, timeoutMs: 30_000 },
+      )
+      .catch((e) => {
+        assert.fail(
+          `${e.message}\nitems:\n${rows.map((r) => `${'  '.repeat(r.depth)}${r.label} [${r.contextValue}]`).join('\n')}`,
+        );
+      });
     const parent = rows.find((r) => r.label === 'Not backed up');
     assert.ok(parent, 'no "Not backed up" item');
     assert.match(String(parent.description), new RegExp(m.notBackedUp[0]));
@@ -93,7 +119,9 @@ suite('tree view', () => {
     assert.match(String(item.description), /\/var\/lib\/gitea/);
     // The inline action is contributed for that item.
     const menus = (h.MANIFEST.contributes.menus || {})['view/item/context'] || [];
-    const inline = menus.find((x) => x.command === 'clanBackups.backUpService' && x.group && x.group.startsWith('inline'));
+    const inline = menus.find(
+      (x) => x.command === 'clanBackups.backUpService' && x.group && x.group.startsWith('inline'),
+    );
     assert.ok(inline && /fixable/.test(inline.when), 'no inline backUpService action for fixable items');
     // Run it as the inline button does (the node is the argument), then the file holds the new state and the item goes.
     const uri = vscode.Uri.file(require('node:path').join(h.workspaceDir(), 'machines', m.name, 'configuration.nix'));
@@ -101,11 +129,17 @@ suite('tree view', () => {
     const original = doc.getText();
     const applied = await vscode.commands.executeCommand('clanBackups.backUpService', item.element);
     assert.equal(applied, true, 'the fix was not applied');
-    assert.match(doc.getText(), /clan\.core\.state\.gitea = \{\s*folders = \[ "\/var\/lib\/gitea" \];\s*preBackupScript = ''\s*systemctl stop gitea\.service/);
-    await h.waitFor(async () => {
-      rows = await walk(provider, 4);
-      return uncovered().length === 0;
-    }, { what: 'the "Not backed up" item to go once the state covers the data', timeoutMs: 30_000 });
+    assert.match(
+      doc.getText(),
+      /clan\.core\.state\.gitea = \{\s*folders = \[ "\/var\/lib\/gitea" \];\s*preBackupScript = ''\s*systemctl stop gitea\.service/,
+    );
+    await h.waitFor(
+      async () => {
+        rows = await walk(provider, 4);
+        return uncovered().length === 0;
+      },
+      { what: 'the "Not backed up" item to go once the state covers the data', timeoutMs: 30_000 },
+    );
     // Leave the demo as it was for the suites after this one.
     const restore = new vscode.WorkspaceEdit();
     restore.replace(uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), original);
