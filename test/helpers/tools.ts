@@ -46,12 +46,6 @@ const TOOLS = {
     install: 'npm run build',
     present: () => existsSync(resolve(ROOT, 'dist', 'cli.js')),
   },
-  vectors: {
-    name: 'the upstream vector data',
-    install: 'put the .tsv vector files in shared/data beside the checkout (they are not part of this repository)',
-    present: () => existsSync(resolve(ROOT, '..', 'shared', 'data')),
-    optional: true,
-  },
   shellGrammar: {
     name: "VS Code's shell grammar (SHELL_GRAMMAR)",
     install:

@@ -3,27 +3,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeExclude, analyzeRepo, analyzeRsh, parseBorgLocation, tryMatchPath } from '../../server/src/borg';
-import { skipMissing } from '../helpers/tools';
 
-const DATA = path.resolve(__dirname, '../../../../shared/data');
+const DATA = path.resolve(__dirname, '../../../test/fixtures/vectors');
 
-function readTsv(name: string): string[][] | undefined {
-  const file = path.join(DATA, name);
-  if (!fs.existsSync(file)) return undefined;
+function readTsv(name: string): string[][] {
   const rows = fs
-    .readFileSync(file, 'utf8')
+    .readFileSync(path.join(DATA, name), 'utf8')
     .split('\n')
     .filter((l) => l !== '' && !l.startsWith('#'));
   return rows.slice(1).map((l) => l.split('\t')); // first non-comment line is the header
 }
 
-describe('borg vectors (shared/data)', () => {
-  it('borg-location-vectors.tsv: every row parses like borg', (t) => {
+describe('borg vectors (test/fixtures/vectors)', () => {
+  it('borg-location-vectors.tsv: every row parses like borg', () => {
     const rows = readTsv('borg-location-vectors.tsv');
-    if (!rows) {
-      skipMissing(t, 'vectors', `the borg location vectors (${DATA}/borg-location-vectors.tsv)`);
-      return;
-    }
     assert.ok(rows.length >= 40);
     for (const [input, kind, user, host, port, rawPath, archive] of rows) {
       const r = parseBorgLocation(input!);
@@ -45,12 +38,8 @@ describe('borg vectors (shared/data)', () => {
     }
   });
 
-  it('borg-location-vectors.tsv: the gotcha rows get a finding, the Clan rows do not', (t) => {
+  it('borg-location-vectors.tsv: the gotcha rows get a finding, the Clan rows do not', () => {
     const rows = readTsv('borg-location-vectors.tsv');
-    if (!rows) {
-      skipMissing(t, 'vectors', `the borg location vectors (${DATA}/borg-location-vectors.tsv)`);
-      return;
-    }
     const codes = (s: string) => analyzeRepo(s).map((f) => f.code);
     for (const [input, , , , , , , note] of rows) {
       if (note!.startsWith('GOTCHA'))
@@ -61,12 +50,8 @@ describe('borg vectors (shared/data)', () => {
     assert.deepEqual(codes('borg@2001:db8::1:.'), ['unbracketed-ipv6']);
   });
 
-  it('borg-exclude-vectors.tsv: every row matches like borg', (t) => {
+  it('borg-exclude-vectors.tsv: every row matches like borg', () => {
     const rows = readTsv('borg-exclude-vectors.tsv');
-    if (!rows) {
-      skipMissing(t, 'vectors', `the borg exclude vectors (${DATA}/borg-exclude-vectors.tsv)`);
-      return;
-    }
     assert.ok(rows.length >= 25);
     for (const [pattern, archived, expected] of rows) {
       const r = tryMatchPath(pattern!, archived!);
