@@ -19,14 +19,10 @@
 import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { Tree } from '../parsing/parser';
-import {
-  ClanDefinition,
-  ClanUnknown,
-  FileLoader,
-  findClanDefinitions,
-  FragmentCollector,
-  Resolver,
-} from './clanFragments';
+import { ClanDefinition, findClanDefinitions } from './clanDefinitions';
+import type { ClanUnknown } from './clanFragments';
+import { FragmentCollector } from './fragmentCollector';
+import { FileLoader, Resolver } from './importResolver';
 import type { ClanSources } from './clanModel';
 import { asAttrs } from './nixValue';
 import type { Overlay, SourceCache } from './sourceFile';
