@@ -31,76 +31,18 @@ import {
 import type { ClientManager } from './languageClient';
 import { RestorePlan, allStates, restorePlan } from './restorePlan';
 import type { Settings } from './settings';
-import type { ClanTreeProvider, TreeNode } from './treeView';
+import type { ClanTreeProvider } from './treeView';
+import { COMMAND_IDS, CommandArgs, CommandOutcome, toArgs } from './commandArgs';
+import { describeFolders, describeResult, failureMessage } from './runMessages';
 
 export const CLAN_INSTALL_DOCS = 'https://docs.clan.lol';
 export const BORG_PROVIDER = BORGBACKUP;
 export { isMissingProvider, knownProviders };
-
-export const COMMAND_IDS = {
-  runBackup: 'clanBackups.runBackup',
-  listBackups: 'clanBackups.listBackups',
-  restoreBackup: 'clanBackups.restoreBackup',
-  restartServer: 'clanBackups.restartServer',
-  showOutput: 'clanBackups.showOutput',
-  refresh: 'clanBackups.refresh',
-  backUpService: 'clanBackups.backUpService',
-} as const;
-
-/** What a command accepts besides a tree node: every field optional; missing ones are asked for. */
-export interface CommandArgs {
-  machine?: string;
-  clanDir?: string;
-  /**
-   * Run and List: one provider (`--provider`); omitted = every provider of the machine. Restore: the provider of
-   * `archive`; omitted = the one its form names (`<dest>::<repo>::<archive>` borgbackup, `<target>::<dir>` localbackup).
-   */
-  provider?: string;
-  /** Restore: the full backup name as `clan backups list` prints it. */
-  archive?: string;
-  /** Restore: one state (`--service`). */
-  service?: string;
-  /** Restore: every state (no `--service`), without asking. */
-  allStates?: boolean;
-}
-
 export type { RestorePlan };
-
-export type CommandOutcome =
-  /** `calls`: every CLI call of the command (List runs one per provider); `args` is the last. */
-  | { status: 'ok'; args: string[]; result: RunResult; listing?: ListOutput; calls?: string[][] }
-  | { status: 'failed'; args: string[]; result: RunResult }
-  | { status: 'cancelled'; reason: 'user' | 'untrusted' | 'noMachine' | 'notConfirmed' | 'noArchive'; args?: string[] }
-  | { status: 'invalid'; message: string };
 
 interface Target {
   model: JobsModel;
   machine: MachineSummary;
-}
-
-function toArgs(arg: unknown): CommandArgs {
-  if (typeof arg === 'string') return { machine: arg };
-  if (!arg || typeof arg !== 'object') return {};
-  const node = arg as TreeNode | (CommandArgs & { kind?: undefined });
-  switch (node.kind) {
-    case 'archive':
-      return {
-        clanDir: node.clanDir,
-        machine: node.machine,
-        archive: node.archive.name,
-        provider: node.archive.provider,
-      };
-    case 'state':
-      return { clanDir: node.clanDir, machine: node.machine, service: node.state.name };
-    case 'clan':
-      return { clanDir: node.clanDir };
-    case 'message':
-      return {};
-    case undefined:
-      return node;
-    default:
-      return { clanDir: node.clanDir, machine: node.machine };
-  }
 }
 
 export class Commands {
@@ -575,44 +517,5 @@ function isDirectory(p: string): boolean {
     return fs.statSync(p).isDirectory();
   } catch {
     return false;
-  }
-}
-
-function failureMessage(r: RunResult): string {
-  switch (r.kind) {
-    case 'clanError':
-    case 'usageError':
-    case 'failed':
-      return r.message;
-    case 'notFound':
-      return `${r.executable}: not found`;
-    case 'spawnError':
-      return r.error.message;
-    default:
-      return r.kind;
-  }
-}
-
-function describeFolders(s: StateSummary): string {
-  if (s.folders.length === 0) return s.foldersOpaque ? 'computed folders' : 'folders = [ ]';
-  return s.folders.join(', ') + (s.foldersOpaque ? ', …' : '');
-}
-
-export function describeResult(r: RunResult): string {
-  switch (r.kind) {
-    case 'ok':
-      return 'exit 0';
-    case 'clanError':
-      return `exit 1 (ClanError): ${r.message}`;
-    case 'usageError':
-      return `exit 2 (usage error): ${r.message}`;
-    case 'failed':
-      return r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}: ${r.message}`;
-    case 'cancelled':
-      return 'cancelled; process group killed';
-    case 'notFound':
-      return `${r.executable}: not found (ENOENT)`;
-    case 'spawnError':
-      return `${r.executable}: ${r.error.message}`;
   }
 }

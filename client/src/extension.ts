@@ -2,7 +2,8 @@
 // language server only once the workspace has a clan.nix or a Nix document is open (vscode-eslint's lazy start).
 import * as vscode from 'vscode';
 import type { JobsModel } from '../../shared/protocol';
-import { Commands, COMMAND_IDS, CommandArgs, CommandOutcome, RestorePlan } from './commands';
+import { COMMAND_IDS, CommandArgs, CommandOutcome } from './commandArgs';
+import { Commands, RestorePlan } from './commands';
 import { ClientManager } from './languageClient';
 import { SECTION, SettingKey, Settings, readSettings } from './settings';
 import { ClanTreeProvider, VIEW_ID } from './treeView';
