@@ -88,6 +88,11 @@ export const RULES = {
     summary: 'A client with no server and no destinations.',
   },
   'relative-directory': { severity: 'error', family: 'settings', summary: 'The server `directory` must be absolute.' },
+  'relative-target-directory': {
+    severity: 'error',
+    family: 'settings',
+    summary: 'A localbackup target `directory` must be absolute.',
+  },
   'address-with-port': { severity: 'error', family: 'settings', summary: 'The server `address` cannot carry a port.' },
   'unbracketed-ipv6': { severity: 'error', family: 'settings', summary: 'An IPv6 address borg needs in brackets.' },
 

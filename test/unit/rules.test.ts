@@ -438,6 +438,13 @@ describe('settings rules', () => {
     await expectFindings({ 'clan.nix': edit(NESTED_OK, '"/srv/borg"', '"backups"') }, [
       'relative-directory clan.nix:16',
     ]);
+    // Another layer's lib.mkForce decides the value: the relative one never takes effect.
+    const forced = edit(
+      edit(DOTTED_OK, '"/srv/borg"', '"backups"'),
+      '  machines.laptop',
+      '  inventory.instances.borgbackup.roles.server.settings.directory = lib.mkForce "/srv/b";\n  machines.laptop',
+    );
+    await expectFindings({ 'clan.nix': forced }, []);
   });
 
   it('destination name rules', async () => {
@@ -648,6 +655,45 @@ describe('localbackup settings (clanServices/localbackup/default.nix)', () => {
     const { findings } = await analyzeFiles({ 'clan.nix': lb('{ targets.usb.directry = "/mnt"; }') });
     assert.match(findings.find((f) => f.code === 'unknown-setting')!.message, /did you mean `directory`\?/);
     assert.equal(findings.find((f) => f.code === 'unknown-setting')!.fixes![0]!.edits[0]!.newText, 'directory');
+  });
+  it('relative-target-directory, nested and dotted, and quiet where the value is not seen or does not win', async () => {
+    const web = 'roles.default.machines.web = { };';
+    await expectFindings({ 'clan.nix': lb('{ targets = { usb = { directory = "backups"; }; }; }', web) }, [
+      'relative-target-directory clan.nix:6',
+    ]);
+    await expectFindings(
+      { 'clan.nix': lb('{ }', 'roles.default.machines.web.settings.targets."usb".directory = "./snapshots";') },
+      ['relative-target-directory clan.nix:7'],
+    );
+    const { findings } = await analyzeFiles({ 'clan.nix': lb('{ targets.usb.directory = "~/backups"; }', web) });
+    assert.equal(findings.length, 1);
+    assert.match(findings[0]!.message, /target `usb` .*rsnapshot refuses "~\/backups"/);
+    // Not a literal; overridden by lib.mkForce at the machine layer; a lib.mkDefault that loses; no member at all.
+    await expectFindings({ 'clan.nix': lb('{ targets.usb.directory = toString ./backups; }', web) }, []);
+    await expectFindings(
+      {
+        'clan.nix': lb(
+          '{ targets.usb.directory = "backups"; }',
+          'roles.default.machines.web.settings.targets.usb.directory = lib.mkForce "/mnt/usb";',
+        ),
+      },
+      [],
+    );
+    await expectFindings(
+      {
+        'clan.nix': lb(
+          '{ targets.usb.directory = lib.mkDefault "backups"; }',
+          'roles.default.machines.web.settings.targets.usb.directory = "/mnt/usb";',
+        ),
+      },
+      [],
+    );
+    await expectFindings(
+      {
+        'clan.nix': lb('{ targets.usb.directory = "backups"; }'),
+      },
+      [],
+    );
   });
   it('a target directory set twice at two layers conflicts', () =>
     expectFindings(

@@ -168,6 +168,32 @@ function unknownKey(kind: RoleKind, path: PropertyKey[], key: string, range: Fin
 
 const PRIORITY = { force: 50, none: 100, default: 1000 } as const;
 
+/** The module-system priority of a definition (lower wins); `lib.mkOverride n` is not read, callers skip it. */
+function prio(v: NixValue): number {
+  return PRIORITY[v.priority === 'force' ? 'force' : v.priority === 'default' ? 'default' : 'none'];
+}
+
+/**
+ * Whether `value`, defined in `layer`, is what some member of the role ends up with: no definition of the same
+ * setting at another visible layer outranks it (`lib.mkForce` elsewhere, or `lib.mkDefault` here). A member whose
+ * layers cannot all be seen, or a `lib.mkOverride` among the definitions, says nothing: the value may lose.
+ */
+function takesEffect(
+  model: ClanModel,
+  layer: SettingsLayer,
+  value: NixValue,
+  get: (attrs: AttrsValue) => NixValue | undefined,
+): boolean {
+  for (const member of roleMembers(model, layer.role).members.keys()) {
+    const layers = visibleLayers(model, layer.inst, layer.role, member);
+    if (!layers) continue;
+    const defs = layers.flatMap((l) => get(asAttrs(l.value)!) ?? []);
+    if (!defs.includes(value) || defs.some((d) => d.priority === 'override')) continue;
+    if (prio(value) === Math.min(...defs.map(prio))) return true;
+  }
+  return false;
+}
+
 /**
  * The layers a member's settings are merged from, when all of them can be read: role, each tag the machine carries,
  * the machine (clan-core evaluates them as one module; lib/inventory/distributed-service/service-module.nix).
@@ -266,8 +292,6 @@ function checkConflicts(model: ClanModel, inst: Instance, out: Finding[]): void 
       if (!layers) continue;
       for (const { key, defs } of scalarDefinitions(kind, layers) ?? []) {
         if (defs.some((d) => d.value.priority === 'override')) continue;
-        const prio = (v: NixValue) =>
-          PRIORITY[v.priority === 'force' ? 'force' : v.priority === 'default' ? 'default' : 'none'];
         const top = Math.min(...defs.map((d) => prio(d.value)));
         const winners = defs.filter((d) => prio(d.value) === top);
         if (winners.length < 2 || winners.some((d) => !isComparable(d.value))) continue;
@@ -416,7 +440,13 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
   if (!attrs) return;
   if (layer.inst.isBorgbackup && layer.role.name === 'server') {
     const dir = attrs.entries.get('directory')?.value;
-    if (dir?.kind === 'string' && dir.value !== undefined && !dir.value.startsWith('/')) {
+    const directoryOf = (a: AttrsValue) => a.entries.get('directory')?.value;
+    if (
+      dir?.kind === 'string' &&
+      dir.value !== undefined &&
+      !dir.value.startsWith('/') &&
+      takesEffect(model, layer, dir, directoryOf)
+    ) {
       out.push(
         finding(
           'relative-directory',
@@ -439,6 +469,7 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
   }
   if (roleKind(layer.inst, layer.role.name) === 'localbackup') {
     for (const [key, e] of asAttrs(attrs.entries.get('targets')?.value)?.entries ?? []) {
+      checkTargetDirectory(model, layer, key, asAttrs(e.value)?.entries.get('directory')?.value, out);
       const name = asAttrs(e.value)?.entries.get('name')?.value;
       const shown = name?.kind === 'string' && name.value !== undefined ? name : undefined;
       if (name && !shown) continue;
@@ -509,4 +540,30 @@ function checkDestinationNames(model: ClanModel, inst: Instance, dests: AttrsVal
       }
     }
   }
+}
+
+/**
+ * localbackup writes a target's `directory` into rsnapshot's configuration as `snapshot_root`
+ * (clan-core clanServices/localbackup/default.nix), and rsnapshot refuses any value that does not start with `/`
+ * ("snapshot_root must be a full path"), so the backup fails at its first run although the machine evaluates.
+ */
+function checkTargetDirectory(
+  model: ClanModel,
+  layer: SettingsLayer,
+  target: string,
+  dir: NixValue | undefined,
+  out: Finding[],
+): void {
+  if (dir?.kind !== 'string' || dir.value === undefined || dir.value.startsWith('/')) return;
+  const targetDirectory = (a: AttrsValue) =>
+    asAttrs(asAttrs(a.entries.get('targets')?.value)?.entries.get(target)?.value)?.entries.get('directory')?.value;
+  if (!takesEffect(model, layer, dir, targetDirectory)) return;
+  out.push(
+    finding(
+      'relative-target-directory',
+      dir.uri,
+      dir.range,
+      `The \`directory\` of localbackup target \`${target}\` must be an absolute path: it becomes rsnapshot's \`snapshot_root\`, and rsnapshot refuses "${dir.value}" ("snapshot_root must be a full path"), so every backup to this target fails.`,
+    ),
+  );
 }
