@@ -1,5 +1,5 @@
 // Custom protocol messages between the language server and the VS Code client, declared once and imported by both
-// sides (the way vscode-eslint shares customMessages.ts). Only plain JSON types and method names live here.
+// sides, so a renamed field breaks the build of both. Only plain JSON types and method names live here.
 
 /** A backup job the client machine runs: one `borgbackup-job-<destination>` systemd unit per destination. */
 export interface BackupJob {
@@ -117,7 +117,8 @@ export interface JobsChangedParams {
   clanDir: string;
 }
 
-/** Notification, server → client: overall health, shown in the status bar (as rust-analyzer's serverStatus). */
+/** Notification, server → client: overall health, shown in the status bar (a missing tool or a broken clan is seen
+ * without opening the output channel). */
 export const StatusNotificationMethod = 'clanBackups/status';
 export interface StatusParams {
   health: 'ok' | 'warning' | 'error';

@@ -1,5 +1,6 @@
 // Entry point. Activation stays cheap: it registers commands, the tree and the output channel, and starts the
-// language server only once the workspace has a clan.nix or a Nix document is open (vscode-eslint's lazy start).
+// language server only once the workspace has a clan.nix or a Nix document is open, so a workspace without a clan
+// pays nothing for the extension.
 import * as vscode from 'vscode';
 import type { JobsModel } from '../../shared/protocol';
 import { COMMAND_IDS, CommandArgs, CommandOutcome } from './commandArgs';

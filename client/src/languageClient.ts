@@ -35,7 +35,8 @@ export const DOCUMENT_SELECTOR = [
   { scheme: 'file', pattern: '**/clan.nix' },
 ];
 
-// rust-analyzer's approach: failed requests go to the output channel; a toast only when the user asks for it.
+// Failed requests go to the output channel; a toast only when the user asks for it: a request fails on every
+// keystroke while a file is half-written, and a toast each time would bury the editor.
 class ClanLanguageClient extends LanguageClient {
   constructor(
     serverOptions: ServerOptions,
