@@ -6,7 +6,7 @@ import { hookInputs, HookStateInput } from '../hooks/hookInput';
 import { HookShellComment, runShellcheck, ShellcheckOptions } from '../hooks/shellcheckRunner';
 import type { ClanModel } from '../model/clanModel';
 import type { AnalysisMemo } from './analysisMemo';
-import type { DeferredOptions, DeferredResult } from './index';
+import type { DeferredOptions, DeferredResult } from './deferredCheck';
 
 export const SHELLCHECK_MISSING_MESSAGE = 'shellcheck not found; install it to get hook-shell diagnostics';
 

@@ -7,12 +7,12 @@
 //   scheduleChecks (util/memo.ts), and WeakMaps on immutable values or on objects of one model: a settings value's
 //   schema findings and a role's member layers (settingsChecks), the script read from a hook string (hooks/shellScript.ts).
 import type { Finding } from '../findings';
-import type { RuleCode } from '../rules';
 import type { ClanModel } from '../model/clanModel';
 import type { AnalysisMemo } from './analysisMemo';
 import { checkCoverage } from './coverageChecks';
 import { checkDestinations } from './destinationChecks';
 import { checkHooks } from './hookRuleChecks';
+import type { DeferredCheck } from './deferredCheck';
 import { checkHookShell } from './hookShellChecks';
 import { checkInventory } from './inventoryChecks';
 import { checkMeta, checkSyntax } from './metaChecks';
@@ -20,6 +20,8 @@ import { checkPostgresql } from './postgresqlChecks';
 import { checkSchedules } from './scheduleChecks';
 import { checkSettings } from './settingsChecks';
 import { checkStates } from './stateChecks';
+
+export type { DeferredCheck, DeferredOptions, DeferredResult } from './deferredCheck';
 
 export type Check = (model: ClanModel, memo: AnalysisMemo) => Finding[];
 
@@ -39,29 +41,5 @@ export const CHECKS: ReadonlyArray<Check> = [
   checkHooks,
   checkCoverage,
 ];
-
-export interface DeferredOptions {
-  /** Time limit of an external program, per run. */
-  timeoutMs?: number;
-  /** Keep external programs' results in this directory across runs (the CLI). */
-  cacheDir?: string;
-}
-
-export interface DeferredResult {
-  findings: Finding[];
-  /** One line for the user (a program is not installed). */
-  notice?: string;
-  /** The disk cache could not be written: one line for the user. */
-  cacheWarning?: string;
-}
-
-/**
- * A check that runs an external program: the editor publishes the other findings first and adds these when they
- * come. `codes` are the rules it reports: when all are disabled it does not run at all.
- */
-export interface DeferredCheck {
-  codes: readonly RuleCode[];
-  run: (model: ClanModel, memo: AnalysisMemo, options: DeferredOptions) => Promise<DeferredResult>;
-}
 
 export const DEFERRED_CHECKS: ReadonlyArray<DeferredCheck> = [{ codes: ['hook-shell'], run: checkHookShell }];
