@@ -5,6 +5,7 @@ import { ClanModel, findRole, Machine, mayGetStateFromServices, roleMembers } fr
 import { asAttrs, NixValue } from './model/nixValue';
 import { containsPosition } from './model/range';
 import { layersForMember } from './model/settingsLayers';
+import { DEFAULT_START_AT } from './model/roleSettings';
 import { backupCoverage } from './model/backupCoverage';
 import type {
   BackupJob,
@@ -16,7 +17,6 @@ import type {
   StateSummary,
 } from '../../shared/protocol';
 
-export const DEFAULT_START_AT = '*-*-* 01:00:00';
 const HOOKS = ['preBackupScript', 'postBackupScript', 'preRestoreScript', 'postRestoreScript'];
 
 /** Next elapse of a schedule, provided by the calendar engine when it is wired in (ISO string or undefined). */

@@ -12,9 +12,17 @@ import {
   valueAt,
 } from '../model/settingsLayers';
 import { nearest } from '../util/nearest';
-import { DESTINATION_FIELDS, ROLE_SCHEMAS, ROLE_SETTINGS, RoleKind, TARGET_FIELDS } from './settingsSchemas';
-
-const DESTINATION_NAME = /^[a-zA-Z0-9._-]+$/;
+import {
+  DESTINATION_FIELDS,
+  EQUAL_SETTINGS,
+  JOB_NAME_PATTERN,
+  ROLE_COLLECTION,
+  ROLE_SCHEMAS,
+  ROLE_SETTINGS,
+  roleKindOf,
+  RoleKind,
+  TARGET_FIELDS,
+} from '../model/roleSettings';
 
 export function checkSettings(model: ClanModel): Finding[] {
   const out: Finding[] = [];
@@ -55,8 +63,7 @@ function checkDefinedTwice(model: ClanModel, out: Finding[]): void {
 }
 
 function roleKind(inst: Instance, name: string): RoleKind | undefined {
-  if (inst.isBorgbackup) return name === 'client' || name === 'server' ? name : undefined;
-  return inst.isLocalbackup && name === 'default' ? 'localbackup' : undefined;
+  return roleKindOf(inst.isBorgbackup ? 'borgbackup' : inst.isLocalbackup ? 'localbackup' : undefined, name);
 }
 
 // A settings value that is the same object as in the last analysis (the reader shares unchanged values between
@@ -251,14 +258,12 @@ function scalarDefinitions(
     });
     if (defs.length >= 2) out.push({ key, defs });
   };
-  const scalars = { client: ['startAt'], server: ['address', 'directory'], localbackup: ['snapshots'] }[kind];
-  for (const key of scalars) {
+  for (const key of EQUAL_SETTINGS[kind]) {
     collect(key, (l) => asAttrs(l.value)!.entries.get(key)?.value);
   }
-  // Hooks are `lines`, which concatenate: only the plain strings conflict.
-  const fields: readonly string[] = kind === 'localbackup' ? ['name', 'directory', 'mountpoint'] : DESTINATION_FIELDS;
-  if (kind === 'client' || kind === 'localbackup') {
-    const dests = mergedDestinations(layers, kind === 'client' ? 'destinations' : 'targets');
+  const collection = ROLE_COLLECTION[kind];
+  if (collection) {
+    const dests = mergedDestinations(layers, collection.key);
     if (!dests) return undefined;
     for (const [name, defs] of dests) {
       if (defs.length < 2) continue;
@@ -270,11 +275,8 @@ function scalarDefinitions(
       )
         continue;
       const bodyAt = new Map(defs.map((d) => [d.layer, asAttrs(d.entry.value)!]));
-      for (const field of fields) {
-        collect(
-          `${kind === 'client' ? 'destinations' : 'targets'}.${name}.${field}`,
-          (l) => bodyAt.get(l)?.entries.get(field)?.value,
-        );
+      for (const field of collection.equalFields) {
+        collect(`${collection.key}.${name}.${field}`, (l) => bodyAt.get(l)?.entries.get(field)?.value);
       }
     }
   }
@@ -332,7 +334,7 @@ function checkMissingRequired(model: ClanModel, inst: Instance, out: Finding[]):
   const local = !inst.isBorgbackup;
   const role = findRole(inst, local ? 'default' : 'client');
   if (!role) return;
-  const [collection, field] = local ? ['targets', 'directory'] : ['destinations', 'repo'];
+  const { key: collection, required: field } = ROLE_COLLECTION[local ? 'localbackup' : 'client']!;
   const reported = new Set<AttrEntry>();
   const report = (name: string, entry: AttrEntry, member: string | undefined) => {
     if (reported.has(entry)) return;
@@ -474,7 +476,7 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
       const shown = name?.kind === 'string' && name.value !== undefined ? name : undefined;
       if (name && !shown) continue;
       const value = shown ? shown.value! : key;
-      if (DESTINATION_NAME.test(value)) continue;
+      if (JOB_NAME_PATTERN.test(value)) continue;
       out.push(
         finding(
           'invalid-destination-name',
@@ -490,7 +492,7 @@ function checkLayerValues(model: ClanModel, layer: SettingsLayer, out: Finding[]
 function checkDestinationNames(model: ClanModel, inst: Instance, dests: AttrsValue, out: Finding[]): void {
   const servers = roleMembers(model, findRole(inst, 'server')).members;
   for (const [key, e] of dests.entries) {
-    if (!DESTINATION_NAME.test(key)) {
+    if (!JOB_NAME_PATTERN.test(key)) {
       out.push(
         finding(
           'invalid-destination-name',
@@ -512,7 +514,7 @@ function checkDestinationNames(model: ClanModel, inst: Instance, dests: AttrsVal
     }
     const name = asAttrs(e.value)?.entries.get('name')?.value;
     if (name?.kind === 'string' && name.value !== undefined) {
-      if (!DESTINATION_NAME.test(name.value)) {
+      if (!JOB_NAME_PATTERN.test(name.value)) {
         out.push(
           finding(
             'invalid-destination-name',

@@ -5,17 +5,19 @@ import { CompletionItem, CompletionItemKind, InsertTextFormat, MarkupKind } from
 import type { Analysis } from '../analyze';
 import { BUILTIN_MODULES } from '../model/clanModel';
 import { attrName } from '../model/valueReader';
+import { nixString } from '../model/nixEdits';
 import type { Position } from '../model/range';
 import type { SourceFile } from '../model/sourceFile';
 import type { Node } from '../parsing/parser';
 import { allTags, anchorsOf, isBorgPath, serviceOfPath } from './context';
 import { cursorContext } from './cursor';
 import { readNixSource } from '../model/sourceFile';
+import { DEFAULT_SERVER_DIRECTORY, DEFAULT_START_AT, rolesOf } from '../model/roleSettings';
 import { childOptions, formatOptionDoc, OptionDoc, wildcardAt } from './optionDocs';
 
 const SCHEDULES: Array<[string, string]> = [
   ['daily', 'every day at 00:00'],
-  ['*-*-* 01:00:00', 'every day at 01:00 (the default)'],
+  [DEFAULT_START_AT, 'every day at 01:00 (the default)'],
   ['*-*-* 04:00:00', 'every day at 04:00'],
   ['hourly', 'every hour'],
   ['*-*-* *:00/15:00', 'every 15 minutes'],
@@ -32,7 +34,7 @@ const BLOCKS: Array<{ label: string; where: (path: string[]) => boolean; text: s
   {
     label: 'borgbackup instance',
     where: (p) => p.length === 2 && p[0] === 'inventory' && p[1] === 'instances',
-    text: 'borgbackup = {\n\troles.client.machines.${1:client} = { };\n\troles.server.machines.${2:server}.settings.directory = "/var/lib/borgbackup";\n};',
+    text: `borgbackup = {\n\troles.client.machines.\${1:client} = { };\n\troles.server.machines.\${2:server}.settings.directory = ${nixString(DEFAULT_SERVER_DIRECTORY)};\n};`,
     doc: 'A borgbackup instance with a client and a server.',
   },
   {
@@ -91,9 +93,9 @@ function keyCompletions(analysis: Analysis, path: string[], service: string | un
   };
   if (wildcard === 'machine') names([...model.machines.keys()].sort(), CompletionItemKind.Module, 'machine');
   if (wildcard === 'tag') names(allTags(model), CompletionItemKind.EnumMember, 'tag');
-  if (wildcard === 'role' && borg) names(['client', 'server'], CompletionItemKind.Class, 'borgbackup role');
+  if (wildcard === 'role' && borg) names(rolesOf('borgbackup'), CompletionItemKind.Class, 'borgbackup role');
   if (wildcard === 'role' && service === 'localbackup')
-    names(['default'], CompletionItemKind.Class, 'localbackup role');
+    names(rolesOf('localbackup'), CompletionItemKind.Class, 'localbackup role');
   if (wildcard === 'instance')
     names(['borgbackup', 'localbackup'], CompletionItemKind.Class, 'clan-core service instance');
   for (const b of BLOCKS) {

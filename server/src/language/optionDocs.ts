@@ -1,6 +1,9 @@
 // The options a clan.nix can set that this product knows about, with their types, defaults and descriptions
-// (clan-core clanServices/borgbackup and localbackup, nixosModules/clanCore, modules/inventoryClass). One tree serves hover (docs of the option under the cursor) and completion (the
-// children of the attrset under the cursor). `<name>` segments are wildcards: machine, tag, instance, role, ...
+// (clan-core nixosModules/clanCore, modules/inventoryClass; the roles' settings come from model/roleSettings.ts, which
+// mirrors clanServices/borgbackup and localbackup). One tree serves hover (docs of the option under the cursor) and
+// completion (the children of the attrset under the cursor). `<name>` segments are wildcards: machine, tag, role, ...
+import { nixAttrName, nixString } from '../model/nixEdits';
+import { isCollection, ROLE_KINDS, ROLE_TABLE, RoleKind, RoleSpec, Setting } from '../model/roleSettings';
 
 export type Wildcard = 'machine' | 'tag' | 'instance' | 'role' | 'state' | 'database' | 'user' | 'destination' | 'any';
 
@@ -42,6 +45,49 @@ function add(path: string, doc: OptionDoc): void {
 }
 
 const ROLE = 'inventory.instances.<instance>.roles.<role>';
+
+function addRoleSettings(kind: RoleKind, at: string): void {
+  const spec: RoleSpec = ROLE_TABLE[kind];
+  const only = spec.service;
+  const base = `inventory.instances.<instance>.roles.${spec.role}.${at}`;
+  add(base, { ...docOf(spec.doc), default: '{ }', only });
+  for (const [key, s] of inCompletionOrder(spec.settings, spec.completionOrder)) {
+    add(`${base}.${key}`, settingDoc(s, only));
+    if (!isCollection(s)) continue;
+    add(`${base}.${key}.<destination>`, { ...docOf(s.entry), only });
+    for (const [field, f] of inCompletionOrder(s.fields, s.completionOrder)) {
+      add(`${base}.${key}.<destination>.${field}`, settingDoc(f, only));
+    }
+  }
+}
+
+function inCompletionOrder<T>(entries: Record<string, T>, order: readonly string[] | undefined): Array<[string, T]> {
+  return (order ?? Object.keys(entries)).map((key) => [key, entries[key]!]);
+}
+
+function docOf(d: { type: string; description: string; snippet?: string }): OptionDoc {
+  return d.snippet === undefined
+    ? { type: d.type, description: d.description }
+    : { type: d.type, description: d.description, snippet: d.snippet };
+}
+
+function settingDoc(s: Setting, only: OptionDoc['only']): OptionDoc {
+  const doc: OptionDoc = { ...docOf(s), only };
+  const text = s.defaultText ?? (s.default === undefined ? undefined : nixLiteral(s.default));
+  if (text !== undefined) doc.default = text;
+  return doc;
+}
+
+/** A default as Nix source, in the spacing the docs use (`{ }`, `[ ]`). */
+function nixLiteral(v: unknown): string {
+  if (typeof v === 'string') return nixString(v);
+  if (Array.isArray(v)) return v.length ? `[ ${v.map(nixLiteral).join(' ')} ]` : '[ ]';
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    return entries.length ? `{ ${entries.map(([k, x]) => `${nixAttrName(k)} = ${nixLiteral(x)};`).join(' ')} }` : '{ }';
+  }
+  return String(v);
+}
 const SETTINGS_AT = ['settings', 'machines.<machine>.settings', 'tags.<tag>.settings'];
 
 add('meta', {
@@ -171,77 +217,9 @@ add(`${ROLE}.tags.<tag>`, {
   description: 'Machines with this tag, with optional per-tag settings.',
   snippet: '{ };',
 });
-// clan-core's localbackup (clanServices/localbackup/default.nix): one role, `default`.
-for (const at of SETTINGS_AT) {
-  const lb = `inventory.instances.<instance>.roles.default.${at}`;
-  add(lb, {
-    type: 'localbackup settings',
-    default: '{ }',
-    only: 'localbackup',
-    description:
-      'Settings of localbackup: `targets` and `snapshots`. rsnapshot copies every state folder to each target.',
-  });
-  add(`${lb}.snapshots`, {
-    type: 'int',
-    default: '20',
-    only: 'localbackup',
-    description: 'How many snapshots rsnapshot keeps (`retain snapshot N`).',
-    snippet: '${1:20};',
-  });
-  add(`${lb}.targets`, {
-    type: 'attribute set of targets',
-    only: 'localbackup',
-    description:
-      'Directories (usually on a mounted drive) where the snapshots are kept; each becomes `localbackup-mount-<name>` / `localbackup-unmount-<name>` commands when it has a mountpoint.',
-  });
-  add(`${lb}.targets.<destination>`, {
-    type: 'submodule',
-    only: 'localbackup',
-    description: 'A backup target.',
-    snippet: '{\n\tdirectory = "${1:/mnt/backup}";\n\tmountpoint = "${2:/mnt/backup}";\n};',
-  });
-  add(`${lb}.targets.<destination>.directory`, {
-    type: 'string (required)',
-    only: 'localbackup',
-    description: "Where rsnapshot keeps this target's snapshots (`snapshot_root`).",
-    snippet: '"${1:/mnt/backup}";',
-  });
-  add(`${lb}.targets.<destination>.name`, {
-    type: 'strMatching "^[a-zA-Z0-9._-]+$"',
-    default: 'the attribute name',
-    only: 'localbackup',
-    description:
-      'Name of the backup job: `localbackup-mount-<name>` and the `<name>::<snapshot>` archive names `clan backups list` shows.',
-  });
-  add(`${lb}.targets.<destination>.mountpoint`, {
-    type: 'null or string',
-    default: 'null',
-    only: 'localbackup',
-    description: 'Mounted (`mount -o X-mount.mkdir`) before the backup and unmounted after it, when set.',
-    snippet: '"${1:/mnt/backup}";',
-  });
-  for (const hook of [
-    'preMountHook',
-    'postMountHook',
-    'preUnmountHook',
-    'postUnmountHook',
-    'preBackupHook',
-    'postBackupHook',
-  ]) {
-    add(`${lb}.targets.<destination>.${hook}`, {
-      type: 'null or lines',
-      default: 'null',
-      only: 'localbackup',
-      description: `Shell commands run ${hook
-        .replace(/Hook$/, '')
-        .replace(/^(pre|post)/, (m) => (m === 'pre' ? 'before ' : 'after '))
-        .replace('Mount', 'mounting the target')
-        .replace('Unmount', 'unmounting the target')
-        .replace('Backup', 'the backup')}.`,
-      snippet: "''\n\t$1\n'';",
-    });
-  }
-}
+// The roles' own settings come from the table (model/roleSettings.ts). localbackup's `default` is added before the
+// generic role options and borgbackup's roles after them: completion under `roles` lists the names in that order.
+for (const at of SETTINGS_AT) addRoleSettings('localbackup', at);
 add(`${ROLE}.extraModules`, {
   type: 'list of modules',
   default: '[ ]',
@@ -254,87 +232,7 @@ for (const at of SETTINGS_AT) {
     description:
       'Settings of the role. Role, tag and machine settings merge; a scalar set at two layers with different values is an error unless one uses `lib.mkForce`.',
   });
-  const client = `inventory.instances.<instance>.roles.client.${at}`;
-  const server = `inventory.instances.<instance>.roles.server.${at}`;
-  add(client, {
-    type: 'borgbackup client settings',
-    default: '{ }',
-    description: 'Settings of a borgbackup client: `startAt`, `destinations`, `exclude`.',
-    only: 'borgbackup',
-  });
-  add(`${client}.startAt`, {
-    type: 'string (systemd calendar event)',
-    default: '"*-*-* 01:00:00"',
-    only: 'borgbackup',
-    description:
-      'When the `borgbackup-job-<destination>` timers fire (`OnCalendar=`, `Persistent=true`). One string, not a list. Examples: `"daily"`, `"*-*-* 04:00:00"`, `"Mon *-*-* 03:00:00"`.',
-    snippet: '"${1:*-*-* 01:00:00}";',
-  });
-  add(`${client}.destinations`, {
-    type: 'attribute set of destinations',
-    default: '{ }',
-    only: 'borgbackup',
-    description:
-      "External destinations in addition to the instance's servers; each becomes a `borgbackup-job-<name>` unit. A destination with a server's name replaces that server.",
-  });
-  add(`${client}.destinations.<destination>`, {
-    type: 'submodule',
-    only: 'borgbackup',
-    description: 'An external borg repository.',
-    snippet: '{\n\trepo = "${1:ssh://user@host:23/./borgbackup}";\n};',
-  });
-  add(`${client}.destinations.<destination>.repo`, {
-    type: 'string (required)',
-    only: 'borgbackup',
-    description:
-      'borg repository: `user@host:/./path` (scp style, no port) or `ssh://user@host:port/./path`. `::` starts an archive name.',
-    snippet: '"${1:user@host:/./borgbackup}";',
-  });
-  add(`${client}.destinations.<destination>.rsh`, {
-    type: 'string',
-    default:
-      '"ssh -i <borgbackup.ssh> -o StrictHostKeyChecking=accept-new -o IdentitiesOnly=Yes -o PasswordAuthentication=no"',
-    only: 'borgbackup',
-    description:
-      "Replaces the whole default ssh command (BORG_RSH). The default already uses the clan's key and accepts a new host key once: put a port in an `ssh://host:port/` repo instead of setting `rsh`. A custom rsh needs `-i` with the key, whose path depends on the clan-core version (`/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh` on main since 2026-08, `/run/secrets/vars/borgbackup/borgbackup.ssh` before and on 26.05). No shell syntax: borg splits it like shlex and expands nothing.",
-    snippet:
-      '"ssh -i ${1:/run/secrets/vars/per-machine/<machine>/borgbackup/borgbackup.ssh} -o StrictHostKeyChecking=accept-new";',
-  });
-  add(`${client}.destinations.<destination>.name`, {
-    type: 'strMatching "^[a-zA-Z0-9._-]+$"',
-    default: 'the attribute name',
-    only: 'borgbackup',
-    description: 'Name of the backup job. Leave it equal to the key: list and restore look for `borg-job-<name>`.',
-  });
-  add(`${client}.exclude`, {
-    type: 'list of string (borg patterns)',
-    default: '[ ]',
-    only: 'borgbackup',
-    description:
-      'Patterns passed to `borg --exclude-from`: default style `fm:` (`*` crosses `/`, matched from the archive root); `sh:`, `re:`, `pp:`, `pf:` prefixes select other styles. A bare name like `__pycache__` matches only at the root: use `*/__pycache__`.',
-    snippet: '[ "$1" ];',
-  });
-  add(server, {
-    type: 'borgbackup server settings',
-    default: '{ }',
-    only: 'borgbackup',
-    description: 'Settings of a borgbackup server: `address`, `directory`.',
-  });
-  add(`${server}.address`, {
-    type: 'null or string',
-    default: 'null (the machine name)',
-    only: 'borgbackup',
-    description:
-      'Address clients connect to; the repo is `borg@<address>:.`. No port (use a destination with `rsh = "ssh -p N ..."`); IPv6 in brackets.',
-    snippet: '"$1";',
-  });
-  add(`${server}.directory`, {
-    type: 'string (absolute path)',
-    default: '"/var/lib/borgbackup"',
-    only: 'borgbackup',
-    description: "Directory holding the repositories: each client's is `<directory>/<client>`.",
-    snippet: '"${1:/var/lib/borgbackup}";',
-  });
+  for (const kind of ROLE_KINDS) if (ROLE_TABLE[kind].service === 'borgbackup') addRoleSettings(kind, at);
 }
 
 add('machines', {
