@@ -9,7 +9,7 @@ import {
   tryMatchPath,
 } from '../../server/src/borg';
 
-const codes = (fs: Array<{ code: string }>) => fs.map((f) => f.code);
+const kinds = (fs: Array<{ kind: string }>) => fs.map((f) => f.kind);
 
 describe('parseExcludePattern', () => {
   it('detects styles like borg (two alnum characters then `:`)', () => {
@@ -134,19 +134,19 @@ describe('translatePythonRegex', () => {
 });
 
 describe('analyzeExclude', () => {
-  it('invalid-exclude with offsets', () => {
+  it('patterns borg refuses, with offsets', () => {
     const f = analyzeExclude('xx:foo');
-    assert.deepEqual(codes(f), ['invalid-exclude']);
+    assert.deepEqual(kinds(f), ['unknown-style']);
     assert.deepEqual([f[0]!.start, f[0]!.end], [0, 2]);
     const r = analyzeExclude('re:ab(');
-    assert.deepEqual(codes(r), ['invalid-exclude']);
+    assert.deepEqual(kinds(r), ['invalid-regex']);
     assert.equal(r[0]!.start, 5);
-    assert.deepEqual(codes(analyzeExclude('sh:[z-a]')), ['invalid-exclude']);
+    assert.deepEqual(kinds(analyzeExclude('sh:[z-a]')), ['invalid-shell-pattern']);
   });
-  it('exclude-root-only for bare fm names, with fixes', () => {
+  it('root-only names for bare fm names, with fixes', () => {
     for (const n of ['__pycache__', '.cache', 'node_modules', 'fm:.cache', '.cache/']) {
       const f = analyzeExclude(n);
-      assert.deepEqual(codes(f), ['exclude-root-only'], n);
+      assert.deepEqual(kinds(f), ['root-only-name'], n);
     }
     assert.deepEqual(analyzeExclude('__pycache__')[0]!.fixes, ['*/__pycache__', 'sh:**/__pycache__']);
     assert.deepEqual(analyzeExclude('fm:.cache')[0]!.fixes, ['fm:*/.cache', 'sh:**/.cache']);
@@ -154,19 +154,19 @@ describe('analyzeExclude', () => {
       assert.deepEqual(analyzeExclude(n), [], n);
     }
   });
-  it('exclude-unsupported-syntax', () => {
-    for (const p of [
-      '*.{tmp,bak}',
-      '~/.cache',
-      '/~/x',
-      '$HOME/.cache',
-      '${HOME}/x',
-      './build',
-      '../x',
-      '# c',
-      '- *.pyc',
+  it('syntax borg patterns do not have', () => {
+    for (const [p, kind] of [
+      ['*.{tmp,bak}', 'brace-alternatives'],
+      ['~/.cache', 'tilde'],
+      ['/~/x', 'tilde'],
+      ['$HOME/.cache', 'shell-variable'],
+      ['${HOME}/x', 'shell-variable'],
+      ['./build', 'relative-path'],
+      ['../x', 'relative-path'],
+      ['# c', 'comment-line'],
+      ['- *.pyc', 'patterns-command'],
     ]) {
-      assert.deepEqual(codes(analyzeExclude(p)), ['exclude-unsupported-syntax'], p);
+      assert.deepEqual(kinds(analyzeExclude(p!)), [kind], p);
     }
     assert.deepEqual(analyzeExclude('*.{tmp,bak}')[0]!.fixes, ['*.tmp\n*.bak']);
     assert.deepEqual(analyzeExclude('re:^home/x$'), []);
@@ -174,7 +174,7 @@ describe('analyzeExclude', () => {
   });
   it('multi-line entries are judged per line, offsets into the entry', () => {
     const f = analyzeExclude('*.pyc\n  __pycache__');
-    assert.deepEqual(codes(f), ['exclude-root-only']);
+    assert.deepEqual(kinds(f), ['root-only-name']);
     assert.deepEqual([f[0]!.start, f[0]!.end], [8, 19]);
     assert.deepEqual(f[0]!.fixes![0], '*.pyc\n  */__pycache__');
   });

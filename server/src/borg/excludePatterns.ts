@@ -34,15 +34,6 @@ export interface ParsedExclude {
   comments: Array<{ start: number; end: number; text: string }>;
 }
 
-export interface ExcludeFinding {
-  code: 'invalid-exclude' | 'exclude-root-only' | 'exclude-unsupported-syntax';
-  message: string;
-  start: number;
-  end: number;
-  /** Replacement texts for the whole entry, best first. */
-  fixes?: string[];
-}
-
 const STYLES: readonly string[] = ['fm', 'sh', 're', 'pp', 'pf'];
 
 // Python str.isspace(): what str.strip() removes.

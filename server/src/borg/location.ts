@@ -31,8 +31,29 @@ export interface Span {
   end: number;
 }
 
-export interface RepoFinding {
-  code: 'invalid-repo' | 'suspicious-repo' | 'unbracketed-ipv6';
+/**
+ * What is wrong with a repository location, in borg's terms; checks/ decides which rule reports it.
+ * - `placeholder`: replace_placeholders fails on a `{…}` field or a stray brace.
+ * - `unparsable`: no Location regex matches ("Invalid location format").
+ * - `unbracketed-ipv6`: an IPv6 host without `[…]`, which the regexes split at its colons.
+ * - `empty-remote-path`: `host:` with nothing after the colon, which scp_re reads as a local folder.
+ * - `url-as-local-path`: a `scheme://` borg 1.x does not know, read as a local path.
+ * - `scheme-as-host`: `sftp:/x`-like, where the scheme becomes an scp host.
+ * - `device-as-host`: `usb:/mnt/x`-like, where a disk label becomes an scp host.
+ * - `archive-in-repo`: `::name`, which borg takes as an archive, not part of the repository.
+ */
+export type RepoProblemKind =
+  | 'placeholder'
+  | 'unparsable'
+  | 'unbracketed-ipv6'
+  | 'empty-remote-path'
+  | 'url-as-local-path'
+  | 'scheme-as-host'
+  | 'device-as-host'
+  | 'archive-in-repo';
+
+export interface RepoProblem {
+  kind: RepoProblemKind;
   message: string;
   start: number;
   end: number;
@@ -40,8 +61,15 @@ export interface RepoFinding {
   fixes?: string[];
 }
 
-export interface AddressFinding {
-  code: 'address-with-port' | 'unbracketed-ipv6';
+/**
+ * What is wrong with the server `address` once Clan splices it into `borg@${address}:.`:
+ * - `has-port`: `host:port`, whose port scp_re reads as the start of the path.
+ * - `unbracketed-ipv6`: an IPv6 address (alone or with more after it) without `[…]`.
+ */
+export type AddressProblemKind = 'has-port' | 'unbracketed-ipv6';
+
+export interface AddressProblem {
+  kind: AddressProblemKind;
   message: string;
   start: number;
   end: number;
@@ -390,7 +418,7 @@ const MOUNT_PREFIX = /^\/(?:mnt|media|run\/media|Volumes|srv\/usb)(?:\/|$)/;
 const DEVICE_HOST =
   /^(?:usb|disk|drive|external|extern|ext|hdd|ssd|local|localdisk|sd|sdcard|backupdisk|backup-disk)[0-9]*$/i;
 
-function unbracketedIPv6InRepo(repo: string): RepoFinding | undefined {
+function unbracketedIPv6InRepo(repo: string): RepoProblem | undefined {
   let hostStart = 0;
   const scheme = /^ssh:\/\//.exec(repo);
   if (scheme) hostStart = scheme[0].length;
@@ -404,7 +432,7 @@ function unbracketedIPv6InRepo(repo: string): RepoFinding | undefined {
   const d = parseDetailed(repo);
   const reading = d ? `borg parses ${describeParse(d.loc)}` : 'borg rejects the location';
   return {
-    code: 'unbracketed-ipv6',
+    kind: 'unbracketed-ipv6',
     message: `unbracketed IPv6 address ${show(addr)}: ${reading}; write ${show('[' + addr + ']')}`,
     start: hostStart,
     end: hostStart + addr.length,
@@ -413,28 +441,28 @@ function unbracketedIPv6InRepo(repo: string): RepoFinding | undefined {
 }
 
 /**
- * Findings for a literal `repo` string. Offsets are into `repo`.
+ * Problems of a literal `repo` string. Offsets are into `repo`.
  * Nothing is reported for the forms Clan documents (`user@host:/./x`, `ssh://user@host:23/./x`, `borg@host:.`).
  */
-export function analyzeRepo(repo: string): RepoFinding[] {
+export function analyzeRepo(repo: string): RepoProblem[] {
   if (typeof repo !== 'string' || repo.length > MAX_JUDGED_LENGTH) return [];
   const ph = placeholderProblems(repo);
   if (ph.length > 0)
-    return ph.map((p) => ({ code: 'invalid-repo' as const, message: p.message, start: p.start, end: p.end }));
+    return ph.map((p) => ({ kind: 'placeholder' as const, message: p.message, start: p.start, end: p.end }));
 
   const v6 = unbracketedIPv6InRepo(repo);
   if (v6) return [v6];
 
   const d = parseDetailed(repo);
-  if (!d) return [{ code: 'invalid-repo', message: explainFailure(repo), start: 0, end: repo.length }];
+  if (!d) return [{ kind: 'unparsable', message: explainFailure(repo), start: 0, end: repo.length }];
   const { loc, spans } = d;
-  const out: RepoFinding[] = [];
+  const out: RepoProblem[] = [];
 
   if (loc.kind === 'local-path') {
     const emptyRemote = /^([^@:/]+@)?([^:/]+|\[[0-9a-fA-F:.]+\]):$/.exec(repo.slice(0, spans.path.end));
     if (emptyRemote && loc.archive === undefined) {
       out.push({
-        code: 'suspicious-repo',
+        kind: 'empty-remote-path',
         message: `borg reads ${show(repo)} as a local folder named ${show(loc.path)} (the path after \`:\` is empty); write ${show(repo + '.')} for the login directory`,
         start: 0,
         end: repo.length,
@@ -442,7 +470,7 @@ export function analyzeRepo(repo: string): RepoFinding[] {
       });
     } else if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(loc.path)) {
       out.push({
-        code: 'suspicious-repo',
+        kind: 'url-as-local-path',
         message: `${show(loc.path)} looks like a URL, but borg 1.x only knows \`ssh://\` and \`file://\`; it is read as a local path`,
         start: spans.path.start,
         end: spans.path.end,
@@ -454,7 +482,7 @@ export function analyzeRepo(repo: string): RepoFinding[] {
     const host = loc.host;
     if (loc.user === undefined && SCHEME_HOSTS.has(host.toLowerCase())) {
       out.push({
-        code: 'suspicious-repo',
+        kind: 'scheme-as-host',
         message: `${show(repo.slice(0, spans.path.end))} is read as host ${show(host)}, path ${show(loc.path)} (scp syntax), not as a URL; use \`ssh://host/path\` or a local path`,
         start: spans.host.start,
         end: spans.path.end,
@@ -464,7 +492,7 @@ export function analyzeRepo(repo: string): RepoFinding[] {
       (host.length === 1 || DEVICE_HOST.test(host) || (MOUNT_PREFIX.test(loc.path) && !host.includes('.')))
     ) {
       out.push({
-        code: 'suspicious-repo',
+        kind: 'device-as-host',
         message: `${show(repo.slice(0, spans.path.end))} is read as host ${show(host)}, path ${show(loc.path)} (scp syntax for ssh); for a local disk write only the path ${show(loc.path)}`,
         start: spans.host.start,
         end: spans.path.end,
@@ -476,7 +504,7 @@ export function analyzeRepo(repo: string): RepoFinding[] {
   if (loc.archive !== undefined && spans.archive) {
     const repoPart = repo.slice(0, spans.archive.start - 2);
     out.push({
-      code: 'suspicious-repo',
+      kind: 'archive-in-repo',
       message: `\`::\` starts an archive name: borg uses ${show(repoPart)} as the repository and ${show(loc.archive)} as an archive name (BORG_REPO must not contain \`::\`)`,
       start: spans.archive.start - 2,
       end: spans.archive.end,
@@ -487,16 +515,16 @@ export function analyzeRepo(repo: string): RepoFinding[] {
 }
 
 /**
- * Findings for the server role's `address`, which Clan splices into `borg@${address}:.`.
+ * Problems of the server role's `address`, which Clan splices into `borg@${address}:.`.
  * Offsets are into `address`.
  */
-export function analyzeAddress(address: string): AddressFinding[] {
+export function analyzeAddress(address: string): AddressProblem[] {
   if (typeof address !== 'string' || address.length > MAX_JUDGED_LENGTH) return [];
   // A bare IPv6 address is itself `a:b::c`; it must be recognised before trying host:port.
   if (isIPv6(address)) {
     return [
       {
-        code: 'unbracketed-ipv6',
+        kind: 'unbracketed-ipv6',
         message: `unbracketed IPv6 address: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; write ${show('[' + address + ']')}`,
         start: 0,
         end: address.length,
@@ -511,7 +539,7 @@ export function analyzeAddress(address: string): AddressFinding[] {
     const host = m[1]!;
     return [
       {
-        code: 'address-with-port',
+        kind: 'has-port',
         message: `\`address\` cannot carry a port: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; set \`address = "${host}"\` and, for port ${m[2]}, use a destination with \`rsh = "ssh -p ${m[2]} …"\``,
         start: host.length,
         end: address.length,
@@ -523,7 +551,7 @@ export function analyzeAddress(address: string): AddressFinding[] {
   if (v6 && !address.startsWith('[')) {
     return [
       {
-        code: 'unbracketed-ipv6',
+        kind: 'unbracketed-ipv6',
         message: `unbracketed IPv6 address ${show(v6)}: Clan writes ${show('borg@' + address + ':.')}, which ${describeSplice(address)}; write ${show('[' + v6 + ']')}`,
         start: 0,
         end: v6.length,

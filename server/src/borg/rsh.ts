@@ -16,8 +16,29 @@ export interface RshToken {
 export type SplitResult =
   { ok: true; tokens: RshToken[] } | { ok: false; message: string; offset: number; tokens: RshToken[] };
 
-export interface RshFinding {
-  code: 'rsh-without-key' | 'rsh-insecure-host-key' | 'rsh-invalid' | 'rsh-duplicate-port';
+/**
+ * What is wrong with an rsh, in terms of what borg and ssh do with it; checks/ decides which rule reports it.
+ * - `unsplittable`: shlex.split raises (unbalanced quote, trailing `\`), so borg fails before running anything.
+ * - `empty`: no words, so borg runs `user@host` as the program.
+ * - `shell-expansion`: `$X`, `$(…)` or backticks, which no shell expands here.
+ * - `shell-operator`: `;`, `|`, `&&`, a redirection or a `#` comment, which reach ssh as arguments.
+ * - `host-key-unchecked`: StrictHostKeyChecking=no/off/false.
+ * - `host-keys-forgotten`: UserKnownHostsFile=/dev/null.
+ * - `no-key`: ssh without `-i`/IdentityFile (or `-F`), so Clan's generated key is not offered.
+ * - `duplicate-port`: a port in rsh and in the ssh:// URL, which borg appends again.
+ */
+export type RshProblemKind =
+  | 'unsplittable'
+  | 'empty'
+  | 'shell-expansion'
+  | 'shell-operator'
+  | 'host-key-unchecked'
+  | 'host-keys-forgotten'
+  | 'no-key'
+  | 'duplicate-port';
+
+export interface RshProblem {
+  kind: RshProblemKind;
   message: string;
   start: number;
   end: number;
@@ -165,8 +186,8 @@ function programIsSsh(program: string): boolean {
   return base === 'ssh';
 }
 
-function shellSyntaxFindings(tokens: RshToken[], shellValued: Set<RshToken>): RshFinding[] {
-  const out: RshFinding[] = [];
+function shellSyntaxProblems(tokens: RshToken[], shellValued: Set<RshToken>): RshProblem[] {
+  const out: RshProblem[] = [];
   for (const t of tokens) {
     if (shellValued.has(t)) continue;
     const v = t.value;
@@ -181,7 +202,7 @@ function shellSyntaxFindings(tokens: RshToken[], shellValued: Set<RshToken>): Rs
             ? 'command substitution `$(…)`'
             : 'variable `' + (/^\$(\{[^}]*\}?|[A-Za-z_][A-Za-z0-9_]*)/.exec(v.slice(p))?.[0] ?? '$') + '`';
         out.push({
-          code: 'rsh-invalid',
+          kind: 'shell-expansion',
           message: `${what} is not expanded: borg runs rsh without a shell and passes it to ssh literally; write the value itself`,
           start: at,
           end: at + 1,
@@ -190,7 +211,7 @@ function shellSyntaxFindings(tokens: RshToken[], shellValued: Set<RshToken>): Rs
       }
       if ((q === 'none' || q === 'double') && ch === '`') {
         out.push({
-          code: 'rsh-invalid',
+          kind: 'shell-expansion',
           message: 'backticks are not expanded: borg runs rsh without a shell and passes them to ssh literally',
           start: at,
           end: at + 1,
@@ -211,7 +232,7 @@ function shellSyntaxFindings(tokens: RshToken[], shellValued: Set<RshToken>): Rs
               ? `redirection \`${op}\``
               : `shell operator \`${op}\``;
         out.push({
-          code: 'rsh-invalid',
+          kind: 'shell-operator',
           message: `${what} does not work: borg runs rsh without a shell, so ssh receives \`${v}\` as an argument`,
           start: at,
           end: at + op.length,
@@ -224,18 +245,18 @@ function shellSyntaxFindings(tokens: RshToken[], shellValued: Set<RshToken>): Rs
 }
 
 /**
- * Findings for a literal rsh. Offsets are into `rsh`. ssh options are judged only when the program is `ssh`
+ * Problems of a literal rsh. Offsets are into `rsh`. ssh options are judged only when the program is `ssh`
  * (or a path ending in `/ssh`). `repo` (parsed) enables the duplicate-port check.
  */
-export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
+export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshProblem[] {
   if (typeof rsh !== 'string' || rsh.length > 8192) return [];
   const split = splitRsh(rsh);
-  if (!split.ok) return [{ code: 'rsh-invalid', message: split.message, start: split.offset, end: split.offset + 1 }];
+  if (!split.ok) return [{ kind: 'unsplittable', message: split.message, start: split.offset, end: split.offset + 1 }];
   const tokens = split.tokens;
   if (tokens.length === 0) {
     return [
       {
-        code: 'rsh-invalid',
+        kind: 'empty',
         message: 'empty rsh: borg would run `user@host` as the program; use e.g. `ssh -i <key>`',
         start: 0,
         end: rsh.length,
@@ -257,7 +278,7 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
       shellValued.add(o.valueToken);
     }
   }
-  const out: RshFinding[] = shellSyntaxFindings(tokens, shellValued);
+  const out: RshProblem[] = shellSyntaxProblems(tokens, shellValued);
   if (!isSsh) return out;
 
   let hasKey = false;
@@ -273,7 +294,7 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
     if (key === 'port' && value !== '') portOption ??= o;
     if (key === 'stricthostkeychecking' && /^(no|off|false)$/i.test(value)) {
       out.push({
-        code: 'rsh-insecure-host-key',
+        kind: 'host-key-unchecked',
         message: `StrictHostKeyChecking=${value} accepts any host key, so a changed or spoofed server is not noticed; Clan's default is \`accept-new\``,
         start: o.start,
         end: o.end,
@@ -281,7 +302,7 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
     }
     if (key === 'userknownhostsfile' && value.split(/\s+/).every((f) => f === '/dev/null')) {
       out.push({
-        code: 'rsh-insecure-host-key',
+        kind: 'host-keys-forgotten',
         message:
           'UserKnownHostsFile=/dev/null forgets every host key, so the server is never verified; drop it (Clan uses `StrictHostKeyChecking=accept-new`)',
         start: o.start,
@@ -291,7 +312,7 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
   }
   if (!hasKey && !customConfig) {
     out.push({
-      code: 'rsh-without-key',
+      kind: 'no-key',
       message:
         "this rsh replaces Clan's default and has no `-i <key>`, so the generated borgbackup key (`borgbackup/borgbackup.ssh`) is not used; add `-i /run/secrets/vars/…/borgbackup/borgbackup.ssh` (the path depends on the clan-core version)",
       start: program.start,
@@ -300,7 +321,7 @@ export function analyzeRsh(rsh: string, repo?: ParsedLocation): RshFinding[] {
   }
   if (portOption && repo && repo.kind === 'ssh-url' && repo.port !== undefined) {
     out.push({
-      code: 'rsh-duplicate-port',
+      kind: 'duplicate-port',
       message: `the repo URL already has port ${repo.port}; borg appends \`-p ${repo.port}\` after rsh, so ssh gets the port twice (the first one given wins in ssh). Keep one`,
       start: portOption.start,
       end: portOption.end,

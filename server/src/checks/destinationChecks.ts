@@ -1,7 +1,9 @@
 // Literal strings of destinations and the server address, judged with borg's own reading of them
 // (borg's src/borg/helpers/parseformat.py Location, src/borg/remote.py ssh_cmd, src/borg/patterns.py): `repo`, `rsh`, `exclude` entries, server `address`.
 import { analyzeAddress, analyzeExclude, analyzeRepo, analyzeRsh, parseBorgLocation } from '../borg';
+import type { AddressProblemKind, ExcludeProblemKind, RepoProblemKind, RshProblemKind } from '../borg';
 import { finding, Finding, Fix } from '../findings';
+import type { RuleCode } from '../rules';
 import type { ClanModel } from '../model/clanModel';
 import { asAttrs, AttrsValue, NixValue, StringValue } from '../model/nixValue';
 import { SettingsLayer, settingsLayers } from '../model/settingsLayers';
@@ -24,8 +26,47 @@ const rshProblems = memoizeString((rsh: string) =>
   }),
 );
 
-interface Problem {
-  code: Finding['code'];
+// borg/ says what is wrong; the rules group those kinds by what the user has to do about them (docs/rules/).
+// Records, so a new kind does not compile until it has a rule.
+const REPO_RULES: Readonly<Record<RepoProblemKind, RuleCode>> = {
+  placeholder: 'invalid-repo',
+  unparsable: 'invalid-repo',
+  'unbracketed-ipv6': 'unbracketed-ipv6',
+  'empty-remote-path': 'suspicious-repo',
+  'url-as-local-path': 'suspicious-repo',
+  'scheme-as-host': 'suspicious-repo',
+  'device-as-host': 'suspicious-repo',
+  'archive-in-repo': 'suspicious-repo',
+};
+const ADDRESS_RULES: Readonly<Record<AddressProblemKind, RuleCode>> = {
+  'has-port': 'address-with-port',
+  'unbracketed-ipv6': 'unbracketed-ipv6',
+};
+const RSH_RULES: Readonly<Record<RshProblemKind, RuleCode>> = {
+  unsplittable: 'rsh-invalid',
+  empty: 'rsh-invalid',
+  'shell-expansion': 'rsh-invalid',
+  'shell-operator': 'rsh-invalid',
+  'host-key-unchecked': 'rsh-insecure-host-key',
+  'host-keys-forgotten': 'rsh-insecure-host-key',
+  'no-key': 'rsh-without-key',
+  'duplicate-port': 'rsh-duplicate-port',
+};
+const EXCLUDE_RULES: Readonly<Record<ExcludeProblemKind, RuleCode>> = {
+  'unknown-style': 'invalid-exclude',
+  'invalid-regex': 'invalid-exclude',
+  'invalid-shell-pattern': 'invalid-exclude',
+  'comment-line': 'exclude-unsupported-syntax',
+  'brace-alternatives': 'exclude-unsupported-syntax',
+  tilde: 'exclude-unsupported-syntax',
+  'shell-variable': 'exclude-unsupported-syntax',
+  'relative-path': 'exclude-unsupported-syntax',
+  'patterns-command': 'exclude-unsupported-syntax',
+  'root-only-name': 'exclude-root-only',
+};
+
+interface Problem<K extends string> {
+  kind: K;
   message: string;
   start: number;
   end: number;
@@ -36,14 +77,20 @@ function literal(v: NixValue | undefined): StringValue | undefined {
   return v?.kind === 'string' && v.value !== undefined ? v : undefined;
 }
 
-function report(model: ClanModel, v: StringValue, problems: Problem[], out: Finding[]): void {
+function report<K extends string>(
+  model: ClanModel,
+  v: StringValue,
+  problems: ReadonlyArray<Problem<K>>,
+  rules: Readonly<Record<K, RuleCode>>,
+  out: Finding[],
+): void {
   for (const p of problems) {
     const fixes: Fix[] = (p.fixes ?? []).map((text, i) => ({
       title: `Use "${text}"`,
       isPreferred: i === 0,
       edits: [{ uri: v.uri, range: v.literal, newText: nixStringLiteral(text) }],
     }));
-    out.push(finding(p.code, v.uri, rangeInString(model, v, p.start, p.end), p.message, fixes));
+    out.push(finding(rules[p.kind], v.uri, rangeInString(model, v, p.start, p.end), p.message, fixes));
   }
 }
 
@@ -142,7 +189,7 @@ export function checkDestinations(model: ClanModel): Finding[] {
       if (!settings) continue;
       if (layer.role.name === 'server') {
         const address = literal(settings.entries.get('address')?.value);
-        if (address) report(model, address, addressProblems(address.value!), out);
+        if (address) report(model, address, addressProblems(address.value!), ADDRESS_RULES, out);
         continue;
       }
       if (layer.role.name !== 'client') continue;
@@ -150,15 +197,15 @@ export function checkDestinations(model: ClanModel): Finding[] {
         const dest = asAttrs(d.value);
         const repo = literal(dest?.entries.get('repo')?.value);
         const rsh = literal(dest?.entries.get('rsh')?.value);
-        if (repo) report(model, repo, repoProblems(repo.value!), out);
-        if (rsh) report(model, rsh, rshProblems(rsh.value!)(repo?.value ?? ''), out);
+        if (repo) report(model, repo, repoProblems(repo.value!), REPO_RULES, out);
+        if (rsh) report(model, rsh, rshProblems(rsh.value!)(repo?.value ?? ''), RSH_RULES, out);
         if (rsh && dest) checkKeyPath(model, layer, dest, rsh, repo, out);
       }
       const exclude = settings.entries.get('exclude')?.value;
       if (exclude?.kind === 'list') {
         for (const item of exclude.items) {
           const s = literal(item);
-          if (s) report(model, s, excludeProblems(s.value!), out);
+          if (s) report(model, s, excludeProblems(s.value!), EXCLUDE_RULES, out);
         }
       }
     }
