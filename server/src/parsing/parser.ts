@@ -105,7 +105,7 @@ export function parseNix(text: string, old?: Tree): Tree {
   const tree = ready().nix.parse(blankCommas(text, commas), old ?? null);
   if (!tree) throw new Error('tree-sitter returned no tree');
   // web-tree-sitter reads node text through the tree's callback over the parsed input; point it at the document, so
-  // `node.text` of formals shows their commas (test/unit/formalCommas.test.ts checks that this still holds).
+  // `node.text` of formals shows their commas (test/unit/parsing/formalCommas.test.ts checks that this still holds).
   (tree as unknown as { textCallback: (index: number) => string }).textCallback = (index) => text.slice(index);
   if (old) derivedFrom.set(tree, old);
   blankedIn.set(tree, commas);
