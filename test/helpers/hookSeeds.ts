@@ -1,4 +1,4 @@
-// Hook test documents: the seeds (shared/seeds) as they appear in clan.nix and machine configs, and where things are
+// Hook test documents: the examples of Clan's backup guides (test/fixtures/seeds holds them as clans) as they appear in clan.nix and machine configs, and where things are
 // in a document, for the hook analyses' tests.
 import assert from 'node:assert/strict';
 import type { Finding } from '../../server/src/findings';
@@ -35,7 +35,7 @@ export function span(text: string, needle: string, nth = 0): [number, number, nu
   return [l, c, l, c + needle.length];
 }
 
-// ---- the seeds (shared/seeds), as they appear in clan.nix / machine configs ----
+// ---- the backup guides' examples, as they appear in clan.nix / machine configs ----
 
 export const DOCKER_SEED = `{
   machines = {
