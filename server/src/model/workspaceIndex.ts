@@ -2,12 +2,7 @@
 // see clanFragments.ts), and the clans built from them, with which files each clan is made of. Files are parsed
 // once and re-parsed only when they change (`update`); clans are rebuilt only when a change can concern them.
 //
-// Which files are indexed: every `*.nix` below a root, except `.git`, `node_modules`, `.direnv`, names starting
-// with `result` (nix build links) and what the `.gitignore` files inside the roots exclude. The .gitignore support
-// is the common subset: `#` comments, blank lines, `!` negation, trailing `/` (directories only), patterns with a
-// `/` anchored to the .gitignore's directory, `*`, `?`, `[...]` and `**`. Not read: .gitignore files above a root,
-// `.git/info/exclude` and the global excludes file. Symbolic links to directories are not followed (result links
-// point into /nix/store, and links can loop). A file reached through a literal import is read even when ignored.
+// Which files are indexed: see workspaceFiles.ts. A file reached through a literal import is read even when ignored.
 //
 // How definitions become clans:
 // - each `lib.clan { ... }` / `buildClan { ... }` argument is a clan; its directory (machines/, inventory.json) is a
@@ -16,8 +11,8 @@
 // - a clan.nix (or a file shaped like a clan: `inventory` with `machines` or `meta`) that no other clan imports is
 //   a clan of its own; when another clan lives in the same flake or around it, the file is probably part of that
 //   clan reached in a way the index cannot follow (`imports = map …`), so the cross-file rules stay quiet for it.
-import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Tree } from '../parsing/parser';
 import {
   ClanDefinition,
@@ -33,7 +28,7 @@ import type { Overlay, SourceCache } from './sourceFile';
 import { isInside, toPath, toUri } from '../util/uris';
 import { readJsonSource, readNixSource, SourceFile } from './sourceFile';
 import { compareStrings } from '../util/compare';
-import { ignored, IgnoreRule, parseGitignore } from './gitignore';
+import { WorkspaceFiles } from './workspaceFiles';
 
 export interface IndexedClan {
   /** Stable name of the clan: its directory (with `#2`, `#3`… when one directory holds several clans). */
@@ -60,15 +55,12 @@ interface Entry {
   defs?: ClanDefinition[];
 }
 
-const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.direnv']);
-
 export class WorkspaceIndex {
-  private readonly roots: string[];
+  private readonly files: WorkspaceFiles;
   private readonly entries = new Map<string, Entry>();
   /** Files read for imports that are not indexed (outside the roots, or ignored). */
   private readonly external = new Map<string, Entry>();
   private readonly docs = new Map<string, Doc>();
-  private readonly ignoreRules = new Map<string, IgnoreRule[]>();
   private readonly cache: SourceCache;
   private walked = false;
   private scanned = false;
@@ -79,7 +71,11 @@ export class WorkspaceIndex {
   private built?: BuiltClan[];
 
   constructor(roots: string[], cache?: SourceCache) {
-    this.roots = [...new Set(roots.map((r) => resolve(r)))];
+    this.files = new WorkspaceFiles([...new Set(roots.map((r) => resolve(r)))], {
+      readText: (path) => this.readDoc(path)?.text,
+      isDirectory: (path) => this.isDirectory(path),
+      exists: (path) => this.exists(path),
+    });
     this.cache = cache ?? new Map();
   }
 
@@ -136,7 +132,7 @@ export class WorkspaceIndex {
     else this.docs.delete(path);
     this.external.delete(path);
     if (basename(path) === '.gitignore') {
-      this.ignoreRules.clear();
+      this.files.forgetRules();
       this.walked = false;
       this.entries.clear();
       this.built = undefined;
@@ -149,7 +145,7 @@ export class WorkspaceIndex {
       this.flakeDirs.clear();
       changed = true;
     }
-    if (this.walked && path.endsWith('.nix') && this.isIndexable(path)) {
+    if (this.walked && path.endsWith('.nix') && this.files.isIndexable(path)) {
       const old = this.entries.get(path);
       const oldSig = old ? signature(this.defsOf(old)) : '';
       if (this.readDoc(path)) {
@@ -218,7 +214,7 @@ export class WorkspaceIndex {
 
   private quickClanFor(path: string): IndexedClan | undefined {
     const candidates = new Set<string>([path]);
-    const root = this.rootOf(path);
+    const root = this.files.rootOf(path);
     for (let dir = dirname(path); ; dir = dirname(dir)) {
       for (const name of ['flake.nix', 'clan.nix']) if (this.exists(join(dir, name))) candidates.add(join(dir, name));
       if (dir === root || dirname(dir) === dir || (root && !isInside(dir, root))) break;
@@ -253,7 +249,7 @@ export class WorkspaceIndex {
     }
     const groups = new Map<string, Array<ClanDefinition & { path: string }>>();
     for (const d of defs.filter((x) => x.kind === 'option')) {
-      const dir = this.flakeDirOf(d.path) ?? this.rootOf(d.path) ?? dirname(d.path);
+      const dir = this.flakeDirOf(d.path) ?? this.files.rootOf(d.path) ?? dirname(d.path);
       groups.set(dir, [...(groups.get(dir) ?? []), d]);
     }
     for (const [dir, list] of groups) out.push(this.buildClan(keyed(dir), dir, list, extra));
@@ -333,7 +329,7 @@ export class WorkspaceIndex {
   private readonly flakeDirs = new Map<string, string | null>();
   /** The nearest directory at or above the file's that holds a flake.nix (not above the file's root). */
   private flakeDirOf(path: string): string | undefined {
-    const root = this.rootOf(path);
+    const root = this.files.rootOf(path);
     const seen: string[] = [];
     let found: string | undefined;
     for (let dir = dirname(path); ; dir = dirname(dir)) {
@@ -353,10 +349,6 @@ export class WorkspaceIndex {
     return found;
   }
 
-  private rootOf(path: string): string | undefined {
-    return this.roots.filter((r) => isInside(path, r)).sort((a, b) => b.length - a.length)[0];
-  }
-
   // ---- files ----
 
   private readonly loader: FileLoader = {
@@ -373,9 +365,10 @@ export class WorkspaceIndex {
     return e;
   }
 
-  private sourceOf(e: Entry): SourceFile | undefined {
+  /** `known`: the file's text when the caller has just read it. */
+  private sourceOf(e: Entry, known?: Doc): SourceFile | undefined {
     if (e.source !== undefined) return e.source ?? undefined;
-    const doc = this.readDoc(e.path);
+    const doc = known ?? this.readDoc(e.path);
     if (!doc) {
       e.source = null;
       return undefined;
@@ -395,7 +388,7 @@ export class WorkspaceIndex {
     const doc = this.readDoc(e.path);
     // Every definition names `clan` (lib.clan, buildClan, clan = …) or `inventory`: most files need no parse.
     if (!doc || (name !== 'clan.nix' && !/clan|inventory/.test(doc.text))) return (e.defs = []);
-    const file = this.sourceOf(e);
+    const file = this.sourceOf(e, doc);
     return (e.defs = file ? findClanDefinitions(file, name) : []);
   }
 
@@ -440,65 +433,15 @@ export class WorkspaceIndex {
   private walk(): void {
     if (this.walked) return;
     this.walked = true;
-    for (const root of this.roots) {
-      if (this.isDirectory(root)) this.walkDir(root, this.rulesAbove(root));
-      else if (root.endsWith('.nix') && this.exists(root)) this.entries.set(root, { path: root, uri: toUri(root) });
+    for (const paths of this.files.walk()) {
+      for (const path of paths) if (!this.entries.has(path)) this.entries.set(path, { path, uri: toUri(path) });
     }
+    // Open documents not on disk (yet) are indexed too.
     for (const path of this.docs.keys()) {
-      if (path.endsWith('.nix') && !this.entries.has(path) && this.isIndexable(path)) {
+      if (path.endsWith('.nix') && !this.entries.has(path) && this.files.isIndexable(path)) {
         this.entries.set(path, { path, uri: toUri(path) });
       }
     }
-  }
-
-  private walkDir(dir: string, rules: IgnoreRule[]): void {
-    let list: Dirent[];
-    try {
-      list = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    const here = [...rules, ...this.rulesOf(dir)];
-    for (const d of list) {
-      if (skippedName(d.name)) continue;
-      const full = join(dir, d.name);
-      if (d.isDirectory()) {
-        if (!ignored(here, full, true)) this.walkDir(full, here);
-      } else if (d.name.endsWith('.nix') && (d.isFile() || d.isSymbolicLink()) && !ignored(here, full, false)) {
-        if (!this.entries.has(full)) this.entries.set(full, { path: full, uri: toUri(full) });
-      }
-    }
-  }
-
-  /** Whether a path would be indexed: below a root, not skipped, not ignored. */
-  private isIndexable(path: string): boolean {
-    const root = this.rootOf(path);
-    if (!root) return false;
-    if (relative(root, path).split(sep).some(skippedName)) return false;
-    let rules = this.rulesAbove(root);
-    for (let dir = root; ;) {
-      rules = [...rules, ...this.rulesOf(dir)];
-      const rel = relative(dir, path);
-      if (!rel || !rel.includes(sep)) break;
-      dir = join(dir, rel.split(sep)[0]!);
-      if (ignored(rules, dir, true)) return false;
-    }
-    return !ignored(rules, path, false);
-  }
-
-  /** .gitignore files above a root are not read (see the header). */
-  private rulesAbove(_root: string): IgnoreRule[] {
-    return [];
-  }
-
-  private rulesOf(dir: string): IgnoreRule[] {
-    let rules = this.ignoreRules.get(dir);
-    if (!rules) {
-      const doc = this.readDoc(join(dir, '.gitignore'));
-      rules = doc ? parseGitignore(doc.text, dir) : [];
-      this.ignoreRules.set(dir, rules);
-    }
-    return rules;
   }
 }
 
@@ -512,10 +455,6 @@ function signature(defs: ClanDefinition[]): string {
 
 function depth(path: string): number {
   return path.split(sep).length;
-}
-
-function skippedName(name: string): boolean {
-  return ALWAYS_SKIPPED.has(name) || name.startsWith('result');
 }
 
 // ---- one-shot loading (the CLI) ----
