@@ -2,12 +2,7 @@
 // see clanFragments.ts), and the clans built from them, with which files each clan is made of. Files are parsed
 // once and re-parsed only when they change (`update`); clans are rebuilt only when a change can concern them.
 //
-// Which files are indexed: every `*.nix` below a root, except `.git`, `node_modules`, `.direnv`, names starting
-// with `result` (nix build links) and what the `.gitignore` files inside the roots exclude. The .gitignore support
-// is the common subset: `#` comments, blank lines, `!` negation, trailing `/` (directories only), patterns with a
-// `/` anchored to the .gitignore's directory, `*`, `?`, `[...]` and `**`. Not read: .gitignore files above a root,
-// `.git/info/exclude` and the global excludes file. Symbolic links to directories are not followed (result links
-// point into /nix/store, and links can loop). A file reached through a literal import is read even when ignored.
+// Which files are indexed: see workspaceFiles.ts. A file reached through a literal import is read even when ignored.
 //
 // How definitions become clans:
 // - each `lib.clan { ... }` / `buildClan { ... }` argument is a clan; its directory (machines/, inventory.json) is a
@@ -16,8 +11,8 @@
 // - a clan.nix (or a file shaped like a clan: `inventory` with `machines` or `meta`) that no other clan imports is
 //   a clan of its own; when another clan lives in the same flake or around it, the file is probably part of that
 //   clan reached in a way the index cannot follow (`imports = map …`), so the cross-file rules stay quiet for it.
-import { Dirent, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Tree } from '../parsing/parser';
 import { ClanDefinition, findClanDefinitions } from './clanDefinitions';
 import type { ClanUnknown } from './clanFragments';
@@ -29,7 +24,8 @@ import type { Overlay, SourceCache } from './sourceFile';
 import { isInside, toPath, toUri } from '../util/uris';
 import { readJsonSource, readNixSource, SourceFile } from './sourceFile';
 import { compareStrings } from '../util/compare';
-import { ignored, IgnoreRule, parseGitignore } from './gitignore';
+import { runAll, runInSlices, Steps, TimeSlices } from '../util/timeSlices';
+import { WorkspaceFiles } from './workspaceFiles';
 
 export interface IndexedClan {
   /** Stable name of the clan: its directory (with `#2`, `#3`… when one directory holds several clans). */
@@ -56,17 +52,24 @@ interface Entry {
   defs?: ClanDefinition[];
 }
 
-const ALWAYS_SKIPPED = new Set(['.git', 'node_modules', '.direnv']);
+type Located = ClanDefinition & { path: string };
+
+/** How often the background build starts over because files changed meanwhile, before it is left to `build`. */
+const BUILD_ATTEMPTS = 3;
 
 export class WorkspaceIndex {
-  private readonly roots: string[];
+  private readonly files: WorkspaceFiles;
   private readonly entries = new Map<string, Entry>();
   /** Files read for imports that are not indexed (outside the roots, or ignored). */
   private readonly external = new Map<string, Entry>();
   private readonly docs = new Map<string, Doc>();
-  private readonly ignoreRules = new Map<string, IgnoreRule[]>();
   private readonly cache: SourceCache;
   private walked = false;
+  /** `scanAsync` is walking: changes are recorded in `entries` as after a walk, since the walk may be past them. */
+  private walking = false;
+  /** Counts `update` calls and forgotten walks: work done in slices is stale when these moved meanwhile. */
+  private changes = 0;
+  private resets = 0;
   private scanned = false;
   /** `scanAsync` is running: answers are built from the files near the asked one (see `clanFor`). */
   private scanning = false;
@@ -75,7 +78,11 @@ export class WorkspaceIndex {
   private built?: BuiltClan[];
 
   constructor(roots: string[], cache?: SourceCache) {
-    this.roots = [...new Set(roots.map((r) => resolve(r)))];
+    this.files = new WorkspaceFiles([...new Set(roots.map((r) => resolve(r)))], {
+      readText: (path) => this.readDoc(path)?.text,
+      isDirectory: (path) => this.isDirectory(path),
+      exists: (path) => this.exists(path),
+    });
     this.cache = cache ?? new Map();
   }
 
@@ -91,27 +98,43 @@ export class WorkspaceIndex {
     this.scanned = true;
   }
 
-  /** Like `scan`, in slices of about `sliceMs`, giving the event loop back in between (the server stays responsive). */
+  /**
+   * Like `scan`, and the clans built, in slices of about `sliceMs`, giving the event loop back in between (the
+   * server stays responsive).
+   */
   async scanAsync(sliceMs = 10): Promise<void> {
     if (this.scanned) return;
-    this.walk();
+    const slices = new TimeSlices(sliceMs);
     this.scanning = true;
     try {
-      let start = Date.now();
+      await this.walkAsync(slices);
+      // Updates that arrive meanwhile reset their entries; `defsOf` recomputes those lazily.
+      const toParse: Array<{ e: Entry; doc: Doc }> = [];
       for (const e of [...this.entries.values()]) {
-        this.defsOf(e);
-        if (Date.now() - start >= sliceMs) {
-          await new Promise<void>((r) => setImmediate(r));
-          start = Date.now();
-        }
+        const doc = e.defs ? undefined : this.readDoc(e.path);
+        if (doc && mayDefine(e.path, doc)) toParse.push({ e, doc });
+        else e.defs ??= [];
+        if (slices.due) await slices.pause();
+      }
+      // Smallest first: the first parses of a process run cold (V8 is still compiling tree-sitter's wasm and the
+      // readers), and a large clan.nix parsed cold holds the event loop for hundreds of milliseconds.
+      toParse.sort((a, b) => a.doc.text.length - b.doc.text.length);
+      for (const { e, doc } of toParse) {
+        if (!e.defs) this.defsFrom(e, doc);
+        if (slices.due) await slices.pause();
+      }
+      // A change during the build may concern any clan: the build starts over, and after a few tries is left to the
+      // next question (`build`), rather than chase an editor that keeps typing.
+      for (let attempt = 0; attempt < BUILD_ATTEMPTS && !this.built; attempt++) {
+        const changes = this.changes;
+        const built = await runInSlices(this.buildSteps(), slices, () => this.changes !== changes || !!this.built);
+        if (built && this.changes === changes && !this.built) this.built = built.value;
       }
     } finally {
       this.scanning = false;
       this.quickPaths.clear();
     }
-    // Updates that arrived meanwhile reset their entries; `defsOf` recomputes those lazily.
     this.scanned = true;
-    this.built = undefined;
   }
 
   /** Indexed files (absolute paths), sorted. */
@@ -127,13 +150,15 @@ export class WorkspaceIndex {
    */
   update(uri: string, text?: string, tree?: Tree): string[] {
     if (!uri.startsWith('file:')) return [];
+    this.changes++;
     const path = toPath(uri);
     if (text !== undefined) this.docs.set(path, tree ? { text, tree } : { text });
     else this.docs.delete(path);
     this.external.delete(path);
     if (basename(path) === '.gitignore') {
-      this.ignoreRules.clear();
+      this.files.forgetRules();
       this.walked = false;
+      this.resets++;
       this.entries.clear();
       this.built = undefined;
       return this.clans().map((c) => c.key);
@@ -145,7 +170,7 @@ export class WorkspaceIndex {
       this.flakeDirs.clear();
       changed = true;
     }
-    if (this.walked && path.endsWith('.nix') && this.isIndexable(path)) {
+    if ((this.walked || this.walking) && path.endsWith('.nix') && this.files.isIndexable(path)) {
       const old = this.entries.get(path);
       const oldSig = old ? signature(this.defsOf(old)) : '';
       if (this.readDoc(path)) {
@@ -203,23 +228,26 @@ export class WorkspaceIndex {
   }
 
   private build(): BuiltClan[] {
-    if (this.built) return this.built;
-    const defs: Array<ClanDefinition & { path: string }> = [];
+    this.built ??= runAll(this.buildSteps());
+    return this.built;
+  }
+
+  private *buildSteps(): Steps<BuiltClan[]> {
+    const defs: Located[] = [];
     for (const e of [...this.entries.values()].sort((a, b) => compareStrings(a.path, b.path))) {
       for (const d of this.defsOf(e)) defs.push({ ...d, path: e.path });
     }
-    this.built = this.buildFrom(defs, []);
-    return this.built;
+    return yield* this.buildFrom(defs, []);
   }
 
   private quickClanFor(path: string): IndexedClan | undefined {
     const candidates = new Set<string>([path]);
-    const root = this.rootOf(path);
+    const root = this.files.rootOf(path);
     for (let dir = dirname(path); ; dir = dirname(dir)) {
       for (const name of ['flake.nix', 'clan.nix']) if (this.exists(join(dir, name))) candidates.add(join(dir, name));
       if (dir === root || dirname(dir) === dir || (root && !isInside(dir, root))) break;
     }
-    const defs: Array<ClanDefinition & { path: string }> = [];
+    const defs: Located[] = [];
     for (const p of [...candidates].sort()) {
       const e = this.entries.get(p) ?? this.externalEntry(p);
       if (e) for (const d of this.defsOf(e)) defs.push({ ...d, path: p });
@@ -230,13 +258,14 @@ export class WorkspaceIndex {
       uri: toUri(path),
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     };
-    const clan = this.buildFrom(defs, [partial]).find((c) => concerns(c, path));
+    const clan = runAll(this.buildFrom(defs, [partial])).find((c) => concerns(c, path));
     if (!clan) return undefined;
     this.quickPaths.set(clan.key, path);
     return { key: clan.key, sources: clan.sources };
   }
 
-  private buildFrom(defs: Array<ClanDefinition & { path: string }>, extra: ClanUnknown[]): BuiltClan[] {
+  /** Yields between modules, so a background build can pause there (`scanAsync`). */
+  private *buildFrom(defs: Located[], extra: ClanUnknown[]): Steps<BuiltClan[]> {
     const out: BuiltClan[] = [];
     const keyed = (dir: string): string => {
       let key = dir;
@@ -245,14 +274,14 @@ export class WorkspaceIndex {
     };
     for (const d of defs.filter((x) => x.kind === 'call')) {
       const dir = this.literalDirectory(d) ?? this.flakeDirOf(d.path) ?? dirname(d.path);
-      out.push(this.buildClan(keyed(dir), dir, [d], extra));
+      out.push(yield* this.buildClan(keyed(dir), dir, [d], extra));
     }
-    const groups = new Map<string, Array<ClanDefinition & { path: string }>>();
+    const groups = new Map<string, Located[]>();
     for (const d of defs.filter((x) => x.kind === 'option')) {
-      const dir = this.flakeDirOf(d.path) ?? this.rootOf(d.path) ?? dirname(d.path);
+      const dir = this.flakeDirOf(d.path) ?? this.files.rootOf(d.path) ?? dirname(d.path);
       groups.set(dir, [...(groups.get(dir) ?? []), d]);
     }
-    for (const [dir, list] of groups) out.push(this.buildClan(keyed(dir), dir, list, extra));
+    for (const [dir, list] of groups) out.push(yield* this.buildClan(keyed(dir), dir, list, extra));
     // Shallow files first: a clan.nix importing another clan-shaped file owns it.
     const files = defs
       .filter((x) => x.kind === 'file')
@@ -271,21 +300,19 @@ export class WorkspaceIndex {
           range: d.range,
         });
       }
-      out.push(this.buildClan(keyed(dir), dir, [d], unknowns));
+      out.push(yield* this.buildClan(keyed(dir), dir, [d], unknowns));
     }
     return out;
   }
 
-  private buildClan(
-    key: string,
-    dir: string,
-    defs: Array<ClanDefinition & { path: string }>,
-    unknowns: ClanUnknown[],
-  ): BuiltClan {
+  private *buildClan(key: string, dir: string, defs: Located[], unknowns: ClanUnknown[]): Steps<BuiltClan> {
     const resolver = new Resolver(this.loader);
     const collector = new FragmentCollector(resolver);
     const files = new Set<string>(defs.map((d) => d.path));
-    for (const d of defs) collector.addModule([], d.value, d.file);
+    for (const d of defs) {
+      collector.addModule([], d.value, d.file);
+      yield;
+    }
     const sources: ClanSources = { dir, machineFiles: [], machineDirs: [] };
     // The primary file: where the inventory is written, so clan-level findings and quick fixes that point into the
     // inventory land in the right file; else the first definition.
@@ -301,6 +328,7 @@ export class WorkspaceIndex {
       files.add(cfgPath);
       const cfg = this.loader.loadNix(cfgPath);
       if (cfg) collector.addModule(['machines', name], cfg.root, cfg);
+      yield;
     }
     const invPath = join(dir, 'inventory.json');
     files.add(invPath);
@@ -329,7 +357,7 @@ export class WorkspaceIndex {
   private readonly flakeDirs = new Map<string, string | null>();
   /** The nearest directory at or above the file's that holds a flake.nix (not above the file's root). */
   private flakeDirOf(path: string): string | undefined {
-    const root = this.rootOf(path);
+    const root = this.files.rootOf(path);
     const seen: string[] = [];
     let found: string | undefined;
     for (let dir = dirname(path); ; dir = dirname(dir)) {
@@ -349,10 +377,6 @@ export class WorkspaceIndex {
     return found;
   }
 
-  private rootOf(path: string): string | undefined {
-    return this.roots.filter((r) => isInside(path, r)).sort((a, b) => b.length - a.length)[0];
-  }
-
   // ---- files ----
 
   private readonly loader: FileLoader = {
@@ -369,9 +393,10 @@ export class WorkspaceIndex {
     return e;
   }
 
-  private sourceOf(e: Entry): SourceFile | undefined {
+  /** `known`: the file's text when the caller has just read it. */
+  private sourceOf(e: Entry, known?: Doc): SourceFile | undefined {
     if (e.source !== undefined) return e.source ?? undefined;
-    const doc = this.readDoc(e.path);
+    const doc = known ?? this.readDoc(e.path);
     if (!doc) {
       e.source = null;
       return undefined;
@@ -386,13 +411,13 @@ export class WorkspaceIndex {
   }
 
   private defsOf(e: Entry): ClanDefinition[] {
-    if (e.defs) return e.defs;
-    const name = basename(e.path);
-    const doc = this.readDoc(e.path);
-    // Every definition names `clan` (lib.clan, buildClan, clan = …) or `inventory`: most files need no parse.
-    if (!doc || (name !== 'clan.nix' && !/clan|inventory/.test(doc.text))) return (e.defs = []);
-    const file = this.sourceOf(e);
-    return (e.defs = file ? findClanDefinitions(file, name) : []);
+    return e.defs ?? this.defsFrom(e, this.readDoc(e.path));
+  }
+
+  private defsFrom(e: Entry, doc: Doc | undefined): ClanDefinition[] {
+    if (!doc || !mayDefine(e.path, doc)) return (e.defs = []);
+    const file = this.sourceOf(e, doc);
+    return (e.defs = file ? findClanDefinitions(file, basename(e.path)) : []);
   }
 
   private readDoc(path: string): Doc | undefined {
@@ -435,71 +460,53 @@ export class WorkspaceIndex {
 
   private walk(): void {
     if (this.walked) return;
-    this.walked = true;
-    for (const root of this.roots) {
-      if (this.isDirectory(root)) this.walkDir(root, this.rulesAbove(root));
-      else if (root.endsWith('.nix') && this.exists(root)) this.entries.set(root, { path: root, uri: toUri(root) });
+    for (const paths of this.files.walk()) this.addEntries(paths);
+    this.walkDone();
+  }
+
+  /** `walk` one directory at a time; a changed .gitignore meanwhile starts it over, a `walk` meanwhile ends it. */
+  private async walkAsync(slices: TimeSlices): Promise<void> {
+    this.walking = true;
+    try {
+      while (!this.walked) {
+        const resets = this.resets;
+        const walked = await runInSlices(this.walkSteps(), slices, () => this.walked || this.resets !== resets);
+        if (walked) this.walkDone();
+      }
+    } finally {
+      this.walking = false;
     }
+  }
+
+  private *walkSteps(): Steps<void> {
+    for (const paths of this.files.walk()) {
+      this.addEntries(paths);
+      yield;
+    }
+  }
+
+  private addEntries(paths: string[]): void {
+    for (const path of paths) if (!this.entries.has(path)) this.entries.set(path, { path, uri: toUri(path) });
+  }
+
+  /** Open documents not on disk (yet) are indexed too. */
+  private walkDone(): void {
     for (const path of this.docs.keys()) {
-      if (path.endsWith('.nix') && !this.entries.has(path) && this.isIndexable(path)) {
+      if (path.endsWith('.nix') && !this.entries.has(path) && this.files.isIndexable(path)) {
         this.entries.set(path, { path, uri: toUri(path) });
       }
     }
-  }
-
-  private walkDir(dir: string, rules: IgnoreRule[]): void {
-    let list: Dirent[];
-    try {
-      list = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    const here = [...rules, ...this.rulesOf(dir)];
-    for (const d of list) {
-      if (skippedName(d.name)) continue;
-      const full = join(dir, d.name);
-      if (d.isDirectory()) {
-        if (!ignored(here, full, true)) this.walkDir(full, here);
-      } else if (d.name.endsWith('.nix') && (d.isFile() || d.isSymbolicLink()) && !ignored(here, full, false)) {
-        if (!this.entries.has(full)) this.entries.set(full, { path: full, uri: toUri(full) });
-      }
-    }
-  }
-
-  /** Whether a path would be indexed: below a root, not skipped, not ignored. */
-  private isIndexable(path: string): boolean {
-    const root = this.rootOf(path);
-    if (!root) return false;
-    if (relative(root, path).split(sep).some(skippedName)) return false;
-    let rules = this.rulesAbove(root);
-    for (let dir = root; ;) {
-      rules = [...rules, ...this.rulesOf(dir)];
-      const rel = relative(dir, path);
-      if (!rel || !rel.includes(sep)) break;
-      dir = join(dir, rel.split(sep)[0]!);
-      if (ignored(rules, dir, true)) return false;
-    }
-    return !ignored(rules, path, false);
-  }
-
-  /** .gitignore files above a root are not read (see the header). */
-  private rulesAbove(_root: string): IgnoreRule[] {
-    return [];
-  }
-
-  private rulesOf(dir: string): IgnoreRule[] {
-    let rules = this.ignoreRules.get(dir);
-    if (!rules) {
-      const doc = this.readDoc(join(dir, '.gitignore'));
-      rules = doc ? parseGitignore(doc.text, dir) : [];
-      this.ignoreRules.set(dir, rules);
-    }
-    return rules;
+    this.walked = true;
   }
 }
 
 function concerns(c: BuiltClan, path: string): boolean {
   return c.files.has(path) || c.dirs.some((d) => isInside(path, d));
+}
+
+/** Every definition names `clan` (lib.clan, buildClan, clan = …) or `inventory`: most files need no parse. */
+function mayDefine(path: string, doc: Doc): boolean {
+  return basename(path) === 'clan.nix' || /clan|inventory/.test(doc.text);
 }
 
 function signature(defs: ClanDefinition[]): string {
@@ -508,10 +515,6 @@ function signature(defs: ClanDefinition[]): string {
 
 function depth(path: string): number {
   return path.split(sep).length;
-}
-
-function skippedName(name: string): boolean {
-  return ALWAYS_SKIPPED.has(name) || name.startsWith('result');
 }
 
 // ---- one-shot loading (the CLI) ----

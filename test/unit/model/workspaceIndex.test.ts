@@ -446,6 +446,36 @@ describe('incremental updates', () => {
     assert.deepEqual(codesOf(index.clanFor(borg)?.sources, dir), ['undefined-machine services/borgbackup.nix']);
   });
 
+  it('edits and new files while scanAsync runs are in its result, in whichever phase they arrive', async () => {
+    await initParsing();
+    const fixed = readFileSync(join(LAYOUTS, 'flake-parts-services/services/borgbackup.nix'), 'utf8').replace(
+      'ghost',
+      'laptop',
+    );
+    // Past the last turn the scan has ended: walking, reading, parsing and building are all hit on the way.
+    for (let turns = 0; turns < 30; turns++) {
+      const dir = copyLayout('flake-parts-services');
+      const index = new WorkspaceIndex([dir]);
+      const borg = toUri(join(dir, 'services/borgbackup.nix'));
+      const scanning = index.scanAsync(0);
+      for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+      index.update(borg, fixed);
+      const extra = join(dir, 'services/extra.nix');
+      writeFileSync(
+        extra,
+        '{\n  flake.clan.inventory.instances.extra = { module.name = "sshd"; roles.server.machines.ghost = { }; };\n}\n',
+      );
+      index.update(toUri(extra));
+      await scanning;
+      assert.ok(index.indexedFiles().includes(extra), `after ${turns} turns`);
+      assert.deepEqual(
+        codesOf(index.clanFor(borg)?.sources, dir),
+        ['undefined-member services/extra.nix'],
+        `after ${turns} turns`,
+      );
+    }
+  });
+
   it('loadWorkspaceClan takes a file, and says undefined for a directory without a clan', async () => {
     await initParsing();
     const file = join(LAYOUTS, 'recursive-update/inventory/sshd.nix');
