@@ -5,7 +5,7 @@ import { backupProviders } from '../model/backupCoverage';
 import { asAttrs, NixValue, StringValue } from '../model/nixValue';
 import { containsPosition, LineIndex } from '../model/range';
 import type { Tree } from '../parsing/parser';
-import { PACKAGE_COMMANDS } from './backupJobPath';
+import { PACKAGE_COMMANDS } from './jobPathTables';
 import type { BashTrees } from './shellScript';
 
 export type HookName = 'preBackupScript' | 'postBackupScript' | 'preRestoreScript' | 'postRestoreScript';
