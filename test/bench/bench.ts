@@ -141,10 +141,17 @@ function peakRss(args: string[], env: NodeJS.ProcessEnv = process.env): number |
 
 async function main(): Promise<void> {
   await initParsing();
-  // `--only index`: the workspace index figures alone (a minute instead of many), while working on the index.
+  // `--only index` / `--only start`: one section's figures alone (a minute instead of many), while working on it.
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   if (only === 'index') return printIndex();
-  if (only !== undefined) throw new Error(`bench: --only ${only}: the one section is 'index'`);
+  if (only === 'start') {
+    const start = await serverStartToDiagnostics(9);
+    console.log(
+      `server start → first diagnostics (median of 9): ${start.median.toFixed(0)} ms (runs: ${start.all.map((x) => x.toFixed(0)).join(', ')})`,
+    );
+    return;
+  }
+  if (only !== undefined) throw new Error(`bench: --only ${only}: the sections are 'index' and 'start'`);
   const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
   const rows: Array<Record<string, number | string | undefined>> = [];
   let distinct: { first: number; cached: number; noSc: number } | undefined;

@@ -139,26 +139,28 @@ export class HookFindingsMemo {
     const base = Math.min(...bindings.map((b) => b.bindingStart));
     // The modules around the hooks decide where the PATH fix puts arguments: part of the key, relative like the rest.
     const modules = (input.modules ?? []).map((m) => `${m.isFunction}:${m.start - base}:${m.end - base}`).join(' ');
-    const key = `${input.uri}\u0000${input.stateName}\u0000${modules}\u0000${pathKey(input)}\u0000${Object.entries(
-      input.hooks,
-    )
+    // The state's name is not part of the key: it only appears in messages, so the findings are computed with a
+    // stand-in name and the real one is put in on the way out. A hook text shared by many machines' states (each
+    // with its own name) is then analysed once.
+    const key = `${input.uri}\u0000${modules}\u0000${pathKey(input)}\u0000${Object.entries(input.hooks)
       .map(([name, b]) => `${name}=${input.text.slice(b!.bindingStart, b!.bindingEnd)}`)
       .join('\u0000')}`;
     const hit = this.kept.get(key);
     if (hit && hit.outside.every((o) => input.text.slice(base + o.start, base + o.end) === o.text)) {
       return {
-        findings: restore(hit.findings, base, lines, input.uri),
+        findings: restore(hit.findings, base, lines, input.uri, input.stateName),
         dependencies: hit.outside.map((o) => ({ start: base + o.start, end: base + o.end })),
       };
     }
-    const findings = compute(input);
+    const generic = compute({ ...input, stateName: STATE_NAME });
+    const findings = generic.map((f) => named(f, input.stateName));
     const spans = dependencies(input, lines, findings);
     if (!spans) return { findings, dependencies: undefined };
     if (this.kept.size >= MAX_KEPT) this.kept.clear();
     const relative = (r: Range) => ({ start: lines.offsetAt(r.start) - base, end: lines.offsetAt(r.end) - base });
     this.kept.set(key, {
       outside: spans.map((o) => ({ start: o.start - base, end: o.end - base, text: input.text.slice(o.start, o.end) })),
-      findings: findings.map((f) => ({
+      findings: generic.map((f) => ({
         code: f.code,
         severity: f.severity,
         message: f.message,
@@ -178,13 +180,20 @@ export class HookFindingsMemo {
   }
 }
 
-function restore(items: KeptFinding[], base: number, lines: LineIndex, uri: string): Finding[] {
+/** Stands for the state's name in kept findings; a NUL never occurs in a Nix attribute name or a message. */
+const STATE_NAME = '\u0000state\u0000';
+
+function named(f: Finding, stateName: string): Finding {
+  return f.message.includes(STATE_NAME) ? { ...f, message: f.message.replaceAll(STATE_NAME, stateName) } : f;
+}
+
+function restore(items: KeptFinding[], base: number, lines: LineIndex, uri: string, stateName: string): Finding[] {
   return items.map((k) => {
     const f: Finding = {
       uri,
       code: k.code,
       severity: k.severity,
-      message: k.message,
+      message: k.message.replaceAll(STATE_NAME, stateName),
       range: lines.rangeOf(base + k.start, base + k.end),
     };
     if (k.fixes) {

@@ -201,4 +201,27 @@ describe('kept hook findings', () => {
       session.close();
     }
   });
+
+  it('name their own state when states of several machines share one hook text', () => {
+    const shared = (i: number) => `
+    m${i} = { config, ... }: {
+      clan.core.state.app${i}.preBackupScript = ''
+        systemctl stop web.service
+      '';
+    };`;
+    const text = `{\n  machines = {${[0, 1, 2].map(shared).join('')}\n  };\n}\n`;
+    const file = readNixSource('file:///x/clan.nix', 'clan', text);
+    const memo = new AnalysisMemo();
+    const kept = analyse(file, memo).filter((f) => f.code === 'unbalanced-hook');
+    memo.dispose();
+    assert.deepEqual(
+      kept.map((f) => f.message.match(/of state "([^"]+)"/)?.[1]),
+      ['app0', 'app1', 'app2'],
+    );
+    assert.deepEqual(
+      kept,
+      freshAnalysis(file).filter((f) => f.code === 'unbalanced-hook'),
+    );
+    assert.ok(kept.every((f) => !f.message.includes('\u0000')));
+  });
 });
