@@ -5,7 +5,7 @@ import { finding, Finding, TextEdit } from '../findings';
 import { backupCoverage, UncoveredService } from '../model/backupCoverage';
 import type { ClanModel, Machine } from '../model/clanModel';
 import { insertAtPath, insertBindingsAtPath, nixAttrName, nixString } from '../model/nixEdits';
-import type { Range } from '../model/range';
+import { Range, sameRange } from '../model/range';
 import { AttrsValue, asAttrs, NixValue } from '../model/nixValue';
 import type { SourceFile } from '../model/sourceFile';
 
@@ -104,15 +104,6 @@ function coverageFix(
     edits,
     isPreferred: true,
   };
-}
-
-function sameRange(a: Range, b: Range): boolean {
-  return (
-    a.start.line === b.start.line &&
-    a.start.character === b.start.character &&
-    a.end.line === b.end.line &&
-    a.end.character === b.end.character
-  );
 }
 
 function isEmpty(r: Range): boolean {

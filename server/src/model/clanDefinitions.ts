@@ -4,7 +4,7 @@
 import type { Node } from '../parsing/parser';
 import { AttrsValue, asAttrs, NixValue } from './nixValue';
 import { attrName, readValue } from './valueReader';
-import { Range, rangeOfNode } from './range';
+import { Range, rangeOfNode, sameRange } from './range';
 import type { SourceFile } from './sourceFile';
 
 // ---- finding clan definitions in a file ----
@@ -91,15 +91,6 @@ function optionValues(attrs: AttrsValue | undefined): NixValue[] {
   const flakeClan = asAttrs(attrs?.entries.get('flake')?.value)?.entries.get('clan')?.value;
   if (looksLikeClan(flakeClan)) found.push(flakeClan!);
   return found;
-}
-
-function sameRange(a: Range, b: Range): boolean {
-  return (
-    a.start.line === b.start.line &&
-    a.start.character === b.start.character &&
-    a.end.line === b.end.line &&
-    a.end.character === b.end.character
-  );
 }
 
 function isClanShapedFile(root: NixValue): boolean {
