@@ -183,7 +183,8 @@ function prio(v: NixValue): number {
 /**
  * Whether `value`, defined in `layer`, is what some member of the role ends up with: no definition of the same
  * setting at another visible layer outranks it (`lib.mkForce` elsewhere, or `lib.mkDefault` here). A member whose
- * layers cannot all be seen, or a `lib.mkOverride` among the definitions, says nothing: the value may lose.
+ * layers cannot all be seen says nothing, nor does a definition whose priority is unknown: a `lib.mkOverride`, an
+ * opaque value (`if … then lib.mkForce … else …`, a helper of the user's), or a whole layer wrapped in a priority.
  */
 function takesEffect(
   model: ClanModel,
@@ -193,9 +194,10 @@ function takesEffect(
 ): boolean {
   for (const member of roleMembers(model, layer.role).members.keys()) {
     const layers = visibleLayers(model, layer.inst, layer.role, member);
-    if (!layers) continue;
+    if (!layers || layers.some((l) => l.value.priority !== undefined)) continue;
     const defs = layers.flatMap((l) => get(asAttrs(l.value)!) ?? []);
-    if (!defs.includes(value) || defs.some((d) => d.priority === 'override')) continue;
+    const unknown = (d: NixValue) => d.priority === 'override' || (d.kind === 'opaque' && d.priority === undefined);
+    if (!defs.includes(value) || defs.some(unknown)) continue;
     if (prio(value) === Math.min(...defs.map(prio))) return true;
   }
   return false;

@@ -222,6 +222,16 @@ describe('localbackup settings (clanServices/localbackup/default.nix)', () => {
       },
       [],
     );
+    // Another layer's value is opaque: its priority is unknown, so the relative one may lose.
+    await expectFindings(
+      {
+        'clan.nix': lb(
+          '{ targets.usb.directory = "backups"; }',
+          'roles.default.machines.web.settings.targets.usb.directory = if true then lib.mkForce "/mnt" else "/x";',
+        ),
+      },
+      [],
+    );
     await expectFindings(
       {
         'clan.nix': lb(
