@@ -98,6 +98,51 @@ export function generateClan(machines: number, hooks: 'shared' | 'distinct' = 'd
   return lines.join('\n');
 }
 
+/**
+ * One-character edits, typed one after another at `needle` in `dir`/clan.nix: incremental re-parse, then the analysis
+ * as the language server runs it (the previous read is kept, unchanged subtrees reused). Median ms per edit.
+ */
+function editRun(dir: string, text: string, needle: string, insert: string): number {
+  const uri = toUri(join(dir, 'clan.nix'));
+  let current = text;
+  let tree = parseNix(current);
+  const cache: SourceCache = new Map();
+  const memo = new AnalysisMemo();
+  analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache), { memo });
+  let at = current.indexOf(needle) + 5;
+  const ms = time(() => {
+    current = editTree(tree, current, at, at, insert);
+    at += insert.length;
+    const next = parseNix(current, tree);
+    tree.delete();
+    tree = next;
+    analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache), { memo });
+  }, 40);
+  tree.delete();
+  memo.dispose();
+  return ms;
+}
+
+/** `--only edit`: typing and Enter at the start of the 1,000-machine clan, five rounds each. */
+function printEdits(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'clan-bench-edit-'));
+  const text = generateClan(1000, 'shared');
+  writeFileSync(join(dir, 'clan.nix'), text);
+  try {
+    for (const [label, insert] of [
+      ['typing', 'x'],
+      ['Enter', '\n'],
+    ] as const) {
+      const xs = [0, 1, 2, 3, 4].map(() => editRun(dir, text, '"/var/lib/app1"', insert));
+      console.log(
+        `${label} → analysis at the start, 1,000 machines (medians of 40): ${xs.map((x) => x.toFixed(0)).join(', ')} ms`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -141,9 +186,10 @@ function peakRss(args: string[], env: NodeJS.ProcessEnv = process.env): number |
 
 async function main(): Promise<void> {
   await initParsing();
-  // `--only index` / `--only start`: one section's figures alone (a minute instead of many), while working on it.
+  // `--only index` / `--only edit` / `--only start`: one section's figures alone (a minute instead of many), while working on it.
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   if (only === 'index') return printIndex();
+  if (only === 'edit') return printEdits();
   if (only === 'start') {
     const start = await serverStartToDiagnostics(9);
     console.log(
@@ -151,7 +197,7 @@ async function main(): Promise<void> {
     );
     return;
   }
-  if (only !== undefined) throw new Error(`bench: --only ${only}: the sections are 'index' and 'start'`);
+  if (only !== undefined) throw new Error(`bench: --only ${only}: the sections are 'index', 'edit' and 'start'`);
   const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
   const rows: Array<Record<string, number | string | undefined>> = [];
   let distinct: { first: number; cached: number; noSc: number } | undefined;
@@ -161,36 +207,14 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'clan.nix'), text);
     const runs = n >= 1000 ? 15 : 40;
     const full = time(() => analyzeClan(loadClanSources(dir)), runs);
-    // One-character edits, typed one after another at the start, the middle and the end of the machines: incremental
-    // re-parse, then the analysis as the language server runs it (the previous read is kept, unchanged subtrees reused).
-    const uri = toUri(join(dir, 'clan.nix'));
-    const editRuns = 40;
-    const editAt = (needle: string, insert = 'x'): number => {
-      let current = text;
-      let tree = parseNix(current);
-      const cache: SourceCache = new Map();
-      const memo = new AnalysisMemo();
-      analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache), { memo });
-      let at = current.indexOf(needle) + 5;
-      const ms = time(() => {
-        current = editTree(tree, current, at, at, insert);
-        at += insert.length;
-        const next = parseNix(current, tree);
-        tree.delete();
-        tree = next;
-        analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache), { memo });
-      }, editRuns);
-      tree.delete();
-      memo.dispose();
-      return ms;
-    };
+    const editAt = (needle: string, insert = 'x') => editRun(dir, text, needle, insert);
     const editStart = editAt('"/var/lib/app1"');
     const editMiddle = editAt(`"/var/lib/app${Math.floor(n / 2)}"`);
     const editEnd = editAt(`"/var/lib/app${n - 1}"`);
     // Typing keeps the line count, and values below the edited line are then reused as they are; Enter moves every
     // line after it, and everything read from there on is copied with moved positions.
     const newlineStart = editAt('"/var/lib/app1"', '\n');
-    const parseOnly = time(() => readNixSource(uri, 'clan', text), runs);
+    const parseOnly = time(() => readNixSource(toUri(join(dir, 'clan.nix')), 'clan', text), runs);
     const sc = shellcheckRuns(dir, `${n}`);
     // The engine alone: ShellCheck is an external program that dominates large clans with thousands of hooks.
     const checkNoSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5);
