@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// esbuild bundles: the VS Code client (vscode stays external) and one self-contained server/CLI bundle, which is
-// both `clan-backups` (check, calendar, lsp) and the language server the client starts.
+// esbuild bundles: the VS Code client (vscode stays external), one self-contained server/CLI bundle (engine.js), which
+// is both `clan-backups` (check, plan, calendar, lsp) and the language server the client starts, and its launcher
+// (cli.js, the executable both are started through).
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,9 +28,11 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] }),
+  build({ ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/engine.js' }),
+  // The executable: a few lines that run engine.js through V8's code cache (server/src/cli/codeCache.ts).
   build({
     ...common,
-    entryPoints: ['server/src/cli/main.ts'],
+    entryPoints: ['server/src/cli/launch.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   }),

@@ -20,7 +20,9 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 const tmp = mkdtempSync(join(tmpdir(), 'clan-tests-'));
 const skipsFile = join(tmp, 'skips.jsonl');
-const env = { ...process.env, CLAN_TEST_SKIPS: skipsFile };
+// The CLI and the server keep ShellCheck's results and V8's code cache in the user's cache directory: the tests get
+// a throwaway one, so that they neither read what earlier runs left nor write into the user's.
+const env = { ...process.env, CLAN_TEST_SKIPS: skipsFile, XDG_CACHE_HOME: join(tmp, 'cache') };
 
 // grammar.test.ts checks the hook-shell injection against VS Code's own shell grammar when SHELL_GRAMMAR names it;
 // the e2e host's code-server ships that grammar.

@@ -1,5 +1,4 @@
-// `clan-backups`: the headless entry point. `check`, `plan` and `calendar` run the analysis core; `lsp` serves it over LSP.
-import { setFlagsFromString } from 'node:v8';
+// `clan-backups` (dist/engine.js, started by launch.ts): `check`, `plan` and `calendar` run the analysis core; `lsp` serves it over LSP.
 import { runCalendarCommand } from '../calendar';
 import { initParsing } from '../parsing/parser';
 import { runCheck } from './check';
@@ -26,12 +25,9 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (command) {
     case 'check':
-      // A one-shot run: V8's optimizing tier would compile the grammars' WebAssembly in the background and make
-      // the process wait for that at exit (about 0.6 s here) for no gain. The baseline compiler is enough.
-      setFlagsFromString('--liftoff-only');
+      // launch.ts has set V8's flags for a one-shot run.
       return runCheck(rest, io);
     case 'plan':
-      setFlagsFromString('--liftoff-only'); // one-shot, as check
       return runPlan(rest, io);
     case 'calendar': {
       const r = runCalendarCommand(rest, process.env.TZ === undefined ? {} : { TZ: process.env.TZ }, new Date());

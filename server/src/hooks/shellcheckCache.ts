@@ -19,8 +19,8 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { userCacheDir } from '../util/cacheDir';
 
 /** One json1 comment, positions relative to the script (1-based lines, columns in code points, tab = 1). */
 export interface CachedComment {
@@ -155,19 +155,10 @@ export function shellcheckVersion(executable: string, timeoutMs = 5000): Promise
 
 // ---- on disk ----
 
-/** `$XDG_CACHE_HOME/clan-backups/shellcheck`, else `~/.cache/clan-backups/shellcheck` (a relative XDG_CACHE_HOME is ignored, as the spec says). */
+/** `shellcheck` in the user's cache directory (util/cacheDir.ts). */
 export function defaultShellcheckCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'clan-backups', 'shellcheck');
-  let home = env.HOME;
-  if (!home) {
-    try {
-      home = homedir();
-    } catch {
-      return undefined;
-    }
-  }
-  return home && isAbsolute(home) ? join(home, '.cache', 'clan-backups', 'shellcheck') : undefined;
+  const root = userCacheDir(env);
+  return root && join(root, 'shellcheck');
 }
 
 export interface DiskCacheOptions {
