@@ -138,11 +138,13 @@ type Seg = { kind: 'text'; text: string; doc: number; step: 0 | 1 } | { kind: 'i
  * every line — escapes included, so an escaped newline starts a line there — and a final line of only spaces goes.
  */
 function stripIndentation(input: Seg[]): Seg[] {
+  // Character codes and explicit loops, not per-character strings and spreads: a clan's hooks are thousands of these.
   const segs = [...input];
   const first = segs[0];
-  const opening = first?.kind === 'text' && first.step === 1 ? /^ *\n/.exec(first.text) : null;
-  if (first && opening && first.kind === 'text') {
-    segs[0] = { ...first, text: first.text.slice(opening[0].length), doc: first.doc + opening[0].length };
+  if (first?.kind === 'text' && first.step === 1) {
+    let i = 0;
+    while (first.text.charCodeAt(i) === SPACE) i++;
+    if (first.text.charCodeAt(i) === NEWLINE) segs[0] = textSeg(first.text.slice(i + 1), first.doc + i + 1, 1);
   }
   let atStartOfLine = true;
   let minIndent = Infinity;
@@ -155,15 +157,17 @@ function stripIndentation(input: Seg[]): Seg[] {
       }
       continue;
     }
-    for (const ch of seg.text) {
+    const t = seg.text;
+    for (let j = 0; j < t.length; j++) {
+      const c = t.charCodeAt(j);
       if (atStartOfLine) {
-        if (ch === ' ') curIndent++;
-        else if (ch === '\n') curIndent = 0;
+        if (c === SPACE) curIndent++;
+        else if (c === NEWLINE) curIndent = 0;
         else {
           atStartOfLine = false;
           minIndent = Math.min(minIndent, curIndent);
         }
-      } else if (ch === '\n') {
+      } else if (c === NEWLINE) {
         atStartOfLine = true;
         curIndent = 0;
       }
@@ -172,35 +176,37 @@ function stripIndentation(input: Seg[]): Seg[] {
   const out: Seg[] = [];
   atStartOfLine = true;
   let dropped = 0;
-  segs.forEach((seg, idx) => {
+  for (let idx = 0; idx < segs.length; idx++) {
+    const seg = segs[idx]!;
     if (seg.kind !== 'text') {
       atStartOfLine = false;
       dropped = 0;
       out.push(seg);
-      return;
+      continue;
     }
     // Kept characters form runs between dropped leading spaces; each run keeps its source offsets.
-    const runs: Array<[number, number]> = [];
+    const t = seg.text;
+    let pieces: Array<Seg & { kind: 'text' }> = [];
     let runStart = -1;
-    for (let j = 0; j < seg.text.length; j++) {
-      const ch = seg.text[j]!;
+    for (let j = 0; j < t.length; j++) {
+      const c = t.charCodeAt(j);
       let keep = true;
       if (atStartOfLine) {
-        if (ch === ' ') keep = dropped++ >= minIndent;
-        else if (ch === '\n') dropped = 0;
+        if (c === SPACE) keep = dropped++ >= minIndent;
+        else if (c === NEWLINE) dropped = 0;
         else {
           atStartOfLine = false;
           dropped = 0;
         }
-      } else if (ch === '\n') atStartOfLine = true;
+      } else if (c === NEWLINE) atStartOfLine = true;
       if (keep && runStart < 0) runStart = j;
       if (!keep && runStart >= 0) {
-        runs.push([runStart, j]);
+        pieces.push(textSeg(t.slice(runStart, j), seg.doc + runStart * seg.step, seg.step));
         runStart = -1;
       }
     }
-    if (runStart >= 0) runs.push([runStart, seg.text.length]);
-    let pieces = runs.map(([a, b]) => ({ ...seg, text: seg.text.slice(a, b), doc: seg.doc + a * seg.step }));
+    if (runStart >= 0)
+      pieces.push(textSeg(runStart === 0 ? t : t.slice(runStart), seg.doc + runStart * seg.step, seg.step));
     if (idx === segs.length - 1) {
       // The last line, when it is only spaces after a newline, is the indentation of the closing `''`.
       const joined = pieces.map((p) => p.text).join('');
@@ -209,15 +215,22 @@ function stripIndentation(input: Seg[]): Seg[] {
         let keepLen = nl + 1;
         pieces = pieces.flatMap((p) => {
           if (keepLen <= 0) return [];
-          const t = p.text.slice(0, keepLen);
+          const kept = p.text.slice(0, keepLen);
           keepLen -= p.text.length;
-          return [{ ...p, text: t }];
+          return [textSeg(kept, p.doc, p.step)];
         });
       }
     }
-    out.push(...pieces);
-  });
+    for (const p of pieces) out.push(p);
+  }
   return out;
+}
+
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+
+function textSeg(text: string, doc: number, step: 0 | 1): Seg & { kind: 'text' } {
+  return { kind: 'text', text, doc, step };
 }
 
 function isNode(n: Node | null): n is Node {
