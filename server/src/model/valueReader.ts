@@ -86,6 +86,20 @@ export class ValueReader {
   /** Reads `node` (of `type`) from the tree, its children through `read`. */
   readNode(node: Node, type: string): NixValue {
     const { uri, text } = this;
+    // Tokens (numbers, names, paths) take their range from their text, which they need anyway; see tokenSpan.
+    switch (type) {
+      case 'integer_expression':
+      case 'float_expression': {
+        const { source, range } = tokenSpan(node, text);
+        return { kind: type === 'integer_expression' ? 'int' : 'float', value: Number(source), uri, range };
+      }
+      case 'variable_expression': {
+        const { source: name, range } = tokenSpan(node, text);
+        if (name === 'true' || name === 'false') return { kind: 'bool', value: name === 'true', uri, range };
+        if (name === 'null') return { kind: 'null', uri, range };
+        return { kind: 'opaque', reason: 'variable', text: name, uri, range };
+      }
+    }
     const range = rangeOfNode(node);
     switch (type) {
       case 'parenthesized_expression': {
@@ -95,16 +109,6 @@ export class ValueReader {
       case 'string_expression':
       case 'indented_string_expression':
         return readString(node, type, uri, text, range);
-      case 'integer_expression':
-        return { kind: 'int', value: Number(nodeText(node, text)), uri, range };
-      case 'float_expression':
-        return { kind: 'float', value: Number(nodeText(node, text)), uri, range };
-      case 'variable_expression': {
-        const name = nodeText(node, text);
-        if (name === 'true' || name === 'false') return { kind: 'bool', value: name === 'true', uri, range };
-        if (name === 'null') return { kind: 'null', uri, range };
-        return opaqueAt(node, uri, range, 'variable');
-      }
       case 'path_expression':
       case 'hpath_expression':
       case 'spath_expression':
@@ -195,7 +199,9 @@ export class ValueReader {
       if (!b) continue;
       const type = b.type;
       if (type === 'binding') {
-        const head = this.reuse ? this.reuse.bindingHead(b, bindingHead) : bindingHead(b);
+        const head = this.reuse
+          ? this.reuse.bindingHead(b, (n) => bindingHead(n, this.text))
+          : bindingHead(b, this.text);
         if (head) this.addBinding(attrs, b, head, owned);
       } else if (type === 'inherit' || type === 'inherit_from') this.addInherit(attrs, b);
     }
@@ -285,17 +291,29 @@ export class ValueReader {
 }
 
 /** The binding's attribute path; undefined when it has none (a syntax error). */
-function bindingHead(binding: Node): BindingHead | undefined {
+function bindingHead(binding: Node, text: string): BindingHead | undefined {
   const path = binding.childForFieldName('attrpath');
   if (!path) return undefined;
   const segments = path.childrenForFieldName('attr').filter(isNode);
   const { row, column } = binding.startPosition;
+  const names: Array<string | undefined> = [];
+  const keyRanges: Range[] = [];
+  for (const segment of segments) {
+    if (segment.type === 'identifier') {
+      const { source, range } = tokenSpan(segment, text);
+      names.push(source);
+      keyRanges.push(range);
+    } else {
+      names.push(attrName(segment));
+      keyRanges.push(rangeOfNode(segment));
+    }
+  }
   return {
     length: binding.endIndex - binding.startIndex,
     line: row,
     character: column,
-    names: segments.map(attrName),
-    keyRanges: segments.map(rangeOfNode),
+    names,
+    keyRanges,
     range: rangeOfNode(binding),
   };
 }
@@ -330,4 +348,20 @@ function opaqueAt(node: Node, uri: string, range: Range, reason: string): Opaque
 /** A node's source text from the document (tree-sitter's indices are UTF-16 offsets into it). */
 function nodeText(node: Node, text: string): string {
   return text.slice(node.startIndex, node.endIndex);
+}
+
+/**
+ * A token's text and range. Its start position comes with the node and its end index is one call into WebAssembly;
+ * the end position would be another, and for text on one line it is the start moved by the length (tree-sitter
+ * counts rows by LF and columns in UTF-16 units, as these offsets do).
+ */
+function tokenSpan(node: Node, text: string): { source: string; range: Range } {
+  const start = node.startIndex;
+  const source = text.slice(start, node.endIndex);
+  if (source.includes('\n')) return { source, range: rangeOfNode(node) };
+  const { row, column } = node.startPosition;
+  return {
+    source,
+    range: { start: { line: row, character: column }, end: { line: row, character: column + source.length } },
+  };
 }
