@@ -1,6 +1,7 @@
 // `clan-backups`, the executable (dist/cli.js): sets V8's flags for the command, then runs the engine bundle
 // (dist/engine.js, built from main.ts) through V8's code cache (codeCache.ts). It imports nothing else, so that it is
 // read and started at once.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { userCacheDir } from '../util/cacheDir';
@@ -18,5 +19,11 @@ const cacheRoot =
   command && ['check', 'plan', 'calendar', 'lsp'].includes(command) && !args.includes('--no-cache')
     ? userCacheDir(process.env)
     : undefined;
-const run = runBundle(join(__dirname, 'engine.js'), cacheRoot && join(cacheRoot, 'v8'), command ?? 'none');
-process.once('exit', () => run.save());
+const engine = join(__dirname, 'engine.js');
+if (existsSync(engine)) {
+  const run = runBundle(engine, cacheRoot && join(cacheRoot, 'v8'), command ?? 'none');
+  process.once('exit', () => run.save());
+} else {
+  process.stderr.write(`clan-backups: ${engine} is missing: the build is incomplete (run \`npm run build\`)\n`);
+  process.exitCode = 2;
+}

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -142,6 +142,22 @@ describe('clan-backups and its code cache', () => {
     assert.equal(cached.stdout, first.stdout);
     assert.equal(none.stdout, first.stdout);
     assert.equal(readdirSync(join(xdg, 'clan-backups', 'v8')).length, 1);
+  });
+
+  it('says what is missing, and exits 2, when dist/engine.js is not next to dist/cli.js', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'code-cache-lonely-'));
+    copyFileSync(CLI, join(dir, 'cli.js'));
+    const r = spawnSync(process.execPath, [join(dir, 'cli.js'), 'check', 'examples/demo-clan'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30000,
+    });
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(
+      r.stderr,
+      `clan-backups: ${join(dir, 'engine.js')} is missing: the build is incomplete (run \`npm run build\`)\n`,
+    );
   });
 
   it('--no-cache writes no cache file at all', () => {
