@@ -1,7 +1,7 @@
 // V8's code cache for the engine bundle (server/src/cli/codeCache.ts): on a tiny bundle in-process, then through the
 // real `dist/cli.js`.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,6 +158,30 @@ describe('clan-backups and its code cache', () => {
       r.stderr,
       `clan-backups: ${join(dir, 'engine.js')} is missing: the build is incomplete (run \`npm run build\`)\n`,
     );
+  });
+
+  it('takes two runs at once that both write the cache', async () => {
+    const xdg = mkdtempSync(join(tmpdir(), 'code-cache-xdg-'));
+    const once = () =>
+      new Promise<{ code: number | null; stdout: string }>((done) => {
+        const child = spawn(process.execPath, [CLI, 'check', '--format', 'json', 'examples/demo-clan'], {
+          cwd: ROOT,
+          env: { ...process.env, XDG_CACHE_HOME: xdg },
+        });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('close', (code) => done({ code, stdout }));
+      });
+    const [a, b] = await Promise.all([once(), once()]);
+    assert.equal(a.code, 1);
+    assert.equal(b.code, 1);
+    assert.equal(a.stdout, b.stdout);
+    // One file, whole: a later run hits it (no file is written on a hit) and finds the same.
+    assert.match(readdirSync(join(xdg, 'clan-backups', 'v8')).join(' '), /^check-[0-9a-f]{32}\.bin$/);
+    const before = readFileSync(join(xdg, 'clan-backups', 'v8', readdirSync(join(xdg, 'clan-backups', 'v8'))[0]!));
+    assert.equal(check(xdg).stdout, a.stdout);
+    const after = readFileSync(join(xdg, 'clan-backups', 'v8', readdirSync(join(xdg, 'clan-backups', 'v8'))[0]!));
+    assert.ok(before.equals(after));
   });
 
   it('--no-cache writes no cache file at all', () => {
