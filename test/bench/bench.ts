@@ -159,18 +159,11 @@ function time(fn: () => void, runs: number): number {
   return median(xs);
 }
 
-function wall(
-  cmd: string,
-  args: string[],
-  runs: number,
-  env: NodeJS.ProcessEnv = process.env,
-  beforeEach?: () => void,
-): number {
+function wall(cmd: string, args: string[], runs: number): number {
   const xs: number[] = [];
   for (let i = 0; i < runs; i++) {
-    beforeEach?.();
     const t = performance.now();
-    spawnSync(cmd, args, { stdio: 'ignore', env });
+    spawnSync(cmd, args, { stdio: 'ignore' });
     xs.push(performance.now() - t);
   }
   return median(xs);
@@ -215,10 +208,9 @@ async function main(): Promise<void> {
     // line after it, and everything read from there on is copied with moved positions.
     const newlineStart = editAt('"/var/lib/app1"', '\n');
     const parseOnly = time(() => readNixSource(toUri(join(dir, 'clan.nix')), 'clan', text), runs);
-    const sc = shellcheckRuns(dir, `${n}`);
-    // The engine alone: ShellCheck is an external program that dominates large clans with thousands of hooks.
-    const checkNoSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5);
-    const nix = haveNix ? wall('nix-instantiate', ['--parse', join(dir, 'clan.nix')], 5) : undefined;
+    const sc = checkRounds(dir, `${n}`, haveNix);
+    const checkNoSc = sc.noSc;
+    const nix = sc.nix;
     rows.push({
       machines: n,
       lines: text.split('\n').length,
@@ -241,9 +233,8 @@ async function main(): Promise<void> {
     if (n === 1000) {
       // The case without repetition: every machine's hooks are its own text.
       writeFileSync(join(dir, 'clan.nix'), generateClan(n, 'distinct'));
-      const d = shellcheckRuns(dir, `${n}-distinct`);
-      const noSc = wall(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir], 5);
-      distinct = { first: d.first, cached: d.cached, noSc };
+      const d = checkRounds(dir, `${n}-distinct`, false);
+      distinct = { first: d.first, cached: d.cached, noSc: d.noSc };
       rmSync(d.env.XDG_CACHE_HOME!, { recursive: true, force: true });
     }
     rmSync(dir, { recursive: true, force: true });
@@ -385,17 +376,41 @@ async function printIndex(): Promise<void> {
 }
 
 /**
- * `check` with ShellCheck: a first run with an emptied result cache (the bench's own $XDG_CACHE_HOME), then runs that
- * find every script there.
+ * `check` with ShellCheck (a first run with an emptied result cache, then a run that finds every script there),
+ * `check` without ShellCheck, and `nix-instantiate --parse` of the same file, in rounds of one each: the host's speed
+ * drifts within a run, and alternating makes it weigh on all of them alike. Medians of `rounds`. All runs share the
+ * bench's own $XDG_CACHE_HOME, where a warm-up run leaves V8's code cache for every one of them.
  */
-function shellcheckRuns(dir: string, label: string): { first: number; cached: number; env: NodeJS.ProcessEnv } {
+function checkRounds(
+  dir: string,
+  label: string,
+  haveNix: boolean,
+  rounds = 5,
+): { first: number; cached: number; noSc: number; nix: number | undefined; env: NodeJS.ProcessEnv } {
   const xdg = mkdtempSync(join(tmpdir(), `clan-bench-cache-${label}-`));
   const env = { ...process.env, XDG_CACHE_HOME: xdg };
-  const emptyCache = () => rmSync(join(xdg, 'clan-backups'), { recursive: true, force: true });
-  const first = wall(process.execPath, [CLI, 'check', dir], 3, env, emptyCache);
-  spawnSync(process.execPath, [CLI, 'check', dir], { stdio: 'ignore', env });
-  const cached = wall(process.execPath, [CLI, 'check', dir], 5, env);
-  return { first, cached, env };
+  const once = (cmd: string, args: string[]) => {
+    const t = performance.now();
+    spawnSync(cmd, args, { stdio: 'ignore', env });
+    return performance.now() - t;
+  };
+  once(process.execPath, [CLI, 'check', dir]);
+  const xs = { first: [] as number[], cached: [] as number[], noSc: [] as number[], nix: [] as number[] };
+  for (let i = 0; i < rounds; i++) {
+    rmSync(join(xdg, 'clan-backups', 'shellcheck'), { recursive: true, force: true });
+    xs.first.push(once(process.execPath, [CLI, 'check', dir]));
+    xs.cached.push(once(process.execPath, [CLI, 'check', dir]));
+    // The engine alone: ShellCheck is an external program that dominates large clans with thousands of hooks.
+    xs.noSc.push(once(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir]));
+    if (haveNix) xs.nix.push(once('nix-instantiate', ['--parse', join(dir, 'clan.nix')]));
+  }
+  return {
+    first: median(xs.first),
+    cached: median(xs.cached),
+    noSc: median(xs.noSc),
+    nix: haveNix ? median(xs.nix) : undefined,
+    env,
+  };
 }
 
 /** The largest real-layout fixture (most .nix files, then most bytes) and a generated workspace of 2,000 files. */
