@@ -107,6 +107,9 @@ export class WorkspaceIndex {
     const slices = new TimeSlices(sliceMs);
     this.scanning = true;
     try {
+      // The caller's own turn ends first: the server's `initialize` is answered before the first slice, and that
+      // slice does not add to the same hold of the event loop.
+      await slices.pause();
       await this.walkAsync(slices);
       // Updates that arrive meanwhile reset their entries; `defsOf` recomputes those lazily.
       const toParse: Array<{ e: Entry; doc: Doc }> = [];
