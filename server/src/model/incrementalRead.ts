@@ -119,30 +119,29 @@ class Reuse implements ReadReuse {
     return head;
   }
 
-  /** Puts a reused entry (and the cached entries inside it) into the next cache; returns its (moved) value. */
+  /**
+   * Puts a reused entry into the next cache and returns its (moved) value. An entry reused where it was brings the
+   * cached entries inside it along; a moved one does not: its copy is new, and the next read that needs what is
+   * inside (an edit there) reads that part again, which costs less than mapping every inner value to its copy.
+   */
   private carry(id: number, entry: ReadCacheEntry, shift: Shift | undefined): NixValue {
-    const value = shift ? shift.value(entry.value) : entry.value;
-    this.next.set(id, shift ? shift.entry(entry, value) : entry);
-    this.carryChildren(entry, shift);
+    if (!shift) {
+      this.next.set(id, entry);
+      this.carryChildren(entry);
+      return entry.value;
+    }
+    const value = shift.value(entry.value);
+    this.next.set(id, shift.entry(entry, value));
     return value;
   }
 
-  private carryChildren(entry: ReadCacheEntry, shift: Shift | undefined): void {
+  private carryChildren(entry: ReadCacheEntry): void {
     const prev = this.prev!.entries;
     for (const childId of entry.children) {
       const child = prev.get(childId);
       if (!child || this.next.has(childId)) continue;
-      if (!shift) {
-        this.next.set(childId, child);
-        this.carryChildren(child, undefined);
-        continue;
-      }
-      // Inner values were copied together with the outer one: map them instead of moving them again. A value the
-      // outer one does not hold as such (wrapped in mkForce, merged away) is not carried: a miss, never a wrong hit.
-      const value = shift.copied(child.value);
-      if (!value) continue;
-      this.next.set(childId, shift.entry(child, value));
-      this.carryChildren(child, shift);
+      this.next.set(childId, child);
+      this.carryChildren(child);
     }
   }
 }
@@ -155,9 +154,6 @@ class Reuse implements ReadReuse {
 class Shift {
   private readonly lineDelta: number;
   private readonly charDelta: number;
-  /** Old values to their copies. */
-  private readonly map = new Map<NixValue, NixValue>();
-
   constructor(
     private readonly firstLine: number,
     character: number,
@@ -208,23 +204,17 @@ class Shift {
     };
   }
 
-  /** The copy made of `v` by value(), or `v` itself when this shift leaves it where it is; undefined otherwise. */
-  copied(v: NixValue): NixValue | undefined {
-    return this.map.get(v) ?? this.unmoved(v);
-  }
-
   /**
-   * The value itself when it stays where it is: with the lines in place, only the subtree's first line moves, and
+   * True when this shift leaves `v` where it is: with the lines in place, only the subtree's first line moves, and
    * nothing in a value lies before its own start (merged and wrapped values included).
    */
-  private unmoved(v: NixValue): NixValue | undefined {
-    return this.lineDelta === 0 && v.range.start.line !== this.firstLine ? v : undefined;
+  private unmoved(v: NixValue): boolean {
+    return this.lineDelta === 0 && v.range.start.line !== this.firstLine;
   }
 
-  /** A copy of a value with every position moved (old objects map to their copies). */
+  /** A copy of a value with every position moved; what stays where it is, is shared. */
   value(v: NixValue): NixValue {
-    const seen = this.copied(v);
-    if (seen) return seen;
+    if (this.unmoved(v)) return v;
     const range = this.range(v.range);
     // Object literals of one shape per kind, not spreads: an Enter near the start of a large file moves every value.
     let out: NixValue;
@@ -271,7 +261,6 @@ class Shift {
       default:
         out = { ...v, range };
     }
-    this.map.set(v, out);
     return out;
   }
 
