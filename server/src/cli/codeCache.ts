@@ -7,10 +7,11 @@
 // module checks that the file is whole (a digest in front) and belongs to this very bundle text (the file name), and
 // any failure to read or write it means compiling as without a cache, never an error.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
+import { writeCacheFile } from '../util/cacheDir';
 
 /** off: no cache directory; hit: V8 took the cached code; miss: no usable file; rejected: V8 refused the file's data. */
 export type CodeCacheStatus = 'off' | 'hit' | 'miss' | 'rejected';
@@ -38,7 +39,8 @@ export function runBundle(file: string, cacheDir: string | undefined, flavour: s
     .update(source)
     .digest('hex')
     .slice(0, 32);
-  const cacheFile = cacheDir ? join(cacheDir, `${flavour}-${key}.bin`) : undefined;
+  const name = `${flavour}-${key}.bin`;
+  const cacheFile = cacheDir ? join(cacheDir, name) : undefined;
   const cachedData = cacheFile ? readCache(cacheFile) : undefined;
   const script = new Script(Module.wrap(source), {
     filename: file,
@@ -70,7 +72,8 @@ export function runBundle(file: string, cacheDir: string | undefined, flavour: s
   return {
     status,
     save: () => {
-      if (cacheFile && (status === 'miss' || status === 'rejected')) writeCache(cacheFile, script.createCachedData());
+      if (cacheDir && (status === 'miss' || status === 'rejected'))
+        writeCache(cacheDir, name, `${flavour}-`, script.createCachedData());
     },
   };
 }
@@ -88,25 +91,16 @@ function readCache(file: string): Buffer | undefined {
   return digest.equals(bytes.subarray(0, DIGEST_BYTES)) ? data : undefined;
 }
 
-/** Atomic (a temporary file renamed into place), so two runs sharing the directory never see half a file. */
-function writeCache(file: string, data: Buffer): void {
-  const dir = dirname(file);
-  const name = file.slice(dir.length + 1);
-  const flavour = name.slice(0, name.indexOf('-') + 1);
-  const temp = `${file}.${process.pid}.tmp`;
+/** The digest in front, written atomically; then the flavour's older files go. Never throws. */
+function writeCache(dir: string, name: string, prefix: string, data: Buffer): void {
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(temp, Buffer.concat([createHash('sha256').update(data).digest(), data]));
-    renameSync(temp, file);
+    writeCacheFile(join(dir, name), Buffer.concat([createHash('sha256').update(data).digest(), data]));
     for (const other of readdirSync(dir)) {
-      if (other !== name && other.startsWith(flavour) && other.endsWith('.bin'))
+      if (other !== name && other.startsWith(prefix) && other.endsWith('.bin'))
         rmSync(join(dir, other), { force: true });
     }
   } catch {
-    try {
-      rmSync(temp, { force: true });
-    } catch {
-      // Nothing was written where nothing can be.
-    }
+    // No cache this time: the next run compiles again and tries again.
   }
 }

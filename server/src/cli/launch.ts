@@ -1,6 +1,6 @@
 // `clan-backups`, the executable (dist/cli.js): sets V8's flags for the command, then runs the engine bundle
-// (dist/engine.js, built from main.ts) through V8's code cache (codeCache.ts). It imports nothing else, so that it is
-// read and started at once.
+// (dist/engine.js, built from main.ts) through V8's code cache (codeCache.ts). It imports nothing of the engine, so
+// that it is read and started at once.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';

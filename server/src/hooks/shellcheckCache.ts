@@ -5,7 +5,7 @@
 // and renamed into place (a reader sees the old entry, the new one or none), and an entry that does not parse or
 // does not match its key is ignored and rewritten.
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
@@ -14,13 +14,11 @@ import {
   openSync,
   readdirSync,
   readSync,
-  renameSync,
   statSync,
   unlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { userCacheDir } from '../util/cacheDir';
+import { userCacheDir, writeCacheFile } from '../util/cacheDir';
 
 /** One json1 comment, positions relative to the script (1-based lines, columns in code points, tab = 1). */
 export interface CachedComment {
@@ -257,21 +255,13 @@ export class DiskCache {
 
   set(key: string, comments: CachedComment[]): void {
     if (!this.writable) return;
-    const file = this.file(key);
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       if (this.written === 0) mkdirSync(this.dir, { recursive: true });
-      writeFileSync(tmp, JSON.stringify({ format: FORMAT, key, comments }));
-      renameSync(tmp, file);
+      writeCacheFile(this.file(key), JSON.stringify({ format: FORMAT, key, comments }));
       this.written++;
     } catch (err) {
       this.writable = false;
       this.warning = `cannot write the ShellCheck cache ${this.dir} (${(err as NodeJS.ErrnoException).code ?? String(err)}); running without it`;
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // Never created.
-      }
     }
   }
 

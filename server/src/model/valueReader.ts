@@ -86,7 +86,7 @@ export class ValueReader {
   /** Reads `node` (of `type`) from the tree, its children through `read`. */
   readNode(node: Node, type: string): NixValue {
     const { uri, text } = this;
-    // Tokens (numbers, names, paths) take their range from their text, which they need anyway; see tokenSpan.
+    // Tokens (numbers, names) take their range from their text, which they need anyway; see tokenSpan.
     switch (type) {
       case 'integer_expression':
       case 'float_expression': {

@@ -1,4 +1,7 @@
-// The user's cache directory for this tool, shared by the ShellCheck results and V8's code cache.
+// The user's cache directory for this tool, shared by the ShellCheck results and V8's code cache, and how a file is
+// written into it.
+import { randomBytes } from 'node:crypto';
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
@@ -18,4 +21,23 @@ export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string | und
     }
   }
   return home && isAbsolute(home) ? join(home, '.cache', 'clan-backups') : undefined;
+}
+
+/**
+ * Writes `file` through a temporary file renamed into place, so that runs sharing the directory never read half a
+ * file. Throws what writing throws, after removing the temporary file.
+ */
+export function writeCacheFile(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never created.
+    }
+    throw err;
+  }
 }

@@ -26,6 +26,12 @@ function bundle(dir: string, tag: string, extra = ''): string {
   return file;
 }
 
+/** A fresh directory with a bundle tagged `tag` and the path its cache directory would have. */
+function setUp(tag: string): { dir: string; cache: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
+  return { dir, cache: join(dir, 'cache'), file: bundle(dir, tag) };
+}
+
 interface ChildRun {
   status: string;
   runs: Record<string, { dirname: string; filename: string; sep: string; exportsIsThis: boolean }>;
@@ -56,9 +62,7 @@ describe('codeCache.runBundle', () => {
   });
 
   it('misses, writes one file, then hits', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
-    const cache = join(dir, 'cache');
-    const file = bundle(dir, 'hit');
+    const { cache, file } = setUp('hit');
     assert.equal(runBundle(file, cache, 'check').status, 'miss');
     const files = readdirSync(cache);
     assert.equal(files.length, 1);
@@ -67,9 +71,7 @@ describe('codeCache.runBundle', () => {
   });
 
   it('ignores a damaged file (the digest in front does not match) and writes it anew', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
-    const cache = join(dir, 'cache');
-    const file = bundle(dir, 'damaged');
+    const { cache, file } = setUp('damaged');
     runBundle(file, cache, 'lsp');
     const path = join(cache, readdirSync(cache)[0]!);
     const bytes = readFileSync(path);
@@ -80,9 +82,7 @@ describe('codeCache.runBundle', () => {
   });
 
   it('reports data V8 refuses as rejected, runs the bundle anyway and writes the file anew', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
-    const cache = join(dir, 'cache');
-    const file = bundle(dir, 'refused');
+    const { cache, file } = setUp('refused');
     runBundle(file, cache, 'lsp');
     const path = join(cache, readdirSync(cache)[0]!);
     // Whole (a matching digest) but not V8's: what a file written by another V8 version looks like to this one.
@@ -95,9 +95,7 @@ describe('codeCache.runBundle', () => {
   });
 
   it('keys the file by the bundle text; a new bundle replaces its flavour’s file and leaves the others', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
-    const cache = join(dir, 'cache');
-    const file = bundle(dir, 'versions');
+    const { cache, file } = setUp('versions');
     runBundle(file, cache, 'check');
     runBundle(file, cache, 'lsp');
     const before = readdirSync(cache).sort();
