@@ -2,9 +2,9 @@
 //
 // Findings depend on the hook bindings' text, and their fixes also on text outside it: around each edit, before each
 // binding on its line (a new post hook copies that indentation), and the module arguments that the PATH fix extends.
-// Two caches keep them: one by the state's attribute set, which stays the very same object while a keystroke
-// elsewhere leaves it in place (the reader shares unchanged values between versions); and one by the hook bindings'
-// text, for hooks that an edit above them moved. Either is used only when that outside text still reads the same and
+// Two caches keep them: one by the state's attribute set, which stays the very same object between versions while
+// its text is unchanged (the reader shares unchanged values, and moves them in place when an edit above moved them),
+// used while the set starts where it did; and one by the hook bindings' text, for hooks that an edit above them moved. Either is used only when that outside text still reads the same and
 // the machine's modules around the hooks are the same (where the PATH fix puts arguments depends on them).
 import type { Finding } from '../findings';
 import { enclosingArguments } from '../hooks/moduleArguments';
@@ -12,7 +12,7 @@ import { hookInput, HookStateInput, moduleValues, pathContext, pathKey } from '.
 import type { BashTrees } from '../hooks/shellScript';
 import type { ClanModel, State } from '../model/clanModel';
 import type { AttrsValue, NixValue } from '../model/nixValue';
-import { LineIndex, Range } from '../model/range';
+import { comparePositions, LineIndex, Position, Range } from '../model/range';
 
 /** Text a state's findings were made from besides its hook bindings: [start, end) document offsets. */
 type Span = { start: number; end: number };
@@ -44,6 +44,14 @@ function dependencies(input: HookStateInput, lines: LineIndex, findings: Finding
 
 interface SameState {
   uri: string;
+  /** Where the state's attribute set started: the findings hold positions. */
+  line: number;
+  character: number;
+  /**
+   * True when every position of the findings and of `outside` lies within the attribute set: when the set has moved
+   * (its text unchanged), they move with it.
+   */
+  movable: boolean;
   stateName: string;
   /** The modules around the state (the same objects: read again, they may have become something else). */
   modules: NixValue[];
@@ -99,11 +107,15 @@ export class HookFindingsMemo {
   private unchangedState(model: ClanModel, s: State): Finding[] | undefined {
     const same = s.attrs && this.sameStates.get(s.attrs);
     if (!same || same.uri !== s.attrs!.uri || same.stateName !== s.name) return undefined;
+    const start = s.attrs!.range.start;
+    const moved = start.line !== same.line || start.character !== same.character;
+    if (moved && !same.movable) return undefined;
     const modules = moduleValues(model, s, same.uri);
     if (pathKey(pathContext(model, s.machine)) !== same.jobPath) return undefined;
     if (modules.length !== same.modules.length || modules.some((m, i) => m !== same.modules[i])) return undefined;
     const file = model.files.find((f) => f.uri === same.uri);
     if (!file) return undefined;
+    if (moved) moveState(same, start);
     const at = (r: Range) => file.text.slice(file.lines.offsetAt(r.start), file.lines.offsetAt(r.end));
     return same.outside.every((o) => at(o.range) === o.text) ? same.findings : undefined;
   }
@@ -120,8 +132,21 @@ export class HookFindingsMemo {
       range: lines.rangeOf(o.start, o.end),
       text: input.text.slice(o.start, o.end),
     }));
+    const within = (r: Range) =>
+      comparePositions(s.attrs!.range.start, r.start) <= 0 && comparePositions(r.end, s.attrs!.range.end) <= 0;
+    const movable =
+      outside.every((o) => within(o.range)) &&
+      findings.every(
+        (f) =>
+          f.uri === input.uri &&
+          within(f.range) &&
+          (f.fixes ?? []).every((x) => x.edits.every((e) => e.uri === input.uri && within(e.range))),
+      );
     this.sameStates.set(s.attrs!, {
       uri: input.uri,
+      line: s.attrs!.range.start.line,
+      character: s.attrs!.range.start.character,
+      movable,
       stateName: input.stateName,
       modules,
       jobPath: pathKey(input),
@@ -178,6 +203,30 @@ export class HookFindingsMemo {
     });
     return { findings, dependencies: spans };
   }
+}
+
+/**
+ * Moves what a state's findings were made from to where its attribute set now starts: the set's text is unchanged (it
+ * is the same value), so its lines after the first keep their characters, and its first line moves sideways too.
+ */
+function moveState(same: SameState, to: Position): void {
+  const { line: firstLine, character } = same;
+  const lines = to.line - firstLine;
+  const characters = to.character - character;
+  const position = (p: Position): Position => ({
+    line: p.line + lines,
+    character: p.line === firstLine ? p.character + characters : p.character,
+  });
+  const range = (r: Range): Range => ({ start: position(r.start), end: position(r.end) });
+  same.findings = same.findings.map((f) => {
+    const moved: Finding = { ...f, range: range(f.range) };
+    if (f.fixes)
+      moved.fixes = f.fixes.map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, range: range(e.range) })) }));
+    return moved;
+  });
+  same.outside = same.outside.map((o) => ({ range: range(o.range), text: o.text }));
+  same.line = to.line;
+  same.character = to.character;
 }
 
 /** Stands for the state's name in kept findings; a NUL never occurs in a Nix attribute name or a message. */

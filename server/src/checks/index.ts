@@ -4,8 +4,9 @@
 //   hook findings of unchanged hooks, parsed bash trees, ShellCheck's version and results, and whether the
 //   missing-ShellCheck notice was given (the one thing that changes what is said: once per memo);
 // - memos of pure functions, for as long as their arguments live: string analyses in destinationChecks and
-//   scheduleChecks (util/memo.ts), and WeakMaps on immutable values or on objects of one model: a settings value's
-//   schema findings and a role's member layers (settingsChecks), the script read from a hook string (hooks/shellScript.ts).
+//   scheduleChecks (util/memo.ts), and WeakMaps on values or on objects of one model: a settings value's schema
+//   findings and a role's member layers (settingsChecks), the script read from a hook string (hooks/shellScript.ts).
+//   A value keeps its text but may move (model/incrementalRead.ts): what holds positions is checked against its start.
 import type { Finding } from '../findings';
 import type { ClanModel } from '../model/clanModel';
 import type { AnalysisMemo } from './analysisMemo';

@@ -67,22 +67,24 @@ function roleKind(inst: Instance, name: string): RoleKind | undefined {
 }
 
 // A settings value that is the same object as in the last analysis (the reader shares unchanged values between
-// versions of a document) has the same schema findings. Kept for the value's lifetime (a WeakMap on an immutable
-// value, the findings a function of it and the role kind): no owner needed, nothing outlives the value.
-const validated = new WeakMap<NixValue, { kind: RoleKind; findings: Finding[] }>();
+// versions of a document) has the same schema findings while it starts where it did: a value an edit above moved
+// keeps its object (model/incrementalRead.ts) but not the findings' positions. Kept for the value's lifetime (a
+// WeakMap on the value, the findings a function of it, its start and the role kind): nothing outlives the value.
+const validated = new WeakMap<NixValue, { kind: RoleKind; line: number; character: number; findings: Finding[] }>();
 
 function validateLayer(layer: SettingsLayer, out: Finding[]): void {
   const kind = roleKind(layer.inst, layer.role.name);
   const settings = layer.value;
   if (!kind || !asAttrs(settings)) return;
   const known = validated.get(settings);
-  if (known?.kind === kind) {
+  const { line, character } = settings.range.start;
+  if (known?.kind === kind && known.line === line && known.character === character) {
     out.push(...known.findings);
     return;
   }
   const findings: Finding[] = [];
   schemaFindings(kind, settings, findings);
-  validated.set(settings, { kind, findings });
+  validated.set(settings, { kind, line, character, findings });
   out.push(...findings);
 }
 

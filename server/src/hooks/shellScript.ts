@@ -178,10 +178,10 @@ export function containsPlaceholder(src: ShellSource, shellText: string): boolea
 }
 
 /** Parses a hook string as bash and collects its commands, PATH settings and functions. */
-// Each hook is read by several rules. A value object stands for one script at one place: it is shared between
-// document versions while its line and character stay the same, so the script (which holds document offsets) is
-// reused only while the literal also starts at the same offset. Kept for the value's lifetime (a WeakMap on an
-// immutable value): the script is a function of the value and that offset, whoever asks.
+// Each hook is read by several rules. A value object stands for one script: it is shared between document versions
+// while its text is unchanged, even when an edit above moved it (model/incrementalRead.ts), so the script (which
+// holds document offsets) is reused only while the literal also starts at the same offset. Kept for the value's
+// lifetime (a WeakMap on the value): the script is a function of the value's text and that offset, whoever asks.
 const parsedScripts = new WeakMap<StringValue, { at: number; script: ShellScript }>();
 
 export function parseHookScript(

@@ -42,6 +42,8 @@ export interface ReadReuse {
   value(reader: ValueReader, node: Node, type: string): NixValue;
   /** The head of `binding`: one read before, or `read(binding)`. */
   bindingHead(binding: Node, read: (binding: Node) => BindingHead | undefined): BindingHead | undefined;
+  /** Called once for each range this read creates, so that a reused value's ranges can be moved in place. */
+  track(range: Range): void;
 }
 
 /** Reads any expression node. `text` is the whole document (UTF-16 indices match tree-sitter's). */
@@ -83,6 +85,12 @@ export class ValueReader {
     }
   }
 
+  /** A range of this read's output, handed to the reuse (if any) to be moved with the subtree it is in. */
+  private tracked(range: Range): Range {
+    this.reuse?.track(range);
+    return range;
+  }
+
   /** Reads `node` (of `type`) from the tree, its children through `read`. */
   readNode(node: Node, type: string): NixValue {
     const { uri, text } = this;
@@ -91,24 +99,29 @@ export class ValueReader {
       case 'integer_expression':
       case 'float_expression': {
         const { source, range } = tokenSpan(node, text);
+        this.tracked(range);
         return { kind: type === 'integer_expression' ? 'int' : 'float', value: Number(source), uri, range };
       }
       case 'variable_expression': {
         const { source: name, range } = tokenSpan(node, text);
+        this.tracked(range);
         if (name === 'true' || name === 'false') return { kind: 'bool', value: name === 'true', uri, range };
         if (name === 'null') return { kind: 'null', uri, range };
         return { kind: 'opaque', reason: 'variable', text: name, uri, range };
       }
     }
-    const range = rangeOfNode(node);
+    const range = this.tracked(rangeOfNode(node));
     switch (type) {
       case 'parenthesized_expression': {
         const inner = node.namedChildren.find((c) => c && c.type !== 'comment');
         return inner ? this.read(inner) : opaqueAt(node, uri, range, 'error');
       }
       case 'string_expression':
-      case 'indented_string_expression':
-        return readString(node, type, uri, text, range);
+      case 'indented_string_expression': {
+        const value = readString(node, type, uri, text, range);
+        if (this.reuse) for (const p of value.pieces) if (p.kind === 'interpolation') this.tracked(p.range);
+        return value;
+      }
       case 'path_expression':
       case 'hpath_expression':
       case 'spath_expression':
@@ -160,7 +173,7 @@ export class ValueReader {
   }
 
   private opaque(node: Node, reason: string): OpaqueValue {
-    return opaqueAt(node, this.uri, rangeOfNode(node), reason);
+    return opaqueAt(node, this.uri, this.tracked(rangeOfNode(node)), reason);
   }
 
   /** `lib.mkForce x` and friends keep x's value and remember the priority; every other call is opaque. */
@@ -170,12 +183,12 @@ export class ValueReader {
     if (fn && arg) {
       const name = fn.text.replace(/\s+/g, '');
       const priority = PRIORITY_WRAPPERS[name];
-      if (priority) return { ...this.read(arg), priority, range: rangeOfNode(node) };
+      if (priority) return { ...this.read(arg), priority, range: this.tracked(rangeOfNode(node)) };
       // `lib.mkOverride 50 x`: the function is itself an application of mkOverride to the number.
       if (fn.type === 'apply_expression') {
         const inner = fn.childForFieldName('function')?.text.replace(/\s+/g, '');
         if (inner === 'mkOverride' || inner === 'lib.mkOverride') {
-          return { ...this.read(arg), priority: 'override', range: rangeOfNode(node) };
+          return { ...this.read(arg), priority: 'override', range: this.tracked(rangeOfNode(node)) };
         }
       }
     }
@@ -282,9 +295,9 @@ export class ValueReader {
         continue;
       }
       if (!target.entries.has(name)) {
-        target.entries.set(name, { name, keyRange: rangeOfNode(a), value: this.opaque(a, 'variable') });
+        target.entries.set(name, { name, keyRange: this.tracked(rangeOfNode(a)), value: this.opaque(a, 'variable') });
       } else {
-        this.duplicate(rangeOfNode(a), name);
+        this.duplicate(this.tracked(rangeOfNode(a)), name);
       }
     }
   }

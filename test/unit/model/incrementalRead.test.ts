@@ -5,11 +5,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { analyzeClan } from '../../../server/src/analyze';
+import { AnalysisMemo, analyzeClan } from '../../../server/src/analyze';
+import type { Finding } from '../../../server/src/findings';
+import { loadClanSources } from '../../../server/src/model/loadClan';
 import type { NixValue } from '../../../server/src/model/nixValue';
-import { readNixSource, SourceFile } from '../../../server/src/model/sourceFile';
+import { readNixSource, SourceCache, SourceFile } from '../../../server/src/model/sourceFile';
 import { editTree, initParsing, parseNix } from '../../../server/src/parsing/parser';
 import { generateClan } from '../../bench/bench';
+import { toUri } from '../../../server/src/util/uris';
 import { mulberry32 } from '../../helpers/prng';
 
 /** Every observable part of a value, offsets included (lazy offset arrays are materialised). */
@@ -40,8 +43,17 @@ function dump(v: NixValue): unknown {
 }
 
 function findingsOf(file: SourceFile): unknown {
-  const a = analyzeClan({ dir: '/x', clanFile: file, machineFiles: [], machineDirs: [] });
-  return a.findings.map((f) => ({ code: f.code, range: f.range, message: f.message, fixes: f.fixes ?? null }));
+  return comparable(analyzeClan({ dir: '/x', clanFile: file, machineFiles: [], machineDirs: [] }).findings);
+}
+
+function comparable(findings: Finding[]): unknown {
+  return findings.map((f) => ({
+    uri: f.uri,
+    code: f.code,
+    range: f.range,
+    message: f.message,
+    fixes: f.fixes ?? null,
+  }));
 }
 
 const EDITS = ['x', '\n', '', ' ', '"', '{', '}', ';', 'a = 1;', '\n  ', "''", '${x}', '# c\n', ',', ', }:', 'b,'];
@@ -158,6 +170,67 @@ describe('incremental re-reading of an edited document', () => {
     });
     assert.ok(below > above);
   });
+
+  it('a previous read serves one incremental read: a second one from it reads afresh', () => {
+    let text = generateClan(10);
+    const tree = parseNix(text);
+    const first = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+    text = editTree(tree, text, 0, 0, '\n\n');
+    const next = parseNix(text, tree);
+    const fresh = dump(readNixSource('file:///x/clan.nix', 'clan', text).root);
+    // Both from `first`, as two readers sharing one previous read would: the first moves the values in place.
+    assert.deepEqual(dump(readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, first).root), fresh);
+    assert.deepEqual(dump(readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, first).root), fresh);
+    tree.delete();
+    next.delete();
+  });
+
+  // As the language server analyses: one source cache and one memo for every version, so unchanged values, moved in
+  // place by an edit above them, meet the checks' caches (hook findings of unchanged states, validated settings).
+  // moving-hooks has hook findings whose fixes stay inside their state: those are moved with it, not made again.
+  for (const [clan, file, code] of [
+    ['examples/demo-clan', 'clan.nix', 'unknown-setting'],
+    ['examples/demo-clan', 'machines/web/configuration.nix', 'hook-missing-path'],
+    ['test/fixtures/edits/moving-hooks', 'clan.nix', 'unknown-setting'],
+    ['test/fixtures/edits/moving-hooks', 'machines/web/configuration.nix', 'unbalanced-hook'],
+  ] as const) {
+    it(`keeps the findings of a fresh analysis through moving edits, with one memo across versions: ${clan}/${file}`, () => {
+      const dir = resolve(__dirname, '../../../..', clan);
+      const uri = toUri(join(dir, file));
+      let text = readFileSync(join(dir, file), 'utf8');
+      let tree = parseNix(text);
+      const cache: SourceCache = new Map();
+      const memo = new AnalysisMemo();
+      const analyse = () => analyzeClan(loadClanSources(dir, new Map([[uri, { text, tree }]]), cache), { memo });
+      const codes = new Set(
+        analyse()
+          .findings.filter((f) => f.uri === uri)
+          .map((f) => f.code),
+      );
+      const rnd = mulberry32(7);
+      for (let i = 0; i < 60; i++) {
+        // Mostly line breaks and indentation before or inside what the findings are about, some other edits.
+        // Half of them in the first third, above most of what the findings are about.
+        const at = Math.floor((rnd() < 0.5 ? rnd() / 3 : rnd()) * (text.length + 1));
+        const insert = rnd() < 0.7 ? ['\n', '\n\n', '  ', '\n    '][i % 4]! : EDITS[Math.floor(rnd() * EDITS.length)]!;
+        text = editTree(tree, text, at, at, insert);
+        const next = parseNix(text, tree);
+        tree.delete();
+        tree = next;
+        const kept = analyse();
+        const fresh = analyzeClan(loadClanSources(dir, new Map([[uri, { text }]])));
+        assert.deepEqual(
+          comparable(kept.findings),
+          comparable(fresh.findings),
+          `findings after ${JSON.stringify(insert)} at ${at}`,
+        );
+      }
+      memo.dispose();
+      tree.delete();
+      // The file's findings include those the caches keep: hook findings with fixes, schema findings of settings.
+      assert.ok(codes.has(code), [...codes].join(' '));
+    });
+  }
 
   for (const [name, source] of [
     ['generated 30-machine clan', () => generateClan(30)],
