@@ -150,7 +150,8 @@ export class HookFindingsMemo {
       stateName: input.stateName,
       modules,
       jobPath: pathKey(input),
-      findings,
+      // A finding's range may be a value's own range, which a later read moves in place: a movable state keeps copies.
+      findings: movable ? movedFindings(findings, 0, 0, 0) : findings,
       outside,
     });
   }
@@ -210,23 +211,32 @@ export class HookFindingsMemo {
  * is the same value), so its lines after the first keep their characters, and its first line moves sideways too.
  */
 function moveState(same: SameState, to: Position): void {
-  const { line: firstLine, character } = same;
-  const lines = to.line - firstLine;
-  const characters = to.character - character;
-  const position = (p: Position): Position => ({
-    line: p.line + lines,
-    character: p.line === firstLine ? p.character + characters : p.character,
-  });
-  const range = (r: Range): Range => ({ start: position(r.start), end: position(r.end) });
-  same.findings = same.findings.map((f) => {
+  const lines = to.line - same.line;
+  const characters = to.character - same.character;
+  same.findings = movedFindings(same.findings, same.line, lines, characters);
+  const range = mover(same.line, lines, characters);
+  same.outside = same.outside.map((o) => ({ range: range(o.range), text: o.text }));
+  same.line = to.line;
+  same.character = to.character;
+}
+
+/** Copies of `findings` with their positions moved as moveState moves them (new objects even for no move). */
+function movedFindings(findings: Finding[], firstLine: number, lines: number, characters: number): Finding[] {
+  const range = mover(firstLine, lines, characters);
+  return findings.map((f) => {
     const moved: Finding = { ...f, range: range(f.range) };
     if (f.fixes)
       moved.fixes = f.fixes.map((x) => ({ ...x, edits: x.edits.map((e) => ({ ...e, range: range(e.range) })) }));
     return moved;
   });
-  same.outside = same.outside.map((o) => ({ range: range(o.range), text: o.text }));
-  same.line = to.line;
-  same.character = to.character;
+}
+
+function mover(firstLine: number, lines: number, characters: number): (r: Range) => Range {
+  const position = (p: Position): Position => ({
+    line: p.line + lines,
+    character: p.line === firstLine ? p.character + characters : p.character,
+  });
+  return (r) => ({ start: position(r.start), end: position(r.end) });
 }
 
 /** Stands for the state's name in kept findings; a NUL never occurs in a Nix attribute name or a message. */

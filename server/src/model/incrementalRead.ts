@@ -20,19 +20,24 @@ import { BindingHead, ReadReuse, ValueReader } from './valueReader';
 
 /** A value read from one node, kept for the next read of the same document. */
 export interface ReadCacheEntry {
+  id: number;
   type: string;
   length: number;
   line: number;
   character: number;
   value: NixValue;
   duplicates: DuplicateAttr[];
-  /** Ids of cached nodes inside this one (carried along when this one is reused whole). */
-  children: number[];
+  /** The cached nodes inside this one (reused with it, or looked up when this one is read again). */
+  children: ReadCacheEntry[];
   /** The ranges this node's read created, not counting those of the cached nodes inside it (moved with it). */
   ranges: Range[];
 }
 
 export interface ReadCache {
+  /**
+   * The cached nodes this read met, by node id; those inside them are reached through their `children`, so reusing a
+   * subtree costs the same whatever its size (a keystroke among 1,000 machines carries 1,000 entries, not all of theirs).
+   */
   entries: Map<number, ReadCacheEntry>;
   /** Binding heads by binding node (see valueReader's BindingHead). */
   heads: Map<number, BindingHead>;
@@ -69,9 +74,9 @@ const CACHEABLE = new Set([
 const MIN_CACHED_LENGTH = 48;
 const NO_DUPLICATES: DuplicateAttr[] = [];
 
-/** A cached node being read: the ids of the cached nodes read inside it so far, and the ranges its read created. */
+/** A cached node being read: the cached nodes read inside it so far, and the ranges its read created. */
 interface Open {
-  children: number[];
+  children: ReadCacheEntry[];
   ranges: Range[];
 }
 
@@ -96,14 +101,19 @@ class Reuse implements ReadReuse {
     // A node is read once per read; were it asked for twice, its entry must not move twice.
     const done = this.next.get(id);
     if (done) return done.value;
-    const old = this.prev?.entries.get(id);
+    const prev = this.prev?.entries;
+    const old = prev?.get(id);
     if (old && old.length === length && old.type === type) {
       const { row, column } = node.startPosition;
-      this.carry(id, old, new Move(old.line, row - old.line, column - old.character));
-      parent?.children.push(id);
+      const move = new Move(old.line, row - old.line, column - old.character);
+      if (move.moves) move.entry(old);
+      this.next.set(id, old);
+      parent?.children.push(old);
       if (old.duplicates.length) sink?.push(...old.duplicates);
       return old.value;
     }
+    // Read again: the cached nodes inside it may still be reused (the previous cache is spent, see the top).
+    if (old) for (const child of old.children) prev!.set(child.id, child);
     const mark = sink?.length ?? 0;
     const open: Open = { children: [], ranges: [] };
     this.open.push(open);
@@ -115,8 +125,9 @@ class Reuse implements ReadReuse {
     }
     const duplicates = sink && sink.length > mark ? sink.slice(mark) : NO_DUPLICATES;
     const { row, column } = node.startPosition;
-    this.next.set(id, { type, length, line: row, character: column, value, duplicates, ...open });
-    parent?.children.push(id);
+    const entry: ReadCacheEntry = { id, type, length, line: row, character: column, value, duplicates, ...open };
+    this.next.set(id, entry);
+    parent?.children.push(entry);
     return value;
   }
 
@@ -147,22 +158,6 @@ class Reuse implements ReadReuse {
     this.nextHeads.set(id, head);
     return head;
   }
-
-  /** Puts a reused entry and the cached entries inside it into the next cache, moved where `move` moves. */
-  private carry(id: number, entry: ReadCacheEntry, move: Move): void {
-    if (move.moves) {
-      for (const r of entry.ranges) move.range(r);
-      const at = move.position(entry);
-      entry.line = at.line;
-      entry.character = at.character;
-    }
-    this.next.set(id, entry);
-    const prev = this.prev!.entries;
-    for (const childId of entry.children) {
-      const child = prev.get(childId);
-      if (child && !this.next.has(childId)) this.carry(childId, child, move);
-    }
-  }
 }
 
 /**
@@ -179,11 +174,12 @@ class Move {
     this.moves = lines !== 0 || characters !== 0;
   }
 
-  position(p: { line: number; character: number }): { line: number; character: number } {
-    return {
-      line: p.line + this.lines,
-      character: p.line === this.firstLine ? p.character + this.characters : p.character,
-    };
+  /** Moves a cached node's entry, its ranges and the cached nodes inside it, in place. */
+  entry(e: ReadCacheEntry): void {
+    for (const r of e.ranges) this.range(r);
+    if (e.line === this.firstLine) e.character += this.characters;
+    e.line += this.lines;
+    for (const child of e.children) this.entry(child);
   }
 
   /** Moves `r` in place (an empty range may share one position object for both ends). */
