@@ -31,18 +31,31 @@ const isUriChar = (c: number) =>
   (c >= 0x30 && c <= 0x39) ||
   "%/?:@&=+$,-_.!~*'".includes(String.fromCharCode(c));
 
-const CANDIDATE = /,\s*[}#/]/g;
 const STRING_SPECIAL = /["\\$]/g;
 const SPACES = /[ \t\r\n]+/y;
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_'-]*/y;
 const IND_STRING_SPECIAL = /['$]/g;
 
+/**
+ * The offset of the last comma followed by `}`, `#` or `/` (blanks between), or -1: found with indexOf, which is
+ * several times faster on a large file than a regular expression that tries every character.
+ */
+function lastCandidate(text: string): number {
+  let last = -1;
+  for (let i = text.indexOf(','); i !== -1; i = text.indexOf(',', i + 1)) {
+    let j = i + 1;
+    while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+    const c = text.charCodeAt(j);
+    if (c === 0x7d /* } */ || c === 0x23 /* # */ || c === 0x2f /* / */) last = i;
+  }
+  return last;
+}
+
 /** Offsets of the commas that end a formals list, ascending. Linear in the text; never throws. */
 export function trailingFormalCommas(text: string): number[] {
   // Most files have none: without a comma followed by `}` or a comment (blanks between), there is nothing to find;
   // and nothing after the last such comma needs reading (a module's formals are at the top of its file).
-  let last = -1;
-  for (const m of text.matchAll(CANDIDATE)) last = m.index;
+  const last = lastCandidate(text);
   if (last < 0) return [];
   const out: number[] = [];
   const stack: Frame[] = [{ mode: Mode.Code, braces: 0 }];

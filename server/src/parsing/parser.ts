@@ -134,6 +134,17 @@ export function pointAt(text: string, offset: number): Point {
   return { row, column: offset - lineStart };
 }
 
+/** The point of `text[to]`, given that `text[from]` is at `at` (from ≤ to). */
+function pointAfter(at: Point, text: string, from: number, to: number): Point {
+  let { row, column } = at;
+  let lineStart = from - column;
+  for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: to - lineStart };
+}
+
 /**
  * Applies a text replacement to `tree` in place (before re-parsing incrementally) and returns the new text.
  * Offsets are UTF-16 indices into `oldText`, which is also what web-tree-sitter's indices are.
@@ -141,14 +152,16 @@ export function pointAt(text: string, offset: number): Point {
 export function editTree(tree: Tree, oldText: string, start: number, end: number, insert: string): string {
   const newText = oldText.slice(0, start) + insert + oldText.slice(end);
   const newEnd = start + insert.length;
+  // One pass over the text before the edit; both ends follow from its start (an edit far down a large file).
+  const startPoint = pointAt(oldText, start);
   tree.edit(
     new Edit({
       startIndex: start,
       oldEndIndex: end,
       newEndIndex: newEnd,
-      startPosition: pointAt(oldText, start),
-      oldEndPosition: pointAt(oldText, end),
-      newEndPosition: pointAt(newText, newEnd),
+      startPosition: startPoint,
+      oldEndPosition: pointAfter(startPoint, oldText, start, end),
+      newEndPosition: pointAfter(startPoint, insert, 0, insert.length),
     }),
   );
   // A comma outside the edit can start or stop being blanked (`{ a, }:` → `{ a, b }:`): the parser reads it anew only
