@@ -136,8 +136,8 @@ export function pointAt(text: string, offset: number): Point {
 
 /** The point of `text[to]`, given that `text[from]` is at `at` (from ≤ to). */
 function pointAfter(at: Point, text: string, from: number, to: number): Point {
-  let { row, column } = at;
-  let lineStart = from - column;
+  let row = at.row;
+  let lineStart = from - at.column;
   for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) {
     row++;
     lineStart = i + 1;
