@@ -182,7 +182,9 @@ export function containsPlaceholder(src: ShellSource, shellText: string): boolea
 // while its text is unchanged, even when an edit above moved it (model/incrementalRead.ts), so the script (which
 // holds document offsets) is reused only while the literal also starts at the same offset. Kept for the value's
 // lifetime (a WeakMap on the value): the script is a function of the value's text and that offset, whoever asks.
-const parsedScripts = new WeakMap<StringValue, { at: number; script: ShellScript }>();
+// The literal's line and character are compared too: an edit above that keeps the length but not the line count (a
+// space replaced by a line break) moves the value in place and leaves its offset as it was.
+const parsedScripts = new WeakMap<StringValue, { at: number; line: number; character: number; script: ShellScript }>();
 
 export function parseHookScript(
   value: StringValue,
@@ -193,10 +195,11 @@ export function parseHookScript(
   const docLines = lines ?? new LineIndex(docText);
   const at = literalOffset(value, docLines);
   const cached = parsedScripts.get(value);
-  if (cached?.at === at) return cached.script;
+  const { line, character } = value.literal.start;
+  if (cached?.at === at && cached.line === line && cached.character === character) return cached.script;
   const source = buildShellSource(value, docText, docLines);
   const script = analyzeShellSource(source, docLines, trees);
-  parsedScripts.set(value, { at, script });
+  parsedScripts.set(value, { at, line, character, script });
   return script;
 }
 

@@ -185,6 +185,25 @@ describe('incremental re-reading of an edited document', () => {
     next.delete();
   });
 
+  it('keeps hook findings in place when a space above becomes a line break (same length, one line more)', () => {
+    const dir = resolve(__dirname, '../../../../test/fixtures/edits/moving-hooks');
+    let text = readFileSync(join(dir, 'clan.nix'), 'utf8');
+    let tree = parseNix(text);
+    let file = readNixSource('file:///x/clan.nix', 'clan', text, tree);
+    const before = findingsOf(file);
+    for (const needle of ['meta.name = ', 'machines.web = ']) {
+      const at = text.indexOf(needle) + needle.length - 1;
+      text = editTree(tree, text, at, at + 1, '\n');
+      const next = parseNix(text, tree);
+      file = readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, file);
+      assert.deepEqual(findingsOf(file), findingsOf(readNixSource('file:///x/clan.nix', 'clan', text)), needle);
+      tree.delete();
+      tree = next;
+    }
+    tree.delete();
+    assert.ok(JSON.stringify(before).includes('unbalanced-hook'));
+  });
+
   // As the language server analyses: one source cache and one memo for every version, so unchanged values, moved in
   // place by an edit above them, meet the checks' caches (hook findings of unchanged states, validated settings).
   // moving-hooks has hook findings whose fixes stay inside their state: those are moved with it, not made again.
