@@ -3,9 +3,10 @@
 // Findings depend on the hook bindings' text, and their fixes also on text outside it: around each edit, before each
 // binding on its line (a new post hook copies that indentation), and the module arguments that the PATH fix extends.
 // Two caches keep them: one by the state's attribute set, which stays the very same object between versions while
-// its text is unchanged (the reader shares unchanged values, and moves them in place when an edit above moved them),
-// used while the set starts where it did; and one by the hook bindings' text, for hooks that an edit above them moved. Either is used only when that outside text still reads the same and
-// the machine's modules around the hooks are the same (where the PATH fix puts arguments depends on them).
+// its text is unchanged (the reader shares unchanged values, and moves them in place when an edit above moved them);
+// and one by the hook bindings' text, for hooks whose set was read again. Either is used only when that outside text
+// still reads the same and the machine's modules around the hooks are the same (where the PATH fix puts arguments
+// depends on them).
 import type { Finding } from '../findings';
 import { enclosingArguments } from '../hooks/moduleArguments';
 import { hookInput, HookStateInput, moduleValues, pathContext, pathKey } from '../hooks/hookInput';

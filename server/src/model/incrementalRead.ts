@@ -27,7 +27,10 @@ export interface ReadCacheEntry {
   character: number;
   value: NixValue;
   duplicates: DuplicateAttr[];
-  /** The cached nodes inside this one (reused with it, or looked up when this one is read again). */
+  /**
+   * The cached nodes inside this one, reused and moved with it. They are not looked up again: an edit inside this
+   * node gives it a new id, so the first edit inside a subtree that was reused whole reads that subtree again.
+   */
   children: ReadCacheEntry[];
   /** The ranges this node's read created, not counting those of the cached nodes inside it (moved with it). */
   ranges: Range[];
@@ -101,8 +104,7 @@ class Reuse implements ReadReuse {
     // A node is read once per read; were it asked for twice, its entry must not move twice.
     const done = this.next.get(id);
     if (done) return done.value;
-    const prev = this.prev?.entries;
-    const old = prev?.get(id);
+    const old = this.prev?.entries.get(id);
     if (old && old.length === length && old.type === type) {
       const { row, column } = node.startPosition;
       const move = new Move(old.line, row - old.line, column - old.character);
@@ -112,8 +114,6 @@ class Reuse implements ReadReuse {
       if (old.duplicates.length) sink?.push(...old.duplicates);
       return old.value;
     }
-    // Read again: the cached nodes inside it may still be reused (the previous cache is spent, see the top).
-    if (old) for (const child of old.children) prev!.set(child.id, child);
     const mark = sink?.length ?? 0;
     const open: Open = { children: [], ranges: [] };
     this.open.push(open);
