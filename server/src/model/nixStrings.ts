@@ -7,8 +7,9 @@ import { Range, rangeOfNode } from './range';
 export function decodePlainString(parts: Node[]): string {
   let out = '';
   for (const p of parts) {
-    if (p.type === 'string_fragment') out += p.text;
-    else if (p.type === 'escape_sequence') out += decodeEscape(p.text, false);
+    const type = p.type;
+    if (type === 'string_fragment') out += p.text;
+    else if (type === 'escape_sequence') out += decodeEscape(p.text, false);
   }
   return out;
 }
@@ -60,17 +61,20 @@ class LazyTextPiece {
 export function readString(node: Node, type: string, uri: string, text: string, range: Range): StringValue {
   const indented = type === 'indented_string_expression';
   const parts = node.namedChildren.filter(isNode);
+  // A node's type is a call into WebAssembly: each part's is asked once.
+  const types = parts.map((p) => p.type);
   const base = node.startIndex; // piece offsets count from here
-  if (!indented && !parts.some((p) => p.type === 'interpolation')) {
+  if (!indented && !types.includes('interpolation')) {
     // The common case, a plain "…" literal: no indentation rule, no interpolation.
     let value = '';
     const runs: Array<[number, number, number, number]> = [];
-    for (const p of parts) {
-      if (p.type === 'string_fragment') {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (types[i] === 'string_fragment') {
         const t = p.text;
         runs.push([value.length, p.startIndex - base, t.length, 1]);
         value += t;
-      } else if (p.type === 'escape_sequence') {
+      } else if (types[i] === 'escape_sequence') {
         const decoded = decodeEscape(p.text, false);
         runs.push([value.length, p.startIndex - base, decoded.length, 0]);
         value += decoded;
@@ -89,12 +93,14 @@ export function readString(node: Node, type: string, uri: string, text: string, 
   // Segments: literal fragments (offsets step through the source), escapes (every decoded character points at the
   // escape) and interpolations. Indentation stripping works on whole segments, not characters.
   const segs: Seg[] = [];
-  for (const part of parts) {
-    if (part.type === 'string_fragment')
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    const partType = types[i];
+    if (partType === 'string_fragment')
       segs.push({ kind: 'text', text: part.text, doc: part.startIndex - base, step: 1 });
-    else if (part.type === 'escape_sequence')
+    else if (partType === 'escape_sequence')
       segs.push({ kind: 'text', text: decodeEscape(part.text, indented), doc: part.startIndex - base, step: 0 });
-    else if (part.type === 'interpolation') segs.push({ kind: 'interp', node: part });
+    else if (partType === 'interpolation') segs.push({ kind: 'interp', node: part });
     // dollar_escape (`''` before `$`, or `\` before `${`) contributes nothing: the `$` is the next fragment.
   }
   const kept = indented ? stripIndentation(segs) : segs;
@@ -110,12 +116,13 @@ export function readString(node: Node, type: string, uri: string, text: string, 
   for (const seg of kept) {
     if (seg.kind === 'interp') {
       flush();
+      const { startIndex, endIndex } = seg.node;
       pieces.push({
         kind: 'interpolation',
         range: rangeOfNode(seg.node),
-        start: seg.node.startIndex - base,
-        end: seg.node.endIndex - base,
-        source: text.slice(seg.node.startIndex, seg.node.endIndex),
+        start: startIndex - base,
+        end: endIndex - base,
+        source: text.slice(startIndex, endIndex),
       });
       continue;
     }

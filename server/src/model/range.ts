@@ -13,10 +13,10 @@ export interface Range {
 }
 
 export function rangeOfNode(node: Node): Range {
-  return {
-    start: { line: node.startPosition.row, character: node.startPosition.column },
-    end: { line: node.endPosition.row, character: node.endPosition.column },
-  };
+  // A node's start comes with it; its end position is a call into WebAssembly, made once.
+  const { row, column } = node.startPosition;
+  const end = node.endPosition;
+  return { start: { line: row, character: column }, end: { line: end.row, character: end.column } };
 }
 
 export function comparePositions(a: Position, b: Position): number {

@@ -94,16 +94,16 @@ export class ValueReader {
   /** Reads `node` (of `type`) from the tree, its children through `read`. */
   readNode(node: Node, type: string): NixValue {
     const { uri, text } = this;
-    // Tokens (numbers, names) take their range from their text, which they need anyway; see tokenSpan.
+    // Tokens (numbers, names) take their range from their text, which they need anyway; see nodeSpan.
     switch (type) {
       case 'integer_expression':
       case 'float_expression': {
-        const { source, range } = tokenSpan(node, text);
+        const { source, range } = nodeSpan(node, text);
         this.tracked(range);
         return { kind: type === 'integer_expression' ? 'int' : 'float', value: Number(source), uri, range };
       }
       case 'variable_expression': {
-        const { source: name, range } = tokenSpan(node, text);
+        const { source: name, range } = nodeSpan(node, text);
         this.tracked(range);
         if (name === 'true' || name === 'false') return { kind: 'bool', value: name === 'true', uri, range };
         if (name === 'null') return { kind: 'null', uri, range };
@@ -313,7 +313,7 @@ function bindingHead(binding: Node, text: string): BindingHead | undefined {
   const keyRanges: Range[] = [];
   for (const segment of segments) {
     if (segment.type === 'identifier') {
-      const { source, range } = tokenSpan(segment, text);
+      const { source, range } = nodeSpan(segment, text);
       names.push(source);
       keyRanges.push(range);
     } else {
@@ -321,14 +321,8 @@ function bindingHead(binding: Node, text: string): BindingHead | undefined {
       keyRanges.push(rangeOfNode(segment));
     }
   }
-  return {
-    length: binding.endIndex - binding.startIndex,
-    line: row,
-    character: column,
-    names,
-    keyRanges,
-    range: rangeOfNode(binding),
-  };
+  const { source, range } = nodeSpan(binding, text);
+  return { length: source.length, line: row, character: column, names, keyRanges, range };
 }
 
 /** The literal name of an attribute path segment, or undefined for `${…}` and interpolated strings. */
@@ -364,11 +358,11 @@ function nodeText(node: Node, text: string): string {
 }
 
 /**
- * A token's text and range. Its start position comes with the node and its end index is one call into WebAssembly;
+ * A node's text and range. Its start position comes with the node and its end index is one call into WebAssembly;
  * the end position would be another, and for text on one line it is the start moved by the length (tree-sitter
  * counts rows by LF and columns in UTF-16 units, as these offsets do).
  */
-function tokenSpan(node: Node, text: string): { source: string; range: Range } {
+function nodeSpan(node: Node, text: string): { source: string; range: Range } {
   const start = node.startIndex;
   const source = text.slice(start, node.endIndex);
   if (source.includes('\n')) return { source, range: rangeOfNode(node) };
