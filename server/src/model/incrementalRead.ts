@@ -1,9 +1,10 @@
 // Reading an edited document again: reuse the values of unchanged subtrees.
 //
 // After an incremental parse, tree-sitter keeps the subtrees an edit did not touch, with their node ids. A value read
-// from such a node is the same value again, only moved when the edit was before it: it is reused as it is when it
-// starts at the same line and character (values hold no document offsets, so text that grew or shrank on an earlier
-// line does not matter), and moved in place otherwise. Everything else is read as usual.
+// from such a node at the same depth (the reader cuts nesting at MAX_READ_DEPTH) is the same value again, only moved
+// when the edit was before it: it is reused as it is when it starts at the same line and character (values hold no
+// document offsets, so text that grew or shrank on an earlier line does not matter), and moved in place otherwise.
+// Everything else is read as usual.
 //
 // Moving in place, not copying, is what makes an Enter near the start of a large file cost about what a keystroke
 // costs: each cached subtree keeps the ranges its read created (ValueReader hands each one to `track`, once), and a
@@ -23,6 +24,8 @@ export interface ReadCacheEntry {
   id: number;
   type: string;
   length: number;
+  /** How deep the node was read: nesting is cut at MAX_READ_DEPTH, so at another depth its value may differ. */
+  depth: number;
   line: number;
   character: number;
   value: NixValue;
@@ -105,7 +108,7 @@ class Reuse implements ReadReuse {
     const done = this.next.get(id);
     if (done) return done.value;
     const old = this.prev?.entries.get(id);
-    if (old && old.length === length && old.type === type) {
+    if (old && old.length === length && old.type === type && old.depth === reader.depth) {
       const { row, column } = node.startPosition;
       const move = new Move(old.line, row - old.line, column - old.character);
       if (move.moves) move.entry(old);
@@ -125,7 +128,17 @@ class Reuse implements ReadReuse {
     }
     const duplicates = sink && sink.length > mark ? sink.slice(mark) : NO_DUPLICATES;
     const { row, column } = node.startPosition;
-    const entry: ReadCacheEntry = { id, type, length, line: row, character: column, value, duplicates, ...open };
+    const entry: ReadCacheEntry = {
+      id,
+      type,
+      length,
+      depth: reader.depth,
+      line: row,
+      character: column,
+      value,
+      duplicates,
+      ...open,
+    };
     this.next.set(id, entry);
     parent?.children.push(entry);
     return value;

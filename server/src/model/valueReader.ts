@@ -63,7 +63,7 @@ export function readValueReporting(
 
 /** One read of one document: its nesting depth, where duplicates go (if anywhere), and what it may reuse. */
 export class ValueReader {
-  private depth = 0;
+  private openReads = 0;
 
   constructor(
     readonly uri: string,
@@ -73,16 +73,21 @@ export class ValueReader {
   ) {}
 
   read(node: Node): NixValue {
-    if (this.depth >= MAX_READ_DEPTH) return this.opaque(node, 'too-deep');
-    this.depth++;
+    if (this.openReads >= MAX_READ_DEPTH) return this.opaque(node, 'too-deep');
+    this.openReads++;
     try {
       // Every property of a web-tree-sitter node but its id, start and start position is a call into WebAssembly:
       // the type is looked up once here and handed on.
       const type = node.type;
       return this.reuse ? this.reuse.value(this, node, type) : this.readNode(node, type);
     } finally {
-      this.depth--;
+      this.openReads--;
     }
+  }
+
+  /** How many reads are open: the node being read is this deep (nesting is cut at MAX_READ_DEPTH). */
+  get depth(): number {
+    return this.openReads;
   }
 
   /** A range of this read's output, handed to the reuse (if any) to be moved with the subtree it is in. */
@@ -207,7 +212,7 @@ export class ValueReader {
     const bindings = node.namedChildren.find((c) => c?.type === 'binding_set');
     if (!bindings) return attrs;
     // Attrsets this read may change; any other (a value read before, possibly kept in a reuse cache) is copied first.
-    const owned = new WeakSet<AttrsValue>([attrs]);
+    const owned = new Set<AttrsValue>([attrs]);
     for (const b of bindings.namedChildren) {
       if (!b) continue;
       const type = b.type;
@@ -225,9 +230,10 @@ export class ValueReader {
     this.duplicates?.push({ range, name });
   }
 
-  private addBinding(target: AttrsValue, binding: Node, head: BindingHead, owned: WeakSet<AttrsValue>): void {
+  private addBinding(target: AttrsValue, binding: Node, head: BindingHead, owned: Set<AttrsValue>): void {
     const { names: segments, keyRanges } = head;
-    const names = segments.map((name) => name ?? '${…}');
+    // The dotted path, for messages about duplicates and merges (rare): not built for every binding.
+    const path = () => segments.map((name) => name ?? '${…}').join('.');
     let current = target;
     for (let i = 0; i < segments.length; i++) {
       const name = segments[i];
@@ -242,18 +248,18 @@ export class ValueReader {
         const expr = binding.childForFieldName('expression');
         const value = expr ? this.read(expr) : this.opaque(binding, 'error');
         if (existing && existing.value.kind === 'attrs' && value.kind === 'attrs') {
-          this.mergeInto(ownedCopy(current, existing, existing.value, owned), value, names.join('.'), owned);
+          this.mergeInto(ownedCopy(current, existing, existing.value, owned), value, path(), owned);
         } else if (!existing) {
           current.entries.set(name, { name, keyRange, value, binding: head.range });
         } else {
           // A second, non-mergeable definition: Nix's parser rejects it; keep the first.
-          this.duplicate(keyRange, names.join('.'));
+          this.duplicate(keyRange, path());
         }
         return;
       }
       if (existing) {
         if (existing.value.kind !== 'attrs') {
-          this.duplicate(keyRange, names.join('.'));
+          this.duplicate(keyRange, path());
           return;
         }
         current = ownedCopy(current, existing, existing.value, owned);
@@ -274,7 +280,7 @@ export class ValueReader {
   }
 
   /** Two attrset literals for one attribute merge (Nix allows it); a leaf defined in both is a duplicate. */
-  private mergeInto(target: AttrsValue, source: AttrsValue, prefix: string, owned: WeakSet<AttrsValue>): void {
+  private mergeInto(target: AttrsValue, source: AttrsValue, prefix: string, owned: Set<AttrsValue>): void {
     target.dynamicKeys ||= source.dynamicKeys;
     for (const [k, e] of source.entries) {
       const existing = target.entries.get(k);
@@ -336,7 +342,7 @@ export function attrName(attr: Node): string | undefined {
   return undefined;
 }
 
-function ownedCopy(parent: AttrsValue, entry: AttrEntry, value: AttrsValue, owned: WeakSet<AttrsValue>): AttrsValue {
+function ownedCopy(parent: AttrsValue, entry: AttrEntry, value: AttrsValue, owned: Set<AttrsValue>): AttrsValue {
   if (owned.has(value)) return value;
   const copy: AttrsValue = { ...value, entries: new Map(value.entries) };
   owned.add(copy);

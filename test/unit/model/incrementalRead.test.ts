@@ -10,6 +10,7 @@ import type { Finding } from '../../../server/src/findings';
 import { loadClanSources } from '../../../server/src/model/loadClan';
 import type { NixValue } from '../../../server/src/model/nixValue';
 import { readNixSource, SourceCache, SourceFile } from '../../../server/src/model/sourceFile';
+import { MAX_READ_DEPTH } from '../../../server/src/model/valueReader';
 import { editTree, initParsing, parseNix } from '../../../server/src/parsing/parser';
 import { generateClan } from '../../bench/bench';
 import { toUri } from '../../../server/src/util/uris';
@@ -183,6 +184,23 @@ describe('incremental re-reading of an edited document', () => {
     assert.deepEqual(dump(readNixSource('file:///x/clan.nix', 'clan', text, next, undefined, first).root), fresh);
     tree.delete();
     next.delete();
+  });
+
+  it('equals a fresh read when an edit above changes how deep a reused subtree sits, near the nesting limit', () => {
+    // The reader cuts nesting at MAX_READ_DEPTH: a subtree read one level deeper than before ends one level sooner.
+    const depth = MAX_READ_DEPTH - 3;
+    const source = `{\n  a = ${'['.repeat(depth)} 1 ${']'.repeat(depth)};\n  b = 1;\n}\n`;
+    const at = source.indexOf('[');
+    const wrapper = 'lib.mkForce (';
+    let n = 0;
+    assertEqualsFreshReads(source, 5, 4, (_rnd, text) => {
+      n++;
+      // Wrap the list one call and one parenthesis deeper (and close it), then unwrap it again.
+      if (n === 1) return [at, at, wrapper];
+      if (n === 2) return [text.indexOf(';'), text.indexOf(';'), ')'];
+      if (n === 3) return [text.indexOf(';') - 1, text.indexOf(';'), ''];
+      return [at, at + wrapper.length, ''];
+    });
   });
 
   it('keeps hook findings in place when a space above becomes a line break (same length, one line more)', () => {
