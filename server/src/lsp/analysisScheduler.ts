@@ -23,6 +23,11 @@ interface ClanState {
   published: Set<string>;
   /** Versions of the open documents the analysis read: diagnostics are published for exactly these versions. */
   versions: Map<string, number>;
+  /**
+   * A later analysis failed: this one is older than the documents, and the failed read may have moved some of its
+   * values to the new text's positions (incrementalRead.ts). Its diagnostics stay up; requests do not get it.
+   */
+  stale?: boolean;
 }
 
 export class AnalysisScheduler {
@@ -110,6 +115,8 @@ export class AnalysisScheduler {
       }
       analysis = analyzeClan(sources, { disabled: this.settings().disabled, memo: this.memo });
     } catch (e) {
+      const previous = this.clans.get(key);
+      if (previous) previous.stale = true;
       // Never let one bad file take the server down: report it and keep serving the others.
       this.connection.console.error(
         `clan-backups: analysis of ${key} failed: ${e instanceof Error ? e.stack : String(e)}`,
@@ -158,8 +165,9 @@ export class AnalysisScheduler {
     const sc = await deferredFindings(state.analysis, { disabled: this.settings().disabled, memo: this.memo });
     for (const err of sc.internalErrors) this.connection.console.error(`clan-backups: internal error in ${err}`);
     if ('notice' in sc && sc.notice) this.connection.console.warn(`clan-backups: ${sc.notice}`);
-    // Stale: the clan was re-analysed, or a document changed and its analysis is still pending.
-    if (sc.findings.length === 0 || this.clans.get(state.key) !== state || this.pending.has(state.key)) return;
+    // Stale: the clan was re-analysed (or that failed), or a document changed and its analysis is still pending.
+    if (sc.findings.length === 0 || this.clans.get(state.key) !== state || state.stale || this.pending.has(state.key))
+      return;
     state.analysis = { ...state.analysis, findings: sortFindings([...state.analysis.findings, ...sc.findings]) };
     this.publish(state);
   }
@@ -170,17 +178,18 @@ export class AnalysisScheduler {
     this.clans.delete(key);
   }
 
-  /** The current analysis for a document, computed now if a change is still pending. */
+  /** The current analysis for a document, computed now if a change is still pending (or the last attempt failed). */
   analysisFor(uri: string): Analysis | undefined {
     const key = this.clanKeyFor(uri);
     if (!key) return undefined;
     const pending = this.pending.get(key);
-    if (pending || !this.clans.has(key)) {
+    const state = this.clans.get(key);
+    if (pending || !state || state.stale) {
       if (pending) clearTimeout(pending);
       this.pending.delete(key);
       return this.analyze(key);
     }
-    return this.clans.get(key)?.analysis;
+    return state.analysis;
   }
 
   /** No analysis runs after this. */
