@@ -23,16 +23,17 @@ interface ClanState {
   published: Set<string>;
   /** Versions of the open documents the analysis read: diagnostics are published for exactly these versions. */
   versions: Map<string, number>;
-  /**
-   * A later analysis failed: this one is older than the documents, and the failed read may have moved some of its
-   * values to the new text's positions (incrementalRead.ts). Its diagnostics stay up; requests do not get it.
-   */
-  stale?: boolean;
 }
 
 export class AnalysisScheduler {
   private readonly clans = new Map<string, ClanState>();
   private readonly pending = new Map<string, ReturnType<typeof setTimeout>>();
+  /**
+   * Clans whose last analysis failed (a bug of ours). Their last good analysis is older than the documents, and the
+   * failed read may have moved some of its values to the new text's positions (incrementalRead.ts): its diagnostics
+   * stay up, but requests get nothing until a change schedules the clan again (not a failing analysis per request).
+   */
+  private readonly failed = new Set<string>();
   /** What analyses keep for the next one, for the server's lifetime. */
   private readonly memo = new AnalysisMemo();
   /** Every .nix file of the workspace and the clans they define (flake.nix, flake-parts, fragments, clan.nix). */
@@ -115,8 +116,7 @@ export class AnalysisScheduler {
       }
       analysis = analyzeClan(sources, { disabled: this.settings().disabled, memo: this.memo });
     } catch (e) {
-      const previous = this.clans.get(key);
-      if (previous) previous.stale = true;
+      this.failed.add(key);
       // Never let one bad file take the server down: report it and keep serving the others.
       this.connection.console.error(
         `clan-backups: analysis of ${key} failed: ${e instanceof Error ? e.stack : String(e)}`,
@@ -134,6 +134,7 @@ export class AnalysisScheduler {
     );
     const state: ClanState = { key, analysis, published: new Set(), versions };
     this.clans.set(key, state);
+    this.failed.delete(key);
     this.publish(state, previous?.published);
     void this.connection.sendNotification(JobsChangedNotificationMethod, { clanDir: analysis.model.dir });
     void this.connection.sendNotification(StatusNotificationMethod, { health: 'ok' });
@@ -166,8 +167,8 @@ export class AnalysisScheduler {
     for (const err of sc.internalErrors) this.connection.console.error(`clan-backups: internal error in ${err}`);
     if ('notice' in sc && sc.notice) this.connection.console.warn(`clan-backups: ${sc.notice}`);
     // Stale: the clan was re-analysed (or that failed), or a document changed and its analysis is still pending.
-    if (sc.findings.length === 0 || this.clans.get(state.key) !== state || state.stale || this.pending.has(state.key))
-      return;
+    const current = this.clans.get(state.key) === state && !this.failed.has(state.key);
+    if (sc.findings.length === 0 || !current || this.pending.has(state.key)) return;
     state.analysis = { ...state.analysis, findings: sortFindings([...state.analysis.findings, ...sc.findings]) };
     this.publish(state);
   }
@@ -176,20 +177,21 @@ export class AnalysisScheduler {
     const state = this.clans.get(key);
     for (const uri of state?.published ?? []) void this.connection.sendDiagnostics({ uri, diagnostics: [] });
     this.clans.delete(key);
+    this.failed.delete(key);
   }
 
-  /** The current analysis for a document, computed now if a change is still pending (or the last attempt failed). */
+  /** The current analysis for a document, computed now if a change is still pending; none after a failed one. */
   analysisFor(uri: string): Analysis | undefined {
     const key = this.clanKeyFor(uri);
     if (!key) return undefined;
     const pending = this.pending.get(key);
-    const state = this.clans.get(key);
-    if (pending || !state || state.stale) {
-      if (pending) clearTimeout(pending);
+    if (pending) {
+      clearTimeout(pending);
       this.pending.delete(key);
       return this.analyze(key);
     }
-    return state.analysis;
+    if (this.failed.has(key)) return undefined;
+    return this.clans.get(key)?.analysis ?? this.analyze(key);
   }
 
   /** No analysis runs after this. */

@@ -1,6 +1,6 @@
 // The scheduler answers requests from the last analysis; after an analysis that failed (a bug of ours), that last
 // analysis is older than the documents, and its values may already have been moved by the failed read: requests
-// must not get it.
+// must not get it, and must not run the failing analysis again each either.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -62,12 +62,22 @@ describe('analysis scheduler', () => {
     assert.ok(errors.some((e) => e.includes('simulated bug')));
     assert.ok(notifications.some((n) => (n.params as { health?: string }).health === 'error'));
     assert.equal(scheduler.analysisFor(clanUri), undefined, 'no answer from the analysis of version 1');
+    // Nor is the failing analysis run again for every request: it waits for the next change.
+    const failures = errors.length;
+    assert.equal(scheduler.analysisFor(clanUri), undefined);
+    assert.equal(errors.length, failures);
 
-    // Once analysing works again, requests get a new analysis of the current text.
+    // Once analysing works again, the next change gets requests a new analysis of the current text. (Its timer is
+    // never waited for: a request finds the change pending and analyses at once.)
     scheduler.index = undefined;
+    docs.change(clanUri, 3, [
+      { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: ' ' },
+    ]);
+    scheduler.schedule(clanUri, [], 60_000);
     const next = scheduler.analysisFor(clanUri);
     assert.ok(next && next !== first);
-    assert.equal(next.model.files.find((f) => f.uri === clanUri)?.text, `\n${text}`);
+    assert.equal(next.model.files.find((f) => f.uri === clanUri)?.text, ` \n${text}`);
+    assert.equal(scheduler.analysisFor(clanUri), next, 'and later requests get that one');
     scheduler.dispose();
   });
 });
