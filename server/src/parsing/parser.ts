@@ -125,13 +125,7 @@ export function parseBash(text: string): Tree {
 
 /** Point (row, UTF-16 column) of an offset into `text`; tree-sitter edits need both forms. */
 export function pointAt(text: string, offset: number): Point {
-  let row = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    row++;
-    lineStart = i + 1;
-  }
-  return { row, column: offset - lineStart };
+  return pointAfter({ row: 0, column: 0 }, text, 0, offset);
 }
 
 /** The point of `text[to]`, given that `text[from]` is at `at` (from ≤ to). */
