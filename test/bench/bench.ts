@@ -17,6 +17,7 @@ import { serverIndex, serverStartToDiagnostics } from './serverBench';
 
 const ROOT = resolve(__dirname, '../../..');
 const CLI = join(ROOT, 'dist/cli.js');
+const PARSE_FLOOR = join(__dirname, 'parseFloor.js');
 
 // The state hooks of a real fleet are mostly the same few texts (one role's services on many machines), plus some
 // machine-specific ones: 'shared' gives most machines one of five hook pairs and every tenth machine its own.
@@ -119,7 +120,6 @@ function editRun(dir: string, text: string, needle: string, insert: string): num
     analyzeClan(loadClanSources(dir, new Map([[uri, { text: current, tree }]]), cache), { memo });
   }, 40);
   tree.delete();
-  memo.dispose();
   return ms;
 }
 
@@ -194,6 +194,7 @@ async function main(): Promise<void> {
   const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
   const rows: Array<Record<string, number | string | undefined>> = [];
   let distinct: { first: number; cached: number; noSc: number } | undefined;
+  let floor: { parse: number; walk: number } | undefined;
   for (const n of [10, 100, 1000]) {
     const dir = mkdtempSync(join(tmpdir(), `clan-bench-${n}-`));
     const text = generateClan(n, 'shared');
@@ -208,7 +209,8 @@ async function main(): Promise<void> {
     // line after it, and everything read from there on is copied with moved positions.
     const newlineStart = editAt('"/var/lib/app1"', '\n');
     const parseOnly = time(() => readNixSource(toUri(join(dir, 'clan.nix')), 'clan', text), runs);
-    const sc = checkRounds(dir, `${n}`, haveNix);
+    const sc = checkRounds(dir, `${n}`, haveNix, 5, n >= 1000);
+    if (sc.floor) floor = sc.floor;
     const checkNoSc = sc.noSc;
     const nix = sc.nix;
     rows.push({
@@ -285,6 +287,15 @@ async function main(): Promise<void> {
         `cached ${distinct.cached.toFixed(0)} ms (×${(distinct.cached / distinct.noSc).toFixed(2)}), without ShellCheck ${distinct.noSc.toFixed(0)} ms`,
     );
   }
+  const nix1000 = big['nix-instantiate --parse ms'] as number | undefined;
+  if (floor) {
+    // What #19's `check`/nix target is up against: the parse alone, and the least any reader of its tree does.
+    const ratio = (ms: number) => (nix1000 ? ` (${(ms / nix1000).toFixed(2)}× nix-instantiate --parse)` : '');
+    console.log(
+      `floor under check at 1000 machines (test/bench/parseFloor.ts): Node + grammars + one parse ${floor.parse.toFixed(0)} ms${ratio(floor.parse)}; ` +
+        `then one visit of every named node ${floor.walk.toFixed(0)} ms${ratio(floor.walk)}`,
+    );
+  }
   const vsixKiB = vsix ? statSync(vsix).size / 1024 : undefined;
   console.log(`VSIX: ${vsixKiB ? `${vsixKiB.toFixed(0)} KiB` : 'not built (vsce failed)'}`);
   const { index, workspaces } = await indexSection();
@@ -321,6 +332,7 @@ async function main(): Promise<void> {
         node: process.version,
         rows,
         distinct,
+        floor,
         index,
         workspaces,
         serverStartMs: start.median,
@@ -386,16 +398,34 @@ function checkRounds(
   label: string,
   haveNix: boolean,
   rounds = 5,
-): { first: number; cached: number; noSc: number; nix: number | undefined; env: NodeJS.ProcessEnv } {
+  floor = false,
+): {
+  first: number;
+  cached: number;
+  noSc: number;
+  nix: number | undefined;
+  floor: { parse: number; walk: number } | undefined;
+  env: NodeJS.ProcessEnv;
+} {
   const xdg = mkdtempSync(join(tmpdir(), `clan-bench-cache-${label}-`));
   const env = { ...process.env, XDG_CACHE_HOME: xdg };
+  // A run that failed would still give a time, and a fast one: it is an error of the bench instead.
   const once = (cmd: string, args: string[]) => {
     const t = performance.now();
-    spawnSync(cmd, args, { stdio: 'ignore', env });
-    return performance.now() - t;
+    const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const ms = performance.now() - t;
+    if (r.status !== 0) throw new Error(`bench: ${cmd} ${args.join(' ')} exited with ${r.status}: ${String(r.stderr)}`);
+    return ms;
   };
   once(process.execPath, [CLI, 'check', dir]);
-  const xs = { first: [] as number[], cached: [] as number[], noSc: [] as number[], nix: [] as number[] };
+  const xs = {
+    first: [] as number[],
+    cached: [] as number[],
+    noSc: [] as number[],
+    nix: [] as number[],
+    parse: [] as number[],
+    walk: [] as number[],
+  };
   for (let i = 0; i < rounds; i++) {
     rmSync(join(xdg, 'clan-backups', 'shellcheck'), { recursive: true, force: true });
     xs.first.push(once(process.execPath, [CLI, 'check', dir]));
@@ -403,12 +433,17 @@ function checkRounds(
     // The engine alone: ShellCheck is an external program that dominates large clans with thousands of hooks.
     xs.noSc.push(once(process.execPath, [CLI, 'check', '--disable', 'hook-shell', dir]));
     if (haveNix) xs.nix.push(once('nix-instantiate', ['--parse', join(dir, 'clan.nix')]));
+    if (floor) {
+      xs.parse.push(once(process.execPath, ['--liftoff-only', PARSE_FLOOR, join(dir, 'clan.nix'), 'parse']));
+      xs.walk.push(once(process.execPath, ['--liftoff-only', PARSE_FLOOR, join(dir, 'clan.nix'), 'walk']));
+    }
   }
   return {
     first: median(xs.first),
     cached: median(xs.cached),
     noSc: median(xs.noSc),
     nix: haveNix ? median(xs.nix) : undefined,
+    floor: floor ? { parse: median(xs.parse), walk: median(xs.walk) } : undefined,
     env,
   };
 }
