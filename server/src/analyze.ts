@@ -32,20 +32,16 @@ export function analyzeClan(sources: ClanSources, options: AnalysisOptions = {})
   const disabled = new Set(options.disabled ?? []);
   const internalErrors: string[] = [];
   const memo = options.memo ?? new AnalysisMemo();
-  try {
-    // One failing check must not take every other diagnostic with it.
-    const all = CHECKS.flatMap((check) => {
-      try {
-        return check(model, memo);
-      } catch (e) {
-        internalErrors.push(describeFailure(check.name, e));
-        return [];
-      }
-    });
-    return { model, findings: sortFindings(all.filter((f) => !disabled.has(f.code))), internalErrors };
-  } finally {
-    if (!options.memo) memo.dispose();
-  }
+  // One failing check must not take every other diagnostic with it.
+  const all = CHECKS.flatMap((check) => {
+    try {
+      return check(model, memo);
+    } catch (e) {
+      internalErrors.push(describeFailure(check.name, e));
+      return [];
+    }
+  });
+  return { model, findings: sortFindings(all.filter((f) => !disabled.has(f.code))), internalErrors };
 }
 
 export interface DeferredAnalysis {
@@ -73,22 +69,18 @@ export async function deferredFindings(
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
   };
-  try {
-    for (const check of DEFERRED_CHECKS) {
-      if (check.codes.every((c) => disabled.has(c))) continue;
-      let r;
-      try {
-        r = await check.run(analysis.model, memo, deferredOptions);
-      } catch (e) {
-        out.internalErrors.push(describeFailure(check.run.name, e));
-        continue;
-      }
-      out.findings.push(...r.findings.filter((f) => !disabled.has(f.code)));
-      if (r.notice) out.notice = r.notice;
-      if (r.cacheWarning) out.cacheWarning = r.cacheWarning;
+  for (const check of DEFERRED_CHECKS) {
+    if (check.codes.every((c) => disabled.has(c))) continue;
+    let r;
+    try {
+      r = await check.run(analysis.model, memo, deferredOptions);
+    } catch (e) {
+      out.internalErrors.push(describeFailure(check.run.name, e));
+      continue;
     }
-  } finally {
-    if (!options.memo) memo.dispose();
+    out.findings.push(...r.findings.filter((f) => !disabled.has(f.code)));
+    if (r.notice) out.notice = r.notice;
+    if (r.cacheWarning) out.cacheWarning = r.cacheWarning;
   }
   return out;
 }

@@ -17,9 +17,4 @@ export class AnalysisMemo {
   readonly shellcheck = new ShellcheckMemory();
   /** hookShellChecks: the notice that ShellCheck is not installed was given. */
   shellcheckNoticeGiven = false;
-
-  /** Frees the bash trees' WebAssembly memory, which is not garbage-collected; the memo stays usable. */
-  dispose(): void {
-    this.bashTrees.dispose();
-  }
 }

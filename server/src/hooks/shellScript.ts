@@ -1,7 +1,6 @@
 // A hook script (`preBackupScript = ''…''`) read as bash. Nix interpolations `${…}` become placeholder words the shell
 // parser treats as opaque; every shell offset maps back to the Nix document, so findings land where the user typed.
-import { parseBash, Tree } from '../parsing/parser';
-import type { Node } from '../parsing/parser';
+import { ShellNode, ShellTree, shellTreeOf } from './shellTree';
 import { literalOffset, StringValue } from '../model/nixValue';
 import { LineIndex, Range } from '../model/range';
 
@@ -219,49 +218,38 @@ interface Context {
 /**
  * Parsed bash trees by shell text, least recently used first, owned by whoever runs analyses (one per language server
  * or CLI run, in the AnalysisMemo). A keystroke re-reads the whole clan.nix, but its hook scripts rarely change:
- * re-parsing thousands of them per keystroke was the largest cost of a big clan. Trees hold WebAssembly memory, so
- * an evicted tree is deleted, and dispose() deletes the rest.
+ * re-parsing thousands of them per keystroke was the largest cost of a big clan. The trees are plain copies
+ * (shellTree.ts), which the hooks sharing a text walk without calling into WebAssembly.
  */
 export class BashTrees {
-  private readonly trees = new Map<string, Tree>();
+  private readonly trees = new Map<string, ShellTree>();
 
   constructor(private readonly max = 4096) {}
 
-  /** The tree of `text`, parsed now or kept from before; it stays owned by this cache. */
-  get(text: string): Tree {
+  /** The tree of `text`, parsed now or kept from before. */
+  get(text: string): ShellTree {
     const hit = this.trees.get(text);
     if (hit) {
       this.trees.delete(text);
       this.trees.set(text, hit);
       return hit;
     }
-    const tree = parseBash(text);
+    const tree = shellTreeOf(text);
     this.trees.set(text, tree);
-    if (this.trees.size > this.max) {
-      const [oldest, old] = this.trees.entries().next().value as [string, Tree];
-      this.trees.delete(oldest);
-      old.delete();
-    }
+    if (this.trees.size > this.max) this.trees.delete(this.trees.keys().next().value as string);
     return tree;
-  }
-
-  dispose(): void {
-    for (const tree of this.trees.values()) tree.delete();
-    this.trees.clear();
   }
 }
 
 function collect(script: ShellScript, src: ShellSource, lines: LineIndex, ctx: Context): void {
-  // Without a cache of the caller's, the tree is parsed for this script alone and deleted when read.
-  const trees = ctx.trees;
-  const tree = trees ? trees.get(src.text) : parseBash(src.text);
-  if (tree.rootNode.hasError) script.hasError = true;
-  const visit = (node: Node, c: Context): void => {
+  // Without a cache of the caller's, the tree is parsed for this script alone.
+  const tree = ctx.trees ? ctx.trees.get(src.text) : shellTreeOf(src.text);
+  if (tree.hasError) script.hasError = true;
+  const visit = (node: ShellNode, c: Context): void => {
     switch (node.type) {
       case 'function_definition': {
-        const name = node.childForFieldName('name');
-        if (name) script.functions.add(name.text);
-        for (const child of node.namedChildren) if (child) visit(child, { ...c, inFunction: true });
+        if (node.name) script.functions.add(node.name.text);
+        for (const child of node.namedChildren) visit(child, { ...c, inFunction: true });
         return;
       }
       case 'command':
@@ -277,22 +265,22 @@ function collect(script: ShellScript, src: ShellSource, lines: LineIndex, ctx: C
         addPathAssignments(script, src, lines, node, c);
         break;
     }
-    for (const child of node.namedChildren) if (child) visit(child, c);
+    for (const child of node.namedChildren) visit(child, c);
   };
-  try {
-    visit(tree.rootNode, ctx);
-  } finally {
-    if (!trees) tree.delete();
-  }
+  visit(tree.root, ctx);
 }
 
-function addPathAssignments(script: ShellScript, src: ShellSource, lines: LineIndex, node: Node, c: Context): void {
+function addPathAssignments(
+  script: ShellScript,
+  src: ShellSource,
+  lines: LineIndex,
+  node: ShellNode,
+  c: Context,
+): void {
   const assignments =
-    node.type === 'variable_assignment'
-      ? [node]
-      : node.namedChildren.filter((n): n is Node => n?.type === 'variable_assignment');
+    node.type === 'variable_assignment' ? [node] : node.namedChildren.filter((n) => n.type === 'variable_assignment');
   for (const a of assignments) {
-    if (a.childForFieldName('name')?.text !== 'PATH') continue;
+    if (a.name?.text !== 'PATH') continue;
     script.pathSettings.push({
       kind: 'assignment',
       order: c.inTrap ? Infinity : a.startIndex,
@@ -312,7 +300,7 @@ function place(
 }
 
 /** Reads one shell word. Literal words are decoded the way bash would before running the command. */
-export function readWord(src: ShellSource, lines: LineIndex, node: Node): ShellWord {
+function readWord(src: ShellSource, lines: LineIndex, node: ShellNode): ShellWord {
   const shellText = node.text;
   const value = decodeWord(node);
   const hasInterpolation = containsPlaceholder(src, shellText);
@@ -331,7 +319,7 @@ export function readWord(src: ShellSource, lines: LineIndex, node: Node): ShellW
 }
 
 /** The value of a word without expansions, or undefined when it holds `$x`, `$(…)`, globs are left as written. */
-function decodeWord(node: Node): string | undefined {
+function decodeWord(node: ShellNode): string | undefined {
   switch (node.type) {
     case 'word':
     case 'number':
@@ -341,7 +329,6 @@ function decodeWord(node: Node): string | undefined {
     case 'string': {
       let out = '';
       for (const part of node.namedChildren) {
-        if (!part) continue;
         if (part.type !== 'string_content') return undefined;
         out += part.text.replace(/\\\n/g, '').replace(/\\([$`"\\])/g, '$1');
       }
@@ -350,7 +337,6 @@ function decodeWord(node: Node): string | undefined {
     case 'concatenation': {
       let out = '';
       for (const part of node.namedChildren) {
-        if (!part) continue;
         const v = decodeWord(part);
         if (v === undefined) return undefined;
         out += v;
@@ -394,18 +380,13 @@ const WRAPPERS: Record<string, { valueOptions: string[]; positional: number }> =
   },
 };
 
-function addCommand(script: ShellScript, src: ShellSource, lines: LineIndex, node: Node, c: Context): void {
-  const nameNode = node.childForFieldName('name');
+function addCommand(script: ShellScript, src: ShellSource, lines: LineIndex, node: ShellNode, c: Context): void {
+  const nameNode = node.name;
   if (!nameNode) return;
   const nameWordNode = nameNode.firstNamedChild ?? nameNode;
   const nameWord = readWord(src, lines, nameWordNode);
-  const argWords = node
-    .childrenForFieldName('argument')
-    .filter((n): n is Node => n !== null)
-    .map((n) => readWord(src, lines, n));
-  const pathOverride = node.namedChildren.some(
-    (n) => n?.type === 'variable_assignment' && n.childForFieldName('name')?.text === 'PATH',
-  );
+  const argWords = node.arguments.map((n) => readWord(src, lines, n));
+  const pathOverride = node.namedChildren.some((n) => n.type === 'variable_assignment' && n.name?.text === 'PATH');
   const whole = place(src, lines, node);
   const order = c.inTrap ? Infinity : node.startIndex;
   const cmd = makeCommand(src, nameWord, argWords, whole, order, pathOverride, c);
@@ -534,10 +515,10 @@ function unwrap(
 }
 
 /** For `a | b | xargs c`: the text of `a | b`, so two hooks feeding xargs the same way can be compared. */
-function pipelineInput(node: Node, src: ShellSource): string | undefined {
+function pipelineInput(node: ShellNode, src: ShellSource): string | undefined {
   const pipeline = node.parent;
   if (!pipeline || pipeline.type !== 'pipeline') return undefined;
-  const before = pipeline.namedChildren.filter((n): n is Node => n !== null && n.endIndex <= node.startIndex);
+  const before = pipeline.namedChildren.filter((n) => n.endIndex <= node.startIndex);
   if (before.length === 0) return undefined;
   return restoreInterpolations(src, src.text.slice(before[0]!.startIndex, before[before.length - 1]!.endIndex)).replace(
     /\s+/g,

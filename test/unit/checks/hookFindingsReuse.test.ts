@@ -31,10 +31,7 @@ const analyse = (f: SourceFile, memo: AnalysisMemo) =>
 
 /** The findings of an analysis with nothing kept from before. */
 function freshAnalysis(f: SourceFile): Finding[] {
-  const memo = new AnalysisMemo();
-  const findings = analyse(f, memo);
-  memo.dispose();
-  return findings;
+  return analyse(f, new AnalysisMemo());
 }
 
 /**
@@ -55,7 +52,6 @@ function afterEdit(text: string, from: number, to: number, insert: string, incre
     memo,
   );
   const fresh = freshAnalysis(readNixSource('file:///x/clan.nix', 'clan', edited));
-  memo.dispose();
   tree.delete();
   next.delete();
   return { before, reused, fresh };
@@ -89,7 +85,6 @@ class Session {
 
   close(): void {
     this.tree.delete();
-    this.memo.dispose();
   }
 }
 
@@ -213,7 +208,6 @@ describe('kept hook findings', () => {
     const file = readNixSource('file:///x/clan.nix', 'clan', text);
     const memo = new AnalysisMemo();
     const kept = analyse(file, memo).filter((f) => f.code === 'unbalanced-hook');
-    memo.dispose();
     assert.deepEqual(
       kept.map((f) => f.message.match(/of state "([^"]+)"/)?.[1]),
       ['app0', 'app1', 'app2'],

@@ -262,7 +262,6 @@ describe('incremental re-reading of an edited document', () => {
           `findings after ${JSON.stringify(insert)} at ${at}`,
         );
       }
-      memo.dispose();
       tree.delete();
       // The file's findings include those the caches keep: hook findings with fixes, schema findings of settings.
       assert.ok(codes.has(code), [...codes].join(' '));
