@@ -191,7 +191,8 @@ async function main(): Promise<void> {
     return;
   }
   if (only !== undefined) throw new Error(`bench: --only ${only}: the sections are 'index', 'edit' and 'start'`);
-  const haveNix = spawnSync('nix-instantiate', ['--version']).status === 0;
+  // Probed with a parse, the command the rounds time: a nix-instantiate that cannot parse is missing too.
+  const haveNix = spawnSync('nix-instantiate', ['--parse', '-E', '{ }']).status === 0;
   const rows: Array<Record<string, number | string | undefined>> = [];
   let distinct: { first: number; cached: number; noSc: number } | undefined;
   let floor: { parse: number; walk: number } | undefined;
@@ -293,7 +294,7 @@ async function main(): Promise<void> {
     const ratio = (ms: number) => (nix1000 ? ` (${(ms / nix1000).toFixed(2)}× nix-instantiate --parse)` : '');
     console.log(
       `floor under check at 1000 machines (test/bench/parseFloor.ts): Node + grammars + one parse ${floor.parse.toFixed(0)} ms${ratio(floor.parse)}; ` +
-        `then one visit of every named node ${floor.walk.toFixed(0)} ms${ratio(floor.walk)}`,
+        `the same with one visit of every named node ${floor.walk.toFixed(0)} ms${ratio(floor.walk)}`,
     );
   }
   const vsixKiB = vsix ? statSync(vsix).size / 1024 : undefined;
@@ -409,12 +410,17 @@ function checkRounds(
 } {
   const xdg = mkdtempSync(join(tmpdir(), `clan-bench-cache-${label}-`));
   const env = { ...process.env, XDG_CACHE_HOME: xdg };
-  // A run that failed would still give a time, and a fast one: it is an error of the bench instead.
+  // A run that failed would still give a time, and a fast one: it is an error of the bench instead. `check` exits 1
+  // when it reports errors, which is a finished run.
   const once = (cmd: string, args: string[]) => {
     const t = performance.now();
     const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
     const ms = performance.now() - t;
-    if (r.status !== 0) throw new Error(`bench: ${cmd} ${args.join(' ')} exited with ${r.status}: ${String(r.stderr)}`);
+    const finished = r.status === 0 || (r.status === 1 && args[1] === 'check');
+    if (!finished) {
+      const how = r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit ${r.status}`;
+      throw new Error(`bench: ${cmd} ${args.join(' ')} failed (${how}): ${String(r.stderr)}`);
+    }
     return ms;
   };
   once(process.execPath, [CLI, 'check', dir]);

@@ -6,12 +6,15 @@
 import { parseBash } from '../parsing/parser';
 import type { Node } from '../parsing/parser';
 
+// Most nodes have no argument fields: they share one empty list.
+const NO_NODES: readonly ShellNode[] = Object.freeze([]);
+
 export class ShellNode {
-  namedChildren: ShellNode[] = [];
+  namedChildren: readonly ShellNode[] = NO_NODES;
   /** The `name` field (of a command, a function definition, a variable assignment). */
   name: ShellNode | undefined;
   /** The `argument` fields of a command, in order; some are anonymous tokens (`$`, `==`), as tree-sitter-bash has it. */
-  arguments: ShellNode[] = [];
+  arguments: readonly ShellNode[] = NO_NODES;
 
   constructor(
     readonly type: string,
@@ -43,29 +46,31 @@ const NAMED_FIELD = new Set(['command', 'function_definition', 'variable_assignm
 export function shellTreeOf(text: string): ShellTree {
   const tree = parseBash(text);
   try {
-    return { root: copy(tree.rootNode, undefined, text), hasError: tree.rootNode.hasError };
+    const top = tree.rootNode;
+    const root = new ShellNode(top.type, top.startIndex, top.endIndex, undefined, text);
+    // A loop, not recursion: a script nested thousands deep (`$( $( … ) )`) must not overflow the stack here. A node's
+    // copies of its children are made with it, so its fields can point at them; their own children come later.
+    const todo: Array<[Node, ShellNode]> = [[top, root]];
+    for (let next = todo.pop(); next; next = todo.pop()) {
+      const [node, out] = next;
+      const made = (n: Node): ShellNode => {
+        const c = new ShellNode(n.type, n.startIndex, n.endIndex, out, text);
+        todo.push([n, c]);
+        return c;
+      };
+      const children = node.namedChildren.filter((n): n is Node => n !== null);
+      if (children.length > 0) out.namedChildren = children.map(made);
+      if (!NAMED_FIELD.has(out.type)) continue;
+      // A field's node is one of the named children, except anonymous tokens, which are copied on their own.
+      const field = (n: Node): ShellNode => out.namedChildren[children.findIndex((c) => c.id === n.id)] ?? made(n);
+      const name = node.childForFieldName('name');
+      if (name) out.name = field(name);
+      if (out.type === 'command') {
+        out.arguments = node.childrenForFieldName('argument').flatMap((arg) => (arg ? [field(arg)] : []));
+      }
+    }
+    return { root, hasError: top.hasError };
   } finally {
     tree.delete();
   }
-}
-
-function copy(node: Node, parent: ShellNode | undefined, text: string): ShellNode {
-  const out = new ShellNode(node.type, node.startIndex, node.endIndex, parent, text);
-  const fields = NAMED_FIELD.has(out.type);
-  const ids: number[] = [];
-  for (const child of node.namedChildren) {
-    if (!child) continue;
-    out.namedChildren.push(copy(child, out, text));
-    if (fields) ids.push(child.id);
-  }
-  if (fields) {
-    // A field's node is one of the named children, except anonymous tokens, which are copied on their own.
-    const field = (n: Node): ShellNode => out.namedChildren[ids.indexOf(n.id)] ?? copy(n, out, text);
-    const name = node.childForFieldName('name');
-    if (name) out.name = field(name);
-    if (out.type === 'command') {
-      for (const arg of node.childrenForFieldName('argument')) if (arg) out.arguments.push(field(arg));
-    }
-  }
-  return out;
 }

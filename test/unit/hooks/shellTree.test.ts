@@ -15,6 +15,8 @@ const SCRIPTS = [
   'cat <<EOF\nline $x\nEOF\nfor i in 1 2; do while :; do break; done; done\ncase $a in x) y ;; esac\n',
   'if then fi ((\n"unterminated\n',
   '__NIX_INTERP_0__/bin/pg_dump --file=/var/backup/db.sql __NIX_INTERP_1__\n',
+  'echo 😀 x\r\nprintf "%s" "é${v}"\r\n',
+  'echo a\0b\n',
   '',
 ];
 
@@ -41,6 +43,12 @@ function compare(copy: ShellNode, node: Node, parent: ShellNode | undefined, pat
   assert.equal(copy.endIndex, node.endIndex, path);
   assert.equal(copy.text, node.text, path);
   assert.equal(copy.parent, parent, `${path}: parent`);
+  // The parent the copy was made under is tree-sitter's own parent of the node.
+  assert.deepEqual(
+    [copy.parent?.type, copy.parent?.startIndex, copy.parent?.endIndex],
+    [node.parent?.type, node.parent?.startIndex, node.parent?.endIndex],
+    `${path}: tree-sitter's parent`,
+  );
   const named = node.namedChildren.filter((n): n is Node => n !== null);
   assert.equal(copy.namedChildren.length, named.length, `${path}: named children`);
   let count = 1;
@@ -48,6 +56,7 @@ function compare(copy: ShellNode, node: Node, parent: ShellNode | undefined, pat
   if (['command', 'function_definition', 'variable_assignment'].includes(node.type)) {
     const name = node.childForFieldName('name');
     assert.equal(copy.name?.startIndex, name?.startIndex, `${path}: name`);
+    assert.equal(copy.name?.endIndex, name?.endIndex, `${path}: name`);
     assert.equal(copy.name?.type, name?.type, `${path}: name`);
     if (name?.isNamed) assert.ok(copy.namedChildren.includes(copy.name!), `${path}: name is a named child`);
   } else {
@@ -87,6 +96,18 @@ describe('hooks: bash trees copied out of tree-sitter', () => {
     assert.ok(nodes > 400, `${nodes} nodes compared`);
     // `echo $` and `test "$a" == b`: arguments that are anonymous tokens, copied on their own.
     assert.ok(anonymousArguments >= 2, `${anonymousArguments} anonymous arguments`);
+  });
+
+  it('copies a script nested thousands deep without overflowing the stack', () => {
+    const depth = 5000;
+    const tree = shellTreeOf(`echo ${'$('.repeat(depth)}true${')'.repeat(depth)}\n`);
+    let substitutions = 0;
+    let node: ShellNode | undefined = tree.root;
+    while (node) {
+      if (node.type === 'command_substitution') substitutions++;
+      node = node.type === 'command' && node.arguments.length > 0 ? node.arguments[0] : node.firstNamedChild;
+    }
+    assert.equal(substitutions, depth);
   });
 
   it('marks a script with a syntax error', () => {
